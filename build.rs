@@ -1,0 +1,51 @@
+//! Generates the C header from `src/ffi` with cbindgen.
+//!
+//! The header is written to `OUT_DIR`, where `tests/header.rs` compares it with the committed
+//! `include/softmargin.h`. Set `SOFTMARGIN_UPDATE_HEADER=1` to overwrite the committed header
+//! with the generated one (it is also written when missing).
+
+use std::env;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=include/softmargin.h");
+    println!("cargo:rerun-if-env-changed=SOFTMARGIN_UPDATE_HEADER");
+    // Tests that build C programs need the target triple, which cargo gives only to build scripts.
+    println!("cargo:rustc-env=TARGET={}", env::var("TARGET").unwrap());
+
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable and valid");
+    let version = |part: &str| env::var(format!("CARGO_PKG_VERSION_{part}")).unwrap();
+    config.after_includes = Some(format!(
+        "\n/** The version of this header: major, minor and patch, as in softmargin_version(). */\n\
+         #define SOFTMARGIN_VERSION_MAJOR {}\n\
+         #define SOFTMARGIN_VERSION_MINOR {}\n\
+         #define SOFTMARGIN_VERSION_PATCH {}\n\
+         /** The version of this header as a string, \"MAJOR.MINOR.PATCH\". */\n\
+         #define SOFTMARGIN_VERSION_STRING \"{}\"",
+        version("MAJOR"),
+        version("MINOR"),
+        version("PATCH"),
+        env::var("CARGO_PKG_VERSION").unwrap(),
+    ));
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(root.join("src/ffi/mod.rs"))
+        .generate()
+        .expect("cbindgen generates the header");
+
+    let generated = PathBuf::from(env::var("OUT_DIR").unwrap()).join("softmargin.h");
+    bindings.write_to_file(&generated);
+    println!(
+        "cargo:rustc-env=SOFTMARGIN_GENERATED_HEADER={}",
+        generated.display()
+    );
+
+    let committed = root.join("include/softmargin.h");
+    if env::var_os("SOFTMARGIN_UPDATE_HEADER").is_some_and(|v| v != "0") || !Path::new(&committed).exists() {
+        bindings.write_to_file(&committed);
+    }
+}

@@ -1,0 +1,200 @@
+//! The bodies of the exported functions, generic over the element type.
+//!
+//! Each checks every rule of its call in the order the header documents (reduction, then each
+//! pointer in parameter order, then overlaps), and only then builds slices and calls the core.
+//! So on every refusal no output byte has been written.
+
+use super::args::{check_len, Buffer, Refusal};
+use super::status::{
+    SOFTMARGIN_STATUS_INVALID_REDUCTION, SOFTMARGIN_STATUS_INVALID_TARGET, SOFTMARGIN_STATUS_OK,
+    SOFTMARGIN_STATUS_OVERLAP,
+};
+use super::{SOFTMARGIN_REDUCTION_MEAN, SOFTMARGIN_REDUCTION_NONE, SOFTMARGIN_REDUCTION_SUM};
+use crate::{Float, Operand, Reduced};
+
+/// A call's result as a status.
+fn status(result: Result<(), Refusal>) -> i32 {
+    result.err().unwrap_or(SOFTMARGIN_STATUS_OK)
+}
+
+/// `None` for SOFTMARGIN_REDUCTION_NONE, the reduction otherwise.
+fn reduction(raw: i32) -> Result<Option<Reduced>, Refusal> {
+    match raw {
+        SOFTMARGIN_REDUCTION_NONE => Ok(None),
+        SOFTMARGIN_REDUCTION_MEAN => Ok(Some(Reduced::Mean)),
+        SOFTMARGIN_REDUCTION_SUM => Ok(Some(Reduced::Sum)),
+        _ => Err(SOFTMARGIN_STATUS_INVALID_REDUCTION),
+    }
+}
+
+/// The core never refuses what the checks here let through; if it did, that is a bug.
+fn core_ok<V>(result: Result<V, crate::Error>) -> V {
+    result.unwrap_or_else(|e| panic!("the core refused checked arguments: {e}"))
+}
+
+/// # Safety
+/// Every non-NULL pointer must be valid for the documented number of elements.
+pub(crate) unsafe fn forward<T: Float>(
+    input: *const T,
+    target: *const T,
+    len: usize,
+    reduction_raw: i32,
+    output: *mut T,
+) -> i32 {
+    status((|| {
+        let reduction = reduction(reduction_raw)?;
+        check_len::<T>(len)?;
+        let x = Buffer::array(input, len)?;
+        let y = Buffer::array(target, len)?;
+        match reduction {
+            None => {
+                let out = Buffer::array(output, len)?;
+                let outputs = [(out, Operand::Loss)];
+                // SAFETY: each input is readable (caller's contract); an aliased one is only
+                // reached through `out`, which nothing else covers.
+                unsafe {
+                    let (x, y) = (x.operand(&outputs)?, y.operand(&outputs)?);
+                    core_ok(crate::forward_none(x, y, out.slice_mut()));
+                }
+            }
+            Some(reduction) => {
+                let out = Buffer::scalar(output)?;
+                x.is_alias_of(&out)?;
+                y.is_alias_of(&out)?;
+                // SAFETY: the inputs are only read, and the slices end before `out` is written.
+                unsafe {
+                    let value = core_ok(crate::forward_reduced(x.slice(), y.slice(), reduction));
+                    out.write(value);
+                }
+            }
+        }
+        Ok(())
+    })())
+}
+
+/// # Safety
+/// Every non-NULL pointer must be valid for the documented number of elements.
+pub(crate) unsafe fn backward<T: Float>(
+    grad_output: *const T,
+    input: *const T,
+    target: *const T,
+    len: usize,
+    reduction_raw: i32,
+    grad_input: *mut T,
+) -> i32 {
+    status((|| {
+        let reduction = reduction(reduction_raw)?;
+        check_len::<T>(len)?;
+        let g = match reduction {
+            None => Buffer::array(grad_output, len)?,
+            Some(_) => Buffer::scalar(grad_output)?,
+        };
+        let x = Buffer::array(input, len)?;
+        let y = Buffer::array(target, len)?;
+        let out = Buffer::array(grad_input, len)?;
+        let outputs = [(out, Operand::Grad)];
+        g.is_alias_of(&out)?;
+        // SAFETY: inputs are readable (caller's contract); an aliased one is only reached
+        // through `out`, which nothing else covers; `g` of a reduction is read before any write.
+        unsafe {
+            let (xo, yo) = (x.operand(&outputs)?, y.operand(&outputs)?);
+            match reduction {
+                None => {
+                    let go = g.operand(&outputs)?;
+                    core_ok(crate::backward_none(go, xo, yo, out.slice_mut()));
+                }
+                Some(reduction) => {
+                    let g = g.slice()[0];
+                    core_ok(crate::backward_reduced(g, xo, yo, reduction, out.slice_mut()));
+                }
+            }
+        }
+        Ok(())
+    })())
+}
+
+/// # Safety
+/// Every non-NULL pointer must be valid for the documented number of elements.
+pub(crate) unsafe fn forward_backward<T: Float>(
+    input: *const T,
+    target: *const T,
+    len: usize,
+    reduction_raw: i32,
+    output: *mut T,
+    grad_input: *mut T,
+) -> i32 {
+    status((|| {
+        let reduction = reduction(reduction_raw)?;
+        check_len::<T>(len)?;
+        let x = Buffer::array(input, len)?;
+        let y = Buffer::array(target, len)?;
+        let out = match reduction {
+            None => Buffer::array(output, len)?,
+            Some(_) => Buffer::scalar(output)?,
+        };
+        let grad = Buffer::array(grad_input, len)?;
+        if out.overlaps(&grad) {
+            return Err(SOFTMARGIN_STATUS_OVERLAP);
+        }
+        match reduction {
+            None => {
+                let outputs = [(out, Operand::Loss), (grad, Operand::Grad)];
+                // SAFETY: inputs are readable; an aliased one is reached only through its
+                // output; the two outputs are disjoint.
+                unsafe {
+                    let (xo, yo) = (x.operand(&outputs)?, y.operand(&outputs)?);
+                    let (l, g) = (out.slice_mut(), grad.slice_mut());
+                    core_ok(crate::forward_backward_none(xo, yo, l, g));
+                }
+            }
+            Some(reduction) => {
+                x.is_alias_of(&out)?;
+                y.is_alias_of(&out)?;
+                let outputs = [(grad, Operand::Grad)];
+                // SAFETY: as above; `out` is disjoint from `grad` and written after the pass,
+                // when no slice over the inputs is live.
+                unsafe {
+                    let (xo, yo) = (x.operand(&outputs)?, y.operand(&outputs)?);
+                    let g = grad.slice_mut();
+                    let value = core_ok(crate::forward_backward_reduced(xo, yo, reduction, g));
+                    out.write(value);
+                }
+            }
+        }
+        Ok(())
+    })())
+}
+
+/// # Safety
+/// Every non-NULL pointer must be valid for the documented number of elements.
+pub(crate) unsafe fn check_target<T: Float>(
+    target: *const T,
+    len: usize,
+    first_invalid: *mut usize,
+) -> i32 {
+    let result = (|| {
+        check_len::<T>(len)?;
+        let y = Buffer::array(target, len)?;
+        let out = if first_invalid.is_null() {
+            None
+        } else {
+            let out = Buffer::scalar(first_invalid.cast_const())?;
+            if out.overlaps(&y) {
+                return Err(SOFTMARGIN_STATUS_OVERLAP);
+            }
+            Some(out)
+        };
+        // SAFETY: the target is readable; `out` is disjoint from it and written after the scan.
+        unsafe {
+            let first = crate::first_invalid_target(y.slice());
+            if let Some(out) = out {
+                out.write(first.unwrap_or(len));
+            }
+            match first {
+                Some(_) => Err(SOFTMARGIN_STATUS_INVALID_TARGET),
+                None => Ok(()),
+            }
+        }
+    })();
+    status(result)
+}

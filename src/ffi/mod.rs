@@ -1,0 +1,255 @@
+//! The C interface: `include/softmargin.h` is generated from this module by cbindgen.
+//!
+//! Every export is `#[no_mangle] extern "C"` and its body is one call to [`guard`], which catches
+//! panics; `tests/exports.rs` checks both. The doc comments are the header's documentation and
+//! are written for C programmers.
+
+// The doc comments here are the C header's documentation: each function's pointer requirements
+// are spelled out for C readers there rather than under a Rust `# Safety` heading.
+#![allow(clippy::missing_safety_doc)]
+
+mod args;
+mod calls;
+mod guard;
+mod status;
+
+use std::ffi::c_char;
+
+use guard::guard;
+pub use status::*;
+
+/// Reduction: every element's loss is returned (`len` values).
+pub const SOFTMARGIN_REDUCTION_NONE: i32 = 0;
+/// Reduction: the mean of the losses (one value; NaN when `len` is 0).
+pub const SOFTMARGIN_REDUCTION_MEAN: i32 = 1;
+/// Reduction: the sum of the losses (one value; 0 when `len` is 0).
+pub const SOFTMARGIN_REDUCTION_SUM: i32 = 2;
+
+/// The largest thread count `softmargin_set_num_threads` accepts.
+pub const SOFTMARGIN_MAX_THREADS: usize = 1024;
+
+/// Computes the soft margin loss `log(1 + exp(-target[i] * input[i]))` of `len` elements and
+/// reduces it.
+///
+/// `input` and `target` hold `len` values each; targets are normally -1 or +1 (see
+/// `softmargin_check_target_f32`), but any value gives the same formula's value.
+/// With `SOFTMARGIN_REDUCTION_NONE`, `output` receives `len` losses; with `_MEAN` or `_SUM`, it
+/// receives one value.
+///
+/// NULL: `input`, `target` and (for NONE) `output` may be NULL only when `len` is 0. The
+/// MEAN/SUM `output` must never be NULL.
+///
+/// Aliasing: `output` may be exactly `input` or `target` (same address, same length), for
+/// in-place use; any other overlap between `output` and an input is refused. `input` and
+/// `target` may overlap each other freely.
+///
+/// Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_REDUCTION`,
+/// `_INVALID_ARGUMENT` (`len` too large), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of
+/// these nothing has been written.
+///
+/// Accuracy: each loss is within 2 ulp of the correctly rounded value for every finite input,
+/// including where `exp(-target * input)` would overflow; the loss is +inf only when the value
+/// exceeds `FLT_MAX`. The mean and the sum are accumulated in double precision and are within
+/// 2 ulp of the exact result, bitwise identical for any thread count.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_forward_f32(
+    input: *const f32,
+    target: *const f32,
+    len: usize,
+    reduction: i32,
+    output: *mut f32,
+) -> i32 {
+    guard(|| unsafe { calls::forward(input, target, len, reduction, output) })
+}
+
+/// Computes the gradient of the soft margin loss with respect to `input`.
+///
+/// For `SOFTMARGIN_REDUCTION_NONE`, `grad_output` holds `len` values and
+/// `grad_input[i] = -target[i] * sigmoid(-target[i] * input[i]) * grad_output[i]`.
+/// For `_SUM`, `grad_output` points to one value `g` and the factor is `g`; for `_MEAN` it is
+/// `g / len`. `grad_input` receives `len` values.
+///
+/// NULL: the arrays may be NULL only when `len` is 0; the MEAN/SUM `grad_output` must never be
+/// NULL.
+///
+/// Aliasing: `grad_input` may be exactly `grad_output` (NONE), `input` or `target` (same
+/// address, same length); any other overlap between `grad_input` and an input is refused.
+///
+/// Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_REDUCTION`,
+/// `_INVALID_ARGUMENT`, `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of these nothing has
+/// been written.
+///
+/// Accuracy: with a `grad_output` of 1, each gradient is within 2 ulp of the correctly rounded
+/// value; another `grad_output` adds at most one rounding, as does the division by `len` for
+/// MEAN. An infinite input gives the limit: 0 or `-target`.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_backward_f32(
+    grad_output: *const f32,
+    input: *const f32,
+    target: *const f32,
+    len: usize,
+    reduction: i32,
+    grad_input: *mut f32,
+) -> i32 {
+    guard(|| unsafe { calls::backward(grad_output, input, target, len, reduction, grad_input) })
+}
+
+/// Computes the loss and its gradient in one pass over the data, as
+/// `softmargin_forward_f32` followed by `softmargin_backward_f32` with a `grad_output` of 1
+/// (ones for NONE).
+///
+/// `output` receives `len` losses for `SOFTMARGIN_REDUCTION_NONE`, one value for `_MEAN` and
+/// `_SUM`; `grad_input` receives `len` values: the gradient of `output` (of its sum, for NONE)
+/// with respect to `input`.
+///
+/// NULL: the arrays may be NULL only when `len` is 0; the MEAN/SUM `output` must never be NULL.
+///
+/// Aliasing: each output may be exactly `input` or `target` (same address, same length), for
+/// in-place use; the two outputs must not overlap each other, and any other overlap between an
+/// output and an input is refused.
+///
+/// Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_REDUCTION`,
+/// `_INVALID_ARGUMENT`, `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of these nothing has
+/// been written. Accuracy as for the two separate functions, with bitwise the same results.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_forward_backward_f32(
+    input: *const f32,
+    target: *const f32,
+    len: usize,
+    reduction: i32,
+    output: *mut f32,
+    grad_input: *mut f32,
+) -> i32 {
+    guard(|| unsafe {
+        calls::forward_backward(input, target, len, reduction, output, grad_input)
+    })
+}
+
+/// Checks that every one of the `len` targets is exactly -1 or +1, catching 0/1 labels.
+///
+/// Returns `SOFTMARGIN_STATUS_OK` when they all are, and then stores `len` in `*first_invalid`;
+/// returns `SOFTMARGIN_STATUS_INVALID_TARGET` otherwise, and stores the index of the first other
+/// value (NaN included) in `*first_invalid`. `first_invalid` may be NULL when the index is not
+/// wanted.
+///
+/// NULL: `target` may be NULL only when `len` is 0.
+///
+/// Errors, checked in this order: `_INVALID_ARGUMENT` (`len` too large), `_NULL_POINTER`,
+/// `_MISALIGNED` (either pointer), `_OVERLAP` (`first_invalid` inside the targets); on these
+/// `*first_invalid` is not written.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_check_target_f32(
+    target: *const f32,
+    len: usize,
+    first_invalid: *mut usize,
+) -> i32 {
+    guard(|| unsafe { calls::check_target(target, len, first_invalid) })
+}
+
+/// `softmargin_forward_f32` for `double` data. The mean and the sum are accumulated in
+/// compensated double precision.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_forward_f64(
+    input: *const f64,
+    target: *const f64,
+    len: usize,
+    reduction: i32,
+    output: *mut f64,
+) -> i32 {
+    guard(|| unsafe { calls::forward(input, target, len, reduction, output) })
+}
+
+/// `softmargin_backward_f32` for `double` data.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_backward_f64(
+    grad_output: *const f64,
+    input: *const f64,
+    target: *const f64,
+    len: usize,
+    reduction: i32,
+    grad_input: *mut f64,
+) -> i32 {
+    guard(|| unsafe { calls::backward(grad_output, input, target, len, reduction, grad_input) })
+}
+
+/// `softmargin_forward_backward_f32` for `double` data.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_forward_backward_f64(
+    input: *const f64,
+    target: *const f64,
+    len: usize,
+    reduction: i32,
+    output: *mut f64,
+    grad_input: *mut f64,
+) -> i32 {
+    guard(|| unsafe {
+        calls::forward_backward(input, target, len, reduction, output, grad_input)
+    })
+}
+
+/// `softmargin_check_target_f32` for `double` data.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_check_target_f64(
+    target: *const f64,
+    len: usize,
+    first_invalid: *mut usize,
+) -> i32 {
+    guard(|| unsafe { calls::check_target(target, len, first_invalid) })
+}
+
+/// Describes a status in English. Takes any integer; an unknown value gives "unknown status".
+///
+/// Returns a static, NUL-terminated string that must not be freed; never NULL.
+#[no_mangle]
+pub extern "C" fn softmargin_status_str(status: i32) -> *const c_char {
+    guard(|| status::status_str(status).as_ptr())
+}
+
+/// The library's version as "MAJOR.MINOR.PATCH", the same as `SOFTMARGIN_VERSION_STRING` in
+/// the header it was built with. A static string; never NULL.
+#[no_mangle]
+pub extern "C" fn softmargin_version() -> *const c_char {
+    guard(|| VERSION.as_ptr())
+}
+
+static VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+) {
+    Ok(v) => v,
+    Err(_) => panic!("the package version contains a NUL byte"),
+};
+
+/// Sets the number of threads used by calls on large buffers; 0 restores the default, which is
+/// the value of the environment variable `SOFTMARGIN_NUM_THREADS` when it holds an integer from
+/// 1 to `SOFTMARGIN_MAX_THREADS`, and otherwise the number of CPUs available to the process.
+///
+/// Calls on small buffers (fewer than 32768 elements) always run on the calling thread. Results
+/// are bitwise the same for every thread count. Calls already running finish with the threads
+/// they started with. May be called from any thread at any time.
+///
+/// Returns `SOFTMARGIN_STATUS_OK`, or `SOFTMARGIN_STATUS_INVALID_ARGUMENT` (nothing changed)
+/// when `num_threads` exceeds `SOFTMARGIN_MAX_THREADS`.
+#[no_mangle]
+pub extern "C" fn softmargin_set_num_threads(num_threads: usize) -> i32 {
+    guard(|| match crate::set_num_threads(num_threads) {
+        Ok(()) => SOFTMARGIN_STATUS_OK,
+        Err(crate::TooManyThreads) => SOFTMARGIN_STATUS_INVALID_ARGUMENT,
+    })
+}
+
+/// The number of threads calls on large buffers use (at least 1).
+#[no_mangle]
+pub extern "C" fn softmargin_get_num_threads() -> usize {
+    guard(crate::num_threads)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_constants_match_the_core() {
+        assert_eq!(SOFTMARGIN_MAX_THREADS, crate::MAX_THREADS);
+        assert_eq!(crate::parallel::PARALLEL_MIN, 32768, "update the set_num_threads docs");
+    }
+}

@@ -1,0 +1,52 @@
+//! PyTorch's `SoftMarginLoss`, forward and backward, over `f32` and `f64` buffers.
+//!
+//! For an input (raw score) `x` and a target `y`, normally -1 or +1, the loss of one element is
+//! `log(1 + exp(-y x))`, reduced over the buffer by nothing, the mean or the sum. Its derivative
+//! with respect to `x` is `-y sigmoid(-y x)`.
+//!
+//! Every element's loss, and its derivative, is within 2 ulp of the correctly rounded value
+//! over the whole floating-point range: the stable form `max(m, 0) + log1p(exp(-|m|))` never
+//! overflows where `log1p(exp(m))` does (at `x = -100, y = 1` in `f32`, PyTorch returns an
+//! infinite loss and a NaN gradient; this crate returns 100 and -1). Sums accumulate in `f64`
+//! for `f32` data and in compensated `f64` for `f64` data, over a block tree whose shape depends
+//! only on the length, so reduced values are bitwise identical for any number of threads.
+//!
+//! Large buffers are processed on the crate's own rayon pool ([`set_num_threads`]); small ones on
+//! the calling thread.
+//!
+//! ```
+//! use softmargin::{forward_backward_reduced, forward_none, Reduced};
+//!
+//! let x = [0.5f32, -2.0, 3.1, -0.2];
+//! let y = [1.0f32, -1.0, 1.0, -1.0];
+//! let mut loss = [0.0f32; 4];
+//! forward_none(x[..].into(), y[..].into(), &mut loss)?;
+//! assert!((loss[0] - 0.474_077_3).abs() < 1e-6);
+//!
+//! let mut grad = [0.0f32; 4];
+//! let mean = forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad)?;
+//! assert_eq!(mean, loss.iter().map(|&l| f64::from(l)).sum::<f64>() as f32 / 4.0);
+//! # Ok::<(), softmargin::Error>(())
+//! ```
+//!
+//! The C interface, declared in `include/softmargin.h`, is the `ffi` module.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod element;
+pub mod ffi;
+mod ops;
+mod parallel;
+mod pass;
+mod sum;
+
+pub use element::Float;
+pub use ops::{
+    backward_none, backward_reduced, first_invalid_target, forward_backward_none,
+    forward_backward_reduced, forward_none, forward_reduced, Error, Reduced,
+};
+pub use parallel::{
+    default_num_threads, num_threads, set_num_threads, TooManyThreads, MAX_THREADS,
+    NUM_THREADS_ENV,
+};
+pub use pass::Operand;
