@@ -45,7 +45,9 @@ fn main() {
     );
 
     let committed = root.join("include/softmargin.h");
-    if env::var_os("SOFTMARGIN_UPDATE_HEADER").is_some_and(|v| v != "0") || !Path::new(&committed).exists() {
+    if env::var_os("SOFTMARGIN_UPDATE_HEADER").is_some_and(|v| v != "0")
+        || !Path::new(&committed).exists()
+    {
         bindings.write_to_file(&committed);
     }
 }

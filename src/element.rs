@@ -7,135 +7,263 @@
 //! - `softplus(m) = max(m, 0) + log1p(e)`
 //! - `sigmoid(m) = 1 / (1 + e)` for `m >= 0`, `e / (1 + e)` for `m < 0`
 //!
-//! Everything is evaluated in `f64`. An `f32` product `y x` is exact in `f64`, so `f32` results
-//! carry a single final rounding. For `f64` data the rounding error of `y x` is recovered with a
-//! fused multiply-add and fed back through the derivative, so targets other than +/-1 stay
-//! accurate too.
+//! Everything is evaluated in double-double (`f64` pairs `hi + lo`) with the crate's own
+//! polynomial `exp` and `log1p`, to a relative error near 2^-55, and rounded once at the end:
+//! `f64` results are within about 0.6 ulp of the correctly rounded value, `f32` results within
+//! about 0.5. The margin itself is carried exactly: an `f32` product is exact in `f64`, and the
+//! rounding error of an `f64` product is recovered with a fused multiply-add, so targets other
+//! than +/-1 are as accurate as +/-1. No libm function is called, so results are the same on
+//! every platform.
 
 /// The loss and its derivative with respect to the input, at one element.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {
-    /// `log(1 + exp(-y x))`.
+    /// `log(1 + exp(-y x))`, rounded to `f64`.
     pub loss: f64,
-    /// `-y sigmoid(-y x)`, the derivative of `loss` with respect to `x`.
+    /// The rounding error of `loss` (what remains of the double-double value).
+    pub loss_err: f64,
+    /// `-y sigmoid(-y x)`, the derivative of the loss with respect to `x`, rounded to `f64`.
     pub slope: f64,
 }
 
-/// `e = exp(-|m|)` and `1 + e` split into a rounded value and its exact rounding error.
-#[derive(Clone, Copy)]
-struct Margin {
-    m: f64,
-    e: f64,
-    d: f64,
-    d_err: f64,
-}
-
-impl Margin {
-    #[inline]
-    fn new(m: f64) -> Self {
-        let e = (-m.abs()).exp();
-        let d = 1.0 + e;
-        // Exact because 1 >= e (Fast2Sum).
-        let d_err = (1.0 - d) + e;
-        Margin { m, e, d, d_err }
-    }
-
-    /// `softplus(m)`.
-    #[inline]
-    fn softplus(&self) -> f64 {
-        // `f64::max` returns 0 for a NaN margin; `e` is NaN then and carries it through.
-        self.m.max(0.0) + self.e.ln_1p()
-    }
-
-    /// `sigmoid(m)`, with the rounding error of `1 + e` corrected to first order.
-    #[inline]
-    fn sigmoid(&self) -> f64 {
-        let numerator = if self.m >= 0.0 { 1.0 } else { self.e };
-        let s = numerator / self.d;
-        s - s * (self.d_err / self.d)
-    }
-
-    /// `sigmoid(m) (1 - sigmoid(m)) = e / (1 + e)^2`, the derivative of `sigmoid`.
-    #[inline]
-    fn sigmoid_slope(&self) -> f64 {
-        self.e / (self.d * self.d)
-    }
-}
-
-/// `-y s`, with the limit 0 where `s` is 0 and `y` infinite (not NaN from `inf * 0`).
+/// `a + b` exactly, as a rounded sum and its error, when `|a| >= |b|` or `a` is 0 (Fast2Sum).
 #[inline]
-fn slope(y: f64, s: f64) -> f64 {
-    if s == 0.0 {
-        0.0f64.copysign(-y)
+fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    (s, b - (s - a))
+}
+
+/// `a + b` exactly, as a rounded sum and its error, for any `a` and `b` (Knuth's TwoSum).
+#[inline]
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// `a * b` exactly, as a rounded product and its error.
+#[inline]
+fn two_prod(a: f64, b: f64) -> (f64, f64) {
+    let p = a * b;
+    (p, a.mul_add(b, -p))
+}
+
+/// 2^k for k in the normal exponent range.
+#[inline]
+fn pow2(k: i32) -> f64 {
+    f64::from_bits(((k + 1023) as u64) << 52)
+}
+
+/// 2^k for any k >= -1074 (subnormal powers included); 0 below.
+#[inline]
+fn pow2_any(k: i32) -> f64 {
+    if k >= -1022 {
+        pow2(k)
+    } else if k >= -1074 {
+        f64::from_bits(1u64 << (k + 1074))
     } else {
-        -y * s
+        0.0
     }
 }
 
-/// Loss of one element whose margin `-y x` is exactly `m`.
+/// `v * 2^k` for `-2200 <= k <= 0`, in two exact steps where the result is normal, so it is
+/// rounded at most where it is subnormal.
 #[inline]
-pub(crate) fn loss_exact(m: f64) -> f64 {
-    Margin::new(m).softplus()
+fn ldexp(v: f64, k: i32) -> f64 {
+    if k >= -1022 {
+        return v * pow2(k);
+    }
+    let half = k / 2;
+    v * pow2_any(half) * pow2_any(k - half)
 }
 
-/// Loss and slope of one element whose margin `-y x` is exactly `m`.
+/// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^21 (fdlibm's constants).
+const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+
+/// `1 / k!` for k = 2..=14: the Taylor coefficients of `exp(r) - 1 - r`.
+const EXP_COEFFS: [f64; 13] = [
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+    1.0 / 87_178_291_200.0,
+];
+
+/// `exp(a_hi + a_lo)` as a double-double times a power of two, `(e_hi, e_lo, k)` with
+/// `e_hi` in about [0.7, 1.42], for `-1500 <= a_hi <= 0`; relative error about 2^-55.
 #[inline]
-pub(crate) fn point_exact(m: f64, y: f64) -> Point {
-    let margin = Margin::new(m);
+fn exp_neg(a_hi: f64, a_lo: f64) -> (f64, f64, i32) {
+    // a = k ln2 + r, |r| <= ln2 / 2; k ln2_hi is exact and a_hi - k ln2_hi exact (Sterbenz).
+    let k = (a_hi * std::f64::consts::LOG2_E).round();
+    let r_hi = a_hi - k * LN2_HI;
+    let r_lo = a_lo - k * LN2_LO;
+    let (r, r_err) = fast_two_sum(r_hi, r_lo);
+    // exp(r) = 1 + r + r^2 p(r); the error of p is scaled by r^2 / 2 < 0.061.
+    let mut p = EXP_COEFFS[12];
+    for &c in EXP_COEFFS[..12].iter().rev() {
+        p = p.mul_add(r, c);
+    }
+    let (one_r, one_r_err) = fast_two_sum(1.0, r);
+    let tail = one_r_err + (r * r).mul_add(p, r_err * (1.0 + r));
+    let (e_hi, e_lo) = fast_two_sum(one_r, tail);
+    (e_hi, e_lo, k as i32)
+}
+
+/// The value of `(e_hi + e_lo) 2^k` as a double-double; below the normal range, the high part
+/// rounded once and no low part.
+#[inline]
+fn scaled(e_hi: f64, e_lo: f64, k: i32) -> (f64, f64) {
+    if k >= -1021 {
+        let scale = pow2(k);
+        (e_hi * scale, e_lo * scale)
+    } else {
+        (ldexp(e_hi, k), 0.0)
+    }
+}
+
+/// `1 / (2i + 1)` for i = 1..=15: the series `atanh(u) / u - 1` in powers of `u^2`.
+const ATANH_COEFFS: [f64; 15] = [
+    1.0 / 3.0,
+    1.0 / 5.0,
+    1.0 / 7.0,
+    1.0 / 9.0,
+    1.0 / 11.0,
+    1.0 / 13.0,
+    1.0 / 15.0,
+    1.0 / 17.0,
+    1.0 / 19.0,
+    1.0 / 21.0,
+    1.0 / 23.0,
+    1.0 / 25.0,
+    1.0 / 27.0,
+    1.0 / 29.0,
+    1.0 / 31.0,
+];
+
+/// `log1p(e_hi + e_lo)` as a double-double, for `0 <= e_hi <= 1`; relative error about 2^-55.
+#[inline]
+fn log1p_unit(e_hi: f64, e_lo: f64) -> (f64, f64) {
+    if e_hi < 1.0 / (1u64 << 60) as f64 {
+        // log1p(e) = e - e^2 / 2 + O(e^3), and e / (2 + e) below would lose subnormal bits.
+        return (e_hi, e_lo - 0.5 * e_hi * e_hi);
+    }
+    // log1p(e) = 2 atanh(u), u = e / (2 + e) <= 1/3.
+    let (d, d_err) = fast_two_sum(2.0, e_hi);
+    let u = e_hi / d;
+    // u_err = (e - u (2 + e)) / (2 + e), the division's residual computed exactly by the FMA.
+    let residual = (-u).mul_add(d, e_hi) + (e_lo - u * (d_err + e_lo));
+    let u_err = residual / d;
+    let u2 = u * u;
+    let mut q = ATANH_COEFFS[14];
+    for &c in ATANH_COEFFS[..14].iter().rev() {
+        q = q.mul_add(u2, c);
+    }
+    // 2 (u + u^3 q): 2u is exact; the rest is below a tenth of it.
+    let (hi, lo) = fast_two_sum(2.0 * u, 2.0 * u_err + 2.0 * u * u2 * q);
+    (hi, lo)
+}
+
+/// `-y (s_hi + s_lo) 2^k`, rounded once (twice at most where subnormal); the limit 0 where `s`
+/// is 0 and `y` infinite.
+#[inline]
+fn slope(y: f64, s_hi: f64, s_lo: f64, k: i32) -> f64 {
+    if s_hi == 0.0 {
+        return 0.0f64.copysign(-y);
+    }
+    // Keep -y s finite before the scaling when y is near the top of the range.
+    let (y, k) = if k < 0 && y.abs() > pow2(1000) {
+        (y * pow2(-64), k + 64)
+    } else {
+        (y, k)
+    };
+    let (p, p_err) = two_prod(-y, s_hi);
+    if !p.is_finite() {
+        return p;
+    }
+    ldexp(p + (-y).mul_add(s_lo, p_err), k)
+}
+
+/// Loss and slope for the exact margin `m_hi + m_lo` (`|m_lo| <= ulp(m_hi) / 2`) and target `y`.
+#[inline]
+pub(crate) fn point(m_hi: f64, m_lo: f64, y: f64) -> Point {
+    if !m_hi.is_finite() {
+        // +inf: loss +inf, sigmoid 1. -inf: loss 0, sigmoid 0. NaN stays NaN.
+        let (loss, s) = if m_hi > 0.0 {
+            (f64::INFINITY, 1.0)
+        } else if m_hi < 0.0 {
+            (0.0, 0.0)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        let slope = if s.is_nan() { s } else { slope(y, s, 0.0, 0) };
+        return Point {
+            loss,
+            loss_err: 0.0,
+            slope,
+        };
+    }
+    let positive = m_hi >= 0.0;
+    // a = -|m|; e = exp(a) = (e_hi + e_lo) 2^k, and its value (ev_hi + ev_lo).
+    let (a_hi, a_lo) = if positive {
+        (-m_hi, -m_lo)
+    } else {
+        (m_hi, m_lo)
+    };
+    let (e_hi, e_lo, k) = if a_hi < -1500.0 {
+        // exp(a) < 2^-2164: nothing, even times the largest target, is left of it.
+        (0.0, 0.0, 0)
+    } else {
+        exp_neg(a_hi, a_lo)
+    };
+    let (ev_hi, ev_lo) = scaled(e_hi, e_lo, k);
+
+    // softplus(m) = max(m, 0) + log1p(e).
+    let (l_hi, l_lo) = log1p_unit(ev_hi, ev_lo);
+    let (loss_hi, loss_lo) = if positive {
+        let (s, err) = two_sum(m_hi, l_hi);
+        (s, err + (m_lo + l_lo))
+    } else {
+        (l_hi, l_lo)
+    };
+    let (loss, loss_err) = fast_two_sum(loss_hi, loss_lo);
+
+    // sigmoid(m) = n / (1 + e) with n = 1 for m >= 0; for m < 0, n = e, kept unscaled (2^k
+    // applied after the product with y, so that a huge target still sees a tiny sigmoid).
+    let (d_hi, d_err) = fast_two_sum(1.0, ev_hi);
+    let d_lo = d_err + ev_lo;
+    let (n_hi, n_lo, k) = if positive {
+        (1.0, 0.0, 0)
+    } else {
+        (e_hi, e_lo, k)
+    };
+    let s_hi = n_hi / d_hi;
+    let s_lo = ((-s_hi).mul_add(d_hi, n_hi) + (n_lo - s_hi * d_lo)) / d_hi;
+
     Point {
-        loss: margin.softplus(),
-        slope: slope(y, margin.sigmoid()),
+        loss,
+        loss_err,
+        slope: slope(y, s_hi, s_lo, k),
     }
 }
 
-/// Slope of one element whose margin `-y x` is exactly `m`.
+/// The margin `-y x` of `f64` values, exactly, as a rounded product and its error; the error is
+/// dropped when the product overflows or underflows (it is then meaningless or negligible).
 #[inline]
-pub(crate) fn slope_exact(m: f64, y: f64) -> f64 {
-    slope(y, Margin::new(m).sigmoid())
-}
-
-/// The margin `-y x` as a rounded product and the product's rounding error, which is zero when
-/// the product is exact (always for +/-1 targets) and ignored when it is not finite.
-#[inline]
-fn margin_with_error(x: f64, y: f64) -> (f64, f64) {
-    let m = -y * x;
-    let err = (-y).mul_add(x, -m);
+pub(crate) fn margin_f64(x: f64, y: f64) -> (f64, f64) {
+    let (m, err) = two_prod(-y, x);
     if err.is_finite() {
         (m, err)
     } else {
         (m, 0.0)
-    }
-}
-
-/// Loss of an `f64` element, `-y x` not necessarily exact.
-#[inline]
-pub(crate) fn loss_f64(x: f64, y: f64) -> f64 {
-    let (m, err) = margin_with_error(x, y);
-    let margin = Margin::new(m);
-    let loss = margin.softplus();
-    if err == 0.0 {
-        loss
-    } else {
-        loss + err * margin.sigmoid()
-    }
-}
-
-/// Loss and slope of an `f64` element, `-y x` not necessarily exact.
-#[inline]
-pub(crate) fn point_f64(x: f64, y: f64) -> Point {
-    let (m, err) = margin_with_error(x, y);
-    let margin = Margin::new(m);
-    let s = margin.sigmoid();
-    if err == 0.0 {
-        Point {
-            loss: margin.softplus(),
-            slope: slope(y, s),
-        }
-    } else {
-        Point {
-            loss: margin.softplus() + err * s,
-            slope: slope(y, s + err * margin.sigmoid_slope()),
-        }
     }
 }
 
@@ -148,22 +276,8 @@ pub trait Float:
 impl Float for f32 {}
 impl Float for f64 {}
 
-
-/// Slope of an `f64` element, `-y x` not necessarily exact.
-#[inline]
-pub(crate) fn slope_f64(x: f64, y: f64) -> f64 {
-    let (m, err) = margin_with_error(x, y);
-    let margin = Margin::new(m);
-    let s = margin.sigmoid();
-    if err == 0.0 {
-        slope(y, s)
-    } else {
-        slope(y, s + err * margin.sigmoid_slope())
-    }
-}
-
 mod sealed {
-    use super::{loss_exact, loss_f64, point_exact, point_f64, slope_exact, slope_f64, Point};
+    use super::{margin_f64, point, Point};
     use crate::sum::{Accumulator, Compensated, Wide};
 
     /// The per-element kernels of an element type; not nameable outside the crate.
@@ -174,10 +288,6 @@ mod sealed {
         fn widen(self) -> f64;
         /// An `f64` rounded to this type.
         fn narrow(v: f64) -> Self;
-        /// The loss of one element, before the final rounding to `Self`.
-        fn loss_wide(x: Self, y: Self) -> f64;
-        /// The slope `-y sigmoid(-y x)` of one element, before the final rounding to `Self`.
-        fn slope_wide(x: Self, y: Self) -> f64;
         /// Loss and slope of one element, before the final rounding to `Self`.
         fn point_wide(x: Self, y: Self) -> Point;
     }
@@ -193,19 +303,10 @@ mod sealed {
             v as f32
         }
         #[inline]
-        fn loss_wide(x: f32, y: f32) -> f64 {
-            // Exact: a product of two 24-bit significands fits in 53 bits.
-            loss_exact(-f64::from(y) * f64::from(x))
-        }
-        #[inline]
-        fn slope_wide(x: f32, y: f32) -> f64 {
-            let y = f64::from(y);
-            slope_exact(-y * f64::from(x), y)
-        }
-        #[inline]
         fn point_wide(x: f32, y: f32) -> Point {
             let y = f64::from(y);
-            point_exact(-y * f64::from(x), y)
+            // Exact: a product of two 24-bit significands fits in 53 bits.
+            point(-y * f64::from(x), 0.0, y)
         }
     }
 
@@ -220,16 +321,9 @@ mod sealed {
             v
         }
         #[inline]
-        fn loss_wide(x: f64, y: f64) -> f64 {
-            loss_f64(x, y)
-        }
-        #[inline]
-        fn slope_wide(x: f64, y: f64) -> f64 {
-            slope_f64(x, y)
-        }
-        #[inline]
         fn point_wide(x: f64, y: f64) -> Point {
-            point_f64(x, y)
+            let (m_hi, m_lo) = margin_f64(x, y);
+            point(m_hi, m_lo, y)
         }
     }
 }
@@ -251,29 +345,52 @@ mod tests {
     }
 
     #[test]
-    fn infinite_inputs_give_the_limits() {
+    fn exp_and_log1p_match_known_values() {
+        // exp(-1) = 0.367879441171442321595523770161460867..., whose nearest double is
+        // 0.36787944117144233402... : the tail is -1.2428753672788363e-17. The kernel promises
+        // about 2^-55 relative, so the tail is right to within 2^-54 of the value.
+        let (hi, lo, k) = exp_neg(-1.0, 0.0);
+        let (hi, lo) = scaled(hi, lo, k);
+        assert_eq!(hi, 0.367_879_441_171_442_33);
+        assert!(
+            (lo - -1.242_875_367_278_836_3e-17).abs() < 0.37 * 2f64.powi(-54),
+            "{lo:e}"
+        );
+        // log1p(1) = ln 2 = 0.6931471805599453 + 2.3190468138462996e-17.
+        let (hi, lo) = log1p_unit(1.0, 0.0);
+        assert_eq!(hi, std::f64::consts::LN_2);
+        assert!(
+            (lo - 2.319_046_813_846_299_6e-17).abs() < 0.7 * 2f64.powi(-54),
+            "{lo:e}"
+        );
+        // exp(-745) is the smallest subnormal, 2^-1074 (exp(-745) = 2^-1074.8, rounds up).
+        let (hi, lo, k) = exp_neg(-745.0, 0.0);
+        assert_eq!(scaled(hi, lo, k), (f64::from_bits(1), 0.0));
+    }
+
+    #[test]
+    fn infinite_margins_give_the_limits() {
         for y in [1.0f64, -1.0, 0.5, 3.0] {
             let far = f64::INFINITY.copysign(y);
             // Margin -> -inf: loss 0, slope 0.
-            let p = point_f64(far, y);
+            let p = f64::point_wide(far, y);
             assert_eq!((p.loss, p.slope), (0.0, 0.0));
             // Margin -> +inf: loss inf, slope -y.
-            let p = point_f64(-far, y);
+            let p = f64::point_wide(-far, y);
             assert_eq!((p.loss, p.slope), (f64::INFINITY, -y));
         }
         // Infinite target, finite input: margin -inf gives slope 0, not inf * 0.
-        let p = point_f64(2.0, f64::INFINITY);
+        let p = f64::point_wide(2.0, f64::INFINITY);
         assert_eq!((p.loss, p.slope), (0.0, 0.0));
-        let p = point_f64(-2.0, f64::INFINITY);
+        let p = f64::point_wide(-2.0, f64::INFINITY);
         assert_eq!((p.loss, p.slope), (f64::INFINITY, f64::NEG_INFINITY));
     }
 
     #[test]
     fn nan_propagates() {
         for (x, y) in [(f64::NAN, 1.0), (1.0, f64::NAN), (f64::NAN, f64::NAN)] {
-            let p = point_f64(x, y);
+            let p = f64::point_wide(x, y);
             assert!(p.loss.is_nan() && p.slope.is_nan());
-            assert!(loss_f64(x, y).is_nan());
         }
     }
 }

@@ -46,7 +46,6 @@ pub use ops::{
     forward_backward_reduced, forward_none, forward_reduced, Error, Reduced,
 };
 pub use parallel::{
-    default_num_threads, num_threads, set_num_threads, TooManyThreads, MAX_THREADS,
-    NUM_THREADS_ENV,
+    default_num_threads, num_threads, set_num_threads, TooManyThreads, MAX_THREADS, NUM_THREADS_ENV,
 };
 pub use pass::Operand;

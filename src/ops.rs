@@ -97,7 +97,11 @@ pub fn forward_none<T: Float>(
 }
 
 /// The mean or the sum of the losses of `input` against `target`.
-pub fn forward_reduced<T: Float>(input: &[T], target: &[T], reduction: Reduced) -> Result<T, Error> {
+pub fn forward_reduced<T: Float>(
+    input: &[T],
+    target: &[T],
+    reduction: Reduced,
+) -> Result<T, Error> {
     let len = common_len(&[input.into(), target.into()], &[])?;
     let total = parallel::run(Pass {
         len,
@@ -217,10 +221,7 @@ pub fn forward_backward_reduced<T: Float>(
 
 /// The index of the first target that is not exactly -1 or +1 (NaN included), if any.
 pub fn first_invalid_target<T: Float>(target: &[T]) -> Option<usize> {
-    parallel::run(TargetScan {
-        target,
-        offset: 0,
-    })
+    parallel::run(TargetScan { target, offset: 0 })
 }
 
 struct TargetScan<'a, T> {
@@ -276,7 +277,10 @@ mod tests {
             forward_none(x[..].into(), y[..].into(), &mut out),
             Err(Error::LengthMismatch)
         );
-        assert_eq!(forward_reduced(&x, &y, Reduced::Sum), Err(Error::LengthMismatch));
+        assert_eq!(
+            forward_reduced(&x, &y, Reduced::Sum),
+            Err(Error::LengthMismatch)
+        );
         assert_eq!(out, [0.0; 2]);
     }
 
@@ -299,7 +303,9 @@ mod tests {
     fn in_place_equals_out_of_place() {
         let n = 3 * 256 + 7;
         let x: Vec<f32> = (0..n).map(|i| (i as f32 - 400.0) * 0.37).collect();
-        let y: Vec<f32> = (0..n).map(|i| if i % 3 == 0 { -1.0 } else { 1.0 }).collect();
+        let y: Vec<f32> = (0..n)
+            .map(|i| if i % 3 == 0 { -1.0 } else { 1.0 })
+            .collect();
         let mut expected = vec![0.0; n];
         forward_none(x[..].into(), y[..].into(), &mut expected).unwrap();
         let mut buf = x.clone();

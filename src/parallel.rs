@@ -82,7 +82,9 @@ static THREADS: Mutex<Threads> = Mutex::new(Threads {
 
 fn threads() -> MutexGuard<'static, Threads> {
     // The state is valid whatever a panicking holder did, so poisoning is ignored.
-    THREADS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    THREADS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The default thread count: `SOFTMARGIN_NUM_THREADS` when it holds an integer in
@@ -186,13 +188,24 @@ mod tests {
 
     #[test]
     fn leaves_are_whole_blocks_in_order() {
-        for len in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 5, 100 * BLOCK + 17] {
+        for len in [
+            0,
+            1,
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 1,
+            3 * BLOCK + 5,
+            100 * BLOCK + 17,
+        ] {
             for parallel in [false, true] {
                 let leaves = tree(Leaves { start: 0, len }, parallel);
                 let mut next = 0;
                 for (i, &(start, n)) in leaves.iter().enumerate() {
                     assert_eq!(start, next);
-                    assert!(n <= BLOCK && (n == BLOCK || i == leaves.len() - 1), "{leaves:?}");
+                    assert!(
+                        n <= BLOCK && (n == BLOCK || i == leaves.len() - 1),
+                        "{leaves:?}"
+                    );
                     next += n;
                 }
                 assert_eq!(next, len);

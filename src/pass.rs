@@ -103,7 +103,10 @@ pub(crate) struct Pass<'a, T> {
     pub sum: bool,
 }
 
-fn split_output<'a, T>(out: Option<&'a mut [T]>, mid: usize) -> (Option<&'a mut [T]>, Option<&'a mut [T]>) {
+fn split_output<'a, T>(
+    out: Option<&'a mut [T]>,
+    mid: usize,
+) -> (Option<&'a mut [T]>, Option<&'a mut [T]>) {
     match out {
         Some(s) => {
             let (a, b) = s.split_at_mut(mid);
@@ -178,39 +181,21 @@ impl<T: Float> Task for Pass<'_, T> {
                 _ => None,
             };
             let mut loss_out = loss.as_deref_mut().map(|l| &mut l[start..start + n]);
-            match grad.as_deref_mut().map(|g| &mut g[start..start + n]) {
-                None => {
-                    for i in 0..n {
-                        let l = T::loss_wide(x[i], y[i]);
-                        if let Some(out) = loss_out.as_deref_mut() {
-                            out[i] = T::narrow(l);
-                        }
-                        if sum {
-                            total.add(l);
-                        }
-                    }
+            let mut grad_out = grad.as_deref_mut().map(|g| &mut g[start..start + n]);
+            for i in 0..n {
+                let p = T::point_wide(x[i], y[i]);
+                if let Some(out) = loss_out.as_deref_mut() {
+                    out[i] = T::narrow(p.loss);
                 }
-                Some(grad_out) => {
-                    let need_loss = sum || loss_out.is_some();
-                    for i in 0..n {
-                        let (slope, l) = if need_loss {
-                            let p = T::point_wide(x[i], y[i]);
-                            (p.slope, p.loss)
-                        } else {
-                            (T::slope_wide(x[i], y[i]), 0.0)
-                        };
-                        grad_out[i] = T::narrow(match scale {
-                            Scale::Each(_) => slope * each.map_or(0.0, |g| g[i].widen()),
-                            Scale::Times(g) => slope * g,
-                            Scale::TimesOver(g, n) => slope * g / n,
-                        });
-                        if let Some(out) = loss_out.as_deref_mut() {
-                            out[i] = T::narrow(l);
-                        }
-                        if sum {
-                            total.add(l);
-                        }
-                    }
+                if sum {
+                    total.add(p.loss, p.loss_err);
+                }
+                if let Some(out) = grad_out.as_deref_mut() {
+                    out[i] = T::narrow(match scale {
+                        Scale::Each(_) => p.slope * each.map_or(0.0, |g| g[i].widen()),
+                        Scale::Times(g) => p.slope * g,
+                        Scale::TimesOver(g, n) => p.slope * g / n,
+                    });
                 }
             }
             start += n;

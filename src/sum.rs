@@ -9,8 +9,8 @@
 
 /// A running sum of `f64` terms.
 pub trait Accumulator: Copy + Default + Send {
-    /// Adds one term.
-    fn add(&mut self, term: f64);
+    /// Adds one term, given as a rounded value and its rounding error.
+    fn add(&mut self, term: f64, term_err: f64);
     /// Combines two partial sums, `self` covering the terms before `later`'s.
     fn merge(self, later: Self) -> Self;
     /// The sum, rounded to `f64`.
@@ -24,8 +24,9 @@ pub trait Accumulator: Copy + Default + Send {
 pub struct Wide(f64);
 
 impl Accumulator for Wide {
+    /// The rounding error is far below what an `f32` result can show.
     #[inline]
-    fn add(&mut self, term: f64) {
+    fn add(&mut self, term: f64, _term_err: f64) {
         self.0 += term;
     }
     #[inline]
@@ -42,8 +43,9 @@ impl Accumulator for Wide {
 
 /// A sum kept as an unevaluated `hi + lo`, for `f64` data.
 ///
-/// Every addition is an error-free transformation (TwoSum), so the only errors left are the
-/// additions into `lo`, which are about 2^-53 times smaller than the sum.
+/// Every addition into `hi` is an error-free transformation (TwoSum), so the only errors left
+/// are the additions into `lo`, which are about 2^-53 times smaller than the sum. Each term
+/// brings its own rounding error too, so a sum of double-double losses stays double-double.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Compensated {
     hi: f64,
@@ -73,10 +75,10 @@ impl Compensated {
 
 impl Accumulator for Compensated {
     #[inline]
-    fn add(&mut self, term: f64) {
+    fn add(&mut self, term: f64, term_err: f64) {
         let (s, err) = two_sum(self.hi, term);
         self.hi = s;
-        self.lo += err;
+        self.lo += err + term_err;
     }
     #[inline]
     fn merge(self, later: Self) -> Self {
@@ -109,7 +111,7 @@ mod tests {
     fn sum<A: Accumulator>(terms: &[f64]) -> A {
         let mut acc = A::default();
         for &t in terms {
-            acc.add(t);
+            acc.add(t, 0.0);
         }
         acc
     }

@@ -193,11 +193,20 @@ mod tests {
     #[test]
     fn sizes_beyond_the_address_space_are_refused() {
         let x = [0.0f64; 2];
-        assert_eq!(check_len::<f64>(usize::MAX / 8 + 1), Err(SOFTMARGIN_STATUS_INVALID_ARGUMENT));
-        assert_eq!(check_len::<f64>(isize::MAX as usize / 8 + 1), Err(SOFTMARGIN_STATUS_INVALID_ARGUMENT));
+        assert_eq!(
+            check_len::<f64>(usize::MAX / 8 + 1),
+            Err(SOFTMARGIN_STATUS_INVALID_ARGUMENT)
+        );
+        assert_eq!(
+            check_len::<f64>(isize::MAX as usize / 8 + 1),
+            Err(SOFTMARGIN_STATUS_INVALID_ARGUMENT)
+        );
         assert_eq!(check_len::<f64>(isize::MAX as usize / 8), Ok(()));
         let end = (usize::MAX - 15) as *const f64;
-        assert_eq!(Buffer::array(end, 4).err(), Some(SOFTMARGIN_STATUS_INVALID_ARGUMENT));
+        assert_eq!(
+            Buffer::array(end, 4).err(),
+            Some(SOFTMARGIN_STATUS_INVALID_ARGUMENT)
+        );
         assert!(Buffer::array(x.as_ptr(), 2).is_ok());
     }
 
@@ -205,7 +214,10 @@ mod tests {
     fn misaligned_pointers_are_refused() {
         let x = [0.0f64; 3];
         let odd = (x.as_ptr() as usize + 4) as *const f64;
-        assert_eq!(Buffer::array(odd, 2).err(), Some(SOFTMARGIN_STATUS_MISALIGNED));
+        assert_eq!(
+            Buffer::array(odd, 2).err(),
+            Some(SOFTMARGIN_STATUS_MISALIGNED)
+        );
         // Nothing is read from an empty buffer, so its pointer is not checked.
         assert!(Buffer::array(odd, 0).is_ok());
     }

@@ -105,7 +105,13 @@ pub(crate) unsafe fn backward<T: Float>(
                 }
                 Some(reduction) => {
                     let g = g.slice()[0];
-                    core_ok(crate::backward_reduced(g, xo, yo, reduction, out.slice_mut()));
+                    core_ok(crate::backward_reduced(
+                        g,
+                        xo,
+                        yo,
+                        reduction,
+                        out.slice_mut(),
+                    ));
                 }
             }
         }

@@ -52,7 +52,10 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_the_fallback_value() {
-        assert_eq!(guard(|| -> i32 { panic!("test panic") }), SOFTMARGIN_STATUS_PANIC);
+        assert_eq!(
+            guard(|| -> i32 { panic!("test panic") }),
+            SOFTMARGIN_STATUS_PANIC
+        );
         assert_eq!(guard(|| -> usize { panic!("test panic") }), 0);
         let s = guard(|| -> *const c_char { panic!("test panic") });
         // SAFETY: on_panic returns a pointer to a static C string.

@@ -120,9 +120,7 @@ pub unsafe extern "C" fn softmargin_forward_backward_f32(
     output: *mut f32,
     grad_input: *mut f32,
 ) -> i32 {
-    guard(|| unsafe {
-        calls::forward_backward(input, target, len, reduction, output, grad_input)
-    })
+    guard(|| unsafe { calls::forward_backward(input, target, len, reduction, output, grad_input) })
 }
 
 /// Checks that every one of the `len` targets is exactly -1 or +1, catching 0/1 labels.
@@ -182,9 +180,7 @@ pub unsafe extern "C" fn softmargin_forward_backward_f64(
     output: *mut f64,
     grad_input: *mut f64,
 ) -> i32 {
-    guard(|| unsafe {
-        calls::forward_backward(input, target, len, reduction, output, grad_input)
-    })
+    guard(|| unsafe { calls::forward_backward(input, target, len, reduction, output, grad_input) })
 }
 
 /// `softmargin_check_target_f32` for `double` data.
@@ -250,6 +246,10 @@ mod tests {
     #[test]
     fn header_constants_match_the_core() {
         assert_eq!(SOFTMARGIN_MAX_THREADS, crate::MAX_THREADS);
-        assert_eq!(crate::parallel::PARALLEL_MIN, 32768, "update the set_num_threads docs");
+        assert_eq!(
+            crate::parallel::PARALLEL_MIN,
+            32768,
+            "update the set_num_threads docs"
+        );
     }
 }
