@@ -1,0 +1,122 @@
+//! MEAN and SUM against the double-double sum of the reference losses, at sizes around the
+//! chunk, block and parallel boundaries and into the millions; the fused pass against the
+//! separate ones.
+
+mod common;
+
+use common::reference::{Dd, Scaled};
+use common::{inputs, ref_loss, ref_sum, ulps, Elem, Family, Targets};
+use softmargin::{backward_reduced, forward_backward_reduced, forward_reduced, Reduced};
+
+/// The contract: within 2 ulp of the exact sum (or mean).
+const BOUND: f64 = 2.0;
+
+const SIZES: [usize; 16] = [
+    1, 2, 255, 256, 257, 4095, 4096, 4097, 8193, 32767, 32768, 32769, 65536, 100_003, 262_145,
+    1_048_577,
+];
+
+fn check_reductions<T: Elem>(family: Family, targets: Targets, n: usize, seed: u64) {
+    let (x, y) = inputs::<T>(family, targets, n, seed);
+    if x.iter().zip(&y).any(|(&a, &b)| ref_loss(a, b).is_none()) {
+        return; // a margin overflows: covered by the special-value tests
+    }
+    let exact = ref_sum(&x, &y);
+    let sum = forward_reduced(&x, &y, Reduced::Sum).unwrap();
+    let mean = forward_reduced(&x, &y, Reduced::Mean).unwrap();
+    if !exact.hi.is_finite() {
+        // Only f64 data gets here: a sum beyond the f64 range. The sum and, as documented,
+        // the mean (computed from that sum) are +inf.
+        assert!(sum.to_f64() == f64::INFINITY && mean.to_f64() == f64::INFINITY);
+        return;
+    }
+    let e_sum = ulps(sum, 1.0, Scaled::plain(exact));
+    let e_mean = ulps(mean, 1.0, Scaled::plain(exact.div(Dd::from(n as f64))));
+    assert!(
+        e_sum <= BOUND && e_mean <= BOUND,
+        "{} {family:?} {targets:?} n = {n}: sum {e_sum} ulp, mean {e_mean} ulp",
+        T::NAME
+    );
+
+    // The fused pass: the same reduced loss, and the gradient backward_reduced gives for g = 1.
+    for reduction in [Reduced::Mean, Reduced::Sum] {
+        let mut fused = vec![T::default(); n];
+        let loss = forward_backward_reduced(x[..].into(), y[..].into(), reduction, &mut fused)
+            .unwrap();
+        let alone = forward_reduced(&x, &y, reduction).unwrap();
+        assert_eq!(loss.bits(), alone.bits(), "{} {reduction:?} n = {n}", T::NAME);
+        let mut grad = vec![T::default(); n];
+        backward_reduced(T::from_f64(1.0), x[..].into(), y[..].into(), reduction, &mut grad)
+            .unwrap();
+        assert!(fused.iter().zip(&grad).all(|(a, b)| a.bits() == b.bits()));
+    }
+}
+
+fn all_sizes<T: Elem>() {
+    for (i, &n) in SIZES.iter().enumerate() {
+        let seed = 50 + i as u64;
+        check_reductions::<T>(Family::Moderate, Targets::Signs, n, seed);
+        if n <= 100_003 {
+            check_reductions::<T>(Family::Moderate, Targets::Any, n, seed);
+            check_reductions::<T>(Family::AnyFinite, Targets::Signs, n, seed);
+            check_reductions::<T>(Family::NearZero, Targets::Signs, n, seed);
+            check_reductions::<T>(Family::SubnormalResults, Targets::Signs, n, seed);
+        }
+    }
+}
+
+#[test]
+fn f32_mean_and_sum_at_every_size() {
+    all_sizes::<f32>();
+}
+
+#[test]
+fn f64_mean_and_sum_at_every_size() {
+    all_sizes::<f64>();
+}
+
+/// Millions of copies of one value: any bias of the per-element loss or the accumulation
+/// would add up instead of averaging out.
+fn identical_elements<T: Elem>() {
+    let n = 3_000_017;
+    for xv in [0.3, -2.5, 17.0, -40.0] {
+        let x = vec![T::from_f64(xv); n];
+        let y = vec![T::from_f64(1.0); n];
+        let one = ref_loss(x[0], y[0]).unwrap().v;
+        let exact = one.mul_f(n as f64);
+        let sum = forward_reduced(&x, &y, Reduced::Sum).unwrap();
+        let mean = forward_reduced(&x, &y, Reduced::Mean).unwrap();
+        let e_sum = ulps(sum, 1.0, Scaled::plain(exact));
+        let e_mean = ulps(mean, 1.0, Scaled::plain(one));
+        assert!(
+            e_sum <= BOUND && e_mean <= BOUND,
+            "{} x = {xv}: sum {e_sum} ulp, mean {e_mean} ulp",
+            T::NAME
+        );
+        println!("{} {n} x {xv}: sum {e_sum:.3} ulp, mean {e_mean:.3} ulp", T::NAME);
+    }
+}
+
+#[test]
+fn f32_sum_of_millions_of_identical_elements() {
+    identical_elements::<f32>();
+}
+
+#[test]
+fn f64_sum_of_millions_of_identical_elements() {
+    identical_elements::<f64>();
+}
+
+#[test]
+fn empty_mean_is_nan_and_empty_sum_is_zero() {
+    let none: [f32; 0] = [];
+    assert!(forward_reduced(&none, &none, Reduced::Mean).unwrap().is_nan());
+    assert_eq!(forward_reduced(&none, &none, Reduced::Sum).unwrap().to_bits(), 0);
+    let none: [f64; 0] = [];
+    assert!(forward_reduced(&none, &none, Reduced::Mean).unwrap().is_nan());
+    assert_eq!(forward_reduced(&none, &none, Reduced::Sum).unwrap().to_bits(), 0);
+    let mut grad: [f64; 0] = [];
+    let loss =
+        forward_backward_reduced(none[..].into(), none[..].into(), Reduced::Mean, &mut grad);
+    assert!(loss.unwrap().is_nan());
+}
