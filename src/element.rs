@@ -78,8 +78,8 @@ fn ldexp(v: f64, k: i32) -> f64 {
 }
 
 /// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^21 (fdlibm's constants).
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// `1 / k!` for k = 2..=14: the Taylor coefficients of `exp(r) - 1 - r`.
 const EXP_COEFFS: [f64; 13] = [

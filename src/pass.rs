@@ -103,10 +103,9 @@ pub(crate) struct Pass<'a, T> {
     pub sum: bool,
 }
 
-fn split_output<'a, T>(
-    out: Option<&'a mut [T]>,
-    mid: usize,
-) -> (Option<&'a mut [T]>, Option<&'a mut [T]>) {
+type Output<'a, T> = Option<&'a mut [T]>;
+
+fn split_output<T>(out: Output<'_, T>, mid: usize) -> (Output<'_, T>, Output<'_, T>) {
     match out {
         Some(s) => {
             let (a, b) = s.split_at_mut(mid);

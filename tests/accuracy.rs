@@ -44,7 +44,7 @@ fn elementwise<T: Elem>(family: Family, targets: Targets, seed: u64) {
     let (x, y) = inputs::<T>(family, targets, N, seed);
     let mut loss = vec![T::default(); N];
     forward_none(x[..].into(), y[..].into(), &mut loss).unwrap();
-    let ones = vec![T::from_f64(1.0); N];
+    let ones: Vec<T> = std::iter::repeat_n(T::from_f64(1.0), N).collect();
     let mut grad = vec![T::default(); N];
     backward_none(ones[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap();
 

@@ -32,7 +32,10 @@ macro_rules! abi_tests {
             }
 
             fn xy() -> (Vec<T>, Vec<T>) {
-                (vec![0.5, -2.0, 3.1, -0.2, -100.0], vec![1.0, -1.0, 1.0, -1.0, 1.0])
+                (
+                    vec![0.5, -2.0, 3.1, -0.2, -100.0],
+                    vec![1.0, -1.0, 1.0, -1.0, 1.0],
+                )
             }
 
             #[test]
@@ -46,7 +49,14 @@ macro_rules! abi_tests {
                         assert_eq!(s, SOFTMARGIN_STATUS_INVALID_REDUCTION);
                         let s = $bwd(x.as_ptr(), x.as_ptr(), y.as_ptr(), 5, r, grad.as_mut_ptr());
                         assert_eq!(s, SOFTMARGIN_STATUS_INVALID_REDUCTION);
-                        let s = $fb(x.as_ptr(), y.as_ptr(), 5, r, out.as_mut_ptr(), grad.as_mut_ptr());
+                        let s = $fb(
+                            x.as_ptr(),
+                            y.as_ptr(),
+                            5,
+                            r,
+                            out.as_mut_ptr(),
+                            grad.as_mut_ptr(),
+                        );
                         assert_eq!(s, SOFTMARGIN_STATUS_INVALID_REDUCTION);
                     }
                     assert!(untouched(&out) && untouched(&grad));
@@ -60,7 +70,11 @@ macro_rules! abi_tests {
                 let mut grad = canary(5);
                 unsafe {
                     // len 0: NULL arrays are fine; a reduced output must still be given.
-                    for r in [SOFTMARGIN_REDUCTION_NONE, SOFTMARGIN_REDUCTION_MEAN, SOFTMARGIN_REDUCTION_SUM] {
+                    for r in [
+                        SOFTMARGIN_REDUCTION_NONE,
+                        SOFTMARGIN_REDUCTION_MEAN,
+                        SOFTMARGIN_REDUCTION_SUM,
+                    ] {
                         let expect = if r == SOFTMARGIN_REDUCTION_NONE {
                             SOFTMARGIN_STATUS_OK
                         } else {
@@ -72,23 +86,53 @@ macro_rules! abi_tests {
                     }
                     // len > 0: every array pointer is required.
                     let r = SOFTMARGIN_REDUCTION_NONE;
-                    assert_eq!($fwd(null(), y.as_ptr(), 5, r, out.as_mut_ptr()), SOFTMARGIN_STATUS_NULL_POINTER);
-                    assert_eq!($fwd(x.as_ptr(), null(), 5, r, out.as_mut_ptr()), SOFTMARGIN_STATUS_NULL_POINTER);
-                    assert_eq!($fwd(x.as_ptr(), y.as_ptr(), 5, r, null_mut()), SOFTMARGIN_STATUS_NULL_POINTER);
-                    assert_eq!($bwd(null(), x.as_ptr(), y.as_ptr(), 5, r, grad.as_mut_ptr()), SOFTMARGIN_STATUS_NULL_POINTER);
-                    assert_eq!($bwd(x.as_ptr(), x.as_ptr(), y.as_ptr(), 5, r, null_mut()), SOFTMARGIN_STATUS_NULL_POINTER);
-                    assert_eq!($fb(x.as_ptr(), y.as_ptr(), 5, r, out.as_mut_ptr(), null_mut()), SOFTMARGIN_STATUS_NULL_POINTER);
+                    assert_eq!(
+                        $fwd(null(), y.as_ptr(), 5, r, out.as_mut_ptr()),
+                        SOFTMARGIN_STATUS_NULL_POINTER
+                    );
+                    assert_eq!(
+                        $fwd(x.as_ptr(), null(), 5, r, out.as_mut_ptr()),
+                        SOFTMARGIN_STATUS_NULL_POINTER
+                    );
+                    assert_eq!(
+                        $fwd(x.as_ptr(), y.as_ptr(), 5, r, null_mut()),
+                        SOFTMARGIN_STATUS_NULL_POINTER
+                    );
+                    assert_eq!(
+                        $bwd(null(), x.as_ptr(), y.as_ptr(), 5, r, grad.as_mut_ptr()),
+                        SOFTMARGIN_STATUS_NULL_POINTER
+                    );
+                    assert_eq!(
+                        $bwd(x.as_ptr(), x.as_ptr(), y.as_ptr(), 5, r, null_mut()),
+                        SOFTMARGIN_STATUS_NULL_POINTER
+                    );
+                    assert_eq!(
+                        $fb(x.as_ptr(), y.as_ptr(), 5, r, out.as_mut_ptr(), null_mut()),
+                        SOFTMARGIN_STATUS_NULL_POINTER
+                    );
                     let m = SOFTMARGIN_REDUCTION_MEAN;
-                    assert_eq!($bwd(null(), x.as_ptr(), y.as_ptr(), 5, m, grad.as_mut_ptr()), SOFTMARGIN_STATUS_NULL_POINTER);
-                    assert_eq!($fb(x.as_ptr(), y.as_ptr(), 5, m, null_mut(), grad.as_mut_ptr()), SOFTMARGIN_STATUS_NULL_POINTER);
+                    assert_eq!(
+                        $bwd(null(), x.as_ptr(), y.as_ptr(), 5, m, grad.as_mut_ptr()),
+                        SOFTMARGIN_STATUS_NULL_POINTER
+                    );
+                    assert_eq!(
+                        $fb(x.as_ptr(), y.as_ptr(), 5, m, null_mut(), grad.as_mut_ptr()),
+                        SOFTMARGIN_STATUS_NULL_POINTER
+                    );
                 }
                 assert!(untouched(&out) && untouched(&grad));
                 // len 0 with a reduced output: MEAN is NaN, SUM is 0.
                 let mut v: T = CANARY as T;
                 unsafe {
-                    assert_eq!($fwd(null(), null(), 0, SOFTMARGIN_REDUCTION_MEAN, &mut v), SOFTMARGIN_STATUS_OK);
+                    assert_eq!(
+                        $fwd(null(), null(), 0, SOFTMARGIN_REDUCTION_MEAN, &mut v),
+                        SOFTMARGIN_STATUS_OK
+                    );
                     assert!(v.is_nan());
-                    assert_eq!($fwd(null(), null(), 0, SOFTMARGIN_REDUCTION_SUM, &mut v), SOFTMARGIN_STATUS_OK);
+                    assert_eq!(
+                        $fwd(null(), null(), 0, SOFTMARGIN_REDUCTION_SUM, &mut v),
+                        SOFTMARGIN_STATUS_OK
+                    );
                     assert_eq!(v, 0.0);
                 }
             }
@@ -99,43 +143,122 @@ macro_rules! abi_tests {
                 let mut expected = canary(5);
                 let mut expected_grad = canary(5);
                 unsafe {
-                    assert_eq!($fb(x.as_ptr(), y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE,
-                        expected.as_mut_ptr(), expected_grad.as_mut_ptr()), SOFTMARGIN_STATUS_OK);
+                    assert_eq!(
+                        $fb(
+                            x.as_ptr(),
+                            y.as_ptr(),
+                            5,
+                            SOFTMARGIN_REDUCTION_NONE,
+                            expected.as_mut_ptr(),
+                            expected_grad.as_mut_ptr()
+                        ),
+                        SOFTMARGIN_STATUS_OK
+                    );
                     // Output shifted by one element over the input.
                     let mut buf = canary(6);
                     buf[..5].copy_from_slice(&x);
                     let before = buf.clone();
                     let p = buf.as_mut_ptr();
-                    assert_eq!($fwd(p, y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, p.add(1)), SOFTMARGIN_STATUS_OVERLAP);
-                    assert_eq!($bwd(y.as_ptr(), p.add(1), y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, p), SOFTMARGIN_STATUS_OVERLAP);
+                    assert_eq!(
+                        $fwd(p, y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, p.add(1)),
+                        SOFTMARGIN_STATUS_OVERLAP
+                    );
+                    assert_eq!(
+                        $bwd(
+                            y.as_ptr(),
+                            p.add(1),
+                            y.as_ptr(),
+                            5,
+                            SOFTMARGIN_REDUCTION_NONE,
+                            p
+                        ),
+                        SOFTMARGIN_STATUS_OVERLAP
+                    );
                     // A scalar output inside a longer input.
-                    assert_eq!($fwd(p, y.as_ptr(), 5, SOFTMARGIN_REDUCTION_MEAN, p.add(2)), SOFTMARGIN_STATUS_OVERLAP);
+                    assert_eq!(
+                        $fwd(p, y.as_ptr(), 5, SOFTMARGIN_REDUCTION_MEAN, p.add(2)),
+                        SOFTMARGIN_STATUS_OVERLAP
+                    );
                     // The two outputs of the fused pass on one buffer.
-                    assert_eq!($fb(x.as_ptr(), y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, p, p), SOFTMARGIN_STATUS_OVERLAP);
-                    assert_eq!($fb(x.as_ptr(), y.as_ptr(), 5, SOFTMARGIN_REDUCTION_SUM, p.add(4), p), SOFTMARGIN_STATUS_OVERLAP);
+                    assert_eq!(
+                        $fb(x.as_ptr(), y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, p, p),
+                        SOFTMARGIN_STATUS_OVERLAP
+                    );
+                    assert_eq!(
+                        $fb(
+                            x.as_ptr(),
+                            y.as_ptr(),
+                            5,
+                            SOFTMARGIN_REDUCTION_SUM,
+                            p.add(4),
+                            p
+                        ),
+                        SOFTMARGIN_STATUS_OVERLAP
+                    );
                     assert_eq!(buf, before);
 
                     // Exact aliases: in place over the input, over the target, fused over both.
                     let mut a = x.clone();
-                    assert_eq!($fwd(a.as_ptr(), y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, a.as_mut_ptr()), SOFTMARGIN_STATUS_OK);
+                    assert_eq!(
+                        $fwd(
+                            a.as_ptr(),
+                            y.as_ptr(),
+                            5,
+                            SOFTMARGIN_REDUCTION_NONE,
+                            a.as_mut_ptr()
+                        ),
+                        SOFTMARGIN_STATUS_OK
+                    );
                     assert_eq!(a, expected);
                     let mut a = x.clone();
                     let mut b = y.clone();
-                    assert_eq!($fb(a.as_ptr(), b.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, a.as_mut_ptr(), b.as_mut_ptr()), SOFTMARGIN_STATUS_OK);
+                    assert_eq!(
+                        $fb(
+                            a.as_ptr(),
+                            b.as_ptr(),
+                            5,
+                            SOFTMARGIN_REDUCTION_NONE,
+                            a.as_mut_ptr(),
+                            b.as_mut_ptr()
+                        ),
+                        SOFTMARGIN_STATUS_OK
+                    );
                     assert_eq!((a, b), (expected.clone(), expected_grad.clone()));
                     // In place over the target.
                     let mut b = y.clone();
-                    assert_eq!($fwd(x.as_ptr(), b.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, b.as_mut_ptr()), SOFTMARGIN_STATUS_OK);
+                    assert_eq!(
+                        $fwd(
+                            x.as_ptr(),
+                            b.as_ptr(),
+                            5,
+                            SOFTMARGIN_REDUCTION_NONE,
+                            b.as_mut_ptr()
+                        ),
+                        SOFTMARGIN_STATUS_OK
+                    );
                     assert_eq!(b, expected);
                     // grad_output, input and target all the output buffer.
                     let mut g = vec![1.0 as T; 5];
-                    let s = $bwd(g.as_ptr(), g.as_ptr(), g.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, g.as_mut_ptr());
+                    let s = $bwd(
+                        g.as_ptr(),
+                        g.as_ptr(),
+                        g.as_ptr(),
+                        5,
+                        SOFTMARGIN_REDUCTION_NONE,
+                        g.as_mut_ptr(),
+                    );
                     assert_eq!(s, SOFTMARGIN_STATUS_OK);
                     // -1 * sigmoid(-1) * 1
                     assert!((g[0] as f64 + 0.268_941_421_369_995_1).abs() < 1e-6);
                     // len 1: a scalar output may be the input itself.
                     let mut one = [-100.0 as T];
-                    let s = $fwd(one.as_ptr(), y.as_ptr(), 1, SOFTMARGIN_REDUCTION_MEAN, one.as_mut_ptr());
+                    let s = $fwd(
+                        one.as_ptr(),
+                        y.as_ptr(),
+                        1,
+                        SOFTMARGIN_REDUCTION_MEAN,
+                        one.as_mut_ptr(),
+                    );
                     assert_eq!((s, one[0]), (SOFTMARGIN_STATUS_OK, 100.0));
                 }
             }
@@ -146,13 +269,41 @@ macro_rules! abi_tests {
                 let mut out = canary(6);
                 unsafe {
                     let odd = out.as_mut_ptr().cast::<u8>().add(1).cast::<T>();
-                    assert_eq!($fwd(x.as_ptr(), y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, odd), SOFTMARGIN_STATUS_MISALIGNED);
+                    assert_eq!(
+                        $fwd(x.as_ptr(), y.as_ptr(), 5, SOFTMARGIN_REDUCTION_NONE, odd),
+                        SOFTMARGIN_STATUS_MISALIGNED
+                    );
                     let odd_in = x.as_ptr().cast::<u8>().add(2).cast::<T>();
-                    assert_eq!($fwd(odd_in, y.as_ptr(), 4, SOFTMARGIN_REDUCTION_SUM, out.as_mut_ptr()), SOFTMARGIN_STATUS_MISALIGNED);
-                    for len in [usize::MAX, usize::MAX / 2, isize::MAX as usize / std::mem::size_of::<T>() + 1] {
-                        assert_eq!($fwd(x.as_ptr(), y.as_ptr(), len, SOFTMARGIN_REDUCTION_NONE, out.as_mut_ptr()), SOFTMARGIN_STATUS_INVALID_ARGUMENT);
+                    assert_eq!(
+                        $fwd(
+                            odd_in,
+                            y.as_ptr(),
+                            4,
+                            SOFTMARGIN_REDUCTION_SUM,
+                            out.as_mut_ptr()
+                        ),
+                        SOFTMARGIN_STATUS_MISALIGNED
+                    );
+                    for len in [
+                        usize::MAX,
+                        usize::MAX / 2,
+                        isize::MAX as usize / std::mem::size_of::<T>() + 1,
+                    ] {
+                        assert_eq!(
+                            $fwd(
+                                x.as_ptr(),
+                                y.as_ptr(),
+                                len,
+                                SOFTMARGIN_REDUCTION_NONE,
+                                out.as_mut_ptr()
+                            ),
+                            SOFTMARGIN_STATUS_INVALID_ARGUMENT
+                        );
                         let mut idx = 77usize;
-                        assert_eq!($chk(y.as_ptr(), len, &mut idx), SOFTMARGIN_STATUS_INVALID_ARGUMENT);
+                        assert_eq!(
+                            $chk(y.as_ptr(), len, &mut idx),
+                            SOFTMARGIN_STATUS_INVALID_ARGUMENT
+                        );
                         assert_eq!(idx, 77);
                     }
                 }
@@ -167,12 +318,21 @@ macro_rules! abi_tests {
                     assert_eq!($chk(good.as_ptr(), 3, &mut idx), SOFTMARGIN_STATUS_OK);
                     assert_eq!(idx, 3);
                     let zero_one = [1.0 as T, 0.0, 1.0, 0.0];
-                    assert_eq!($chk(zero_one.as_ptr(), 4, &mut idx), SOFTMARGIN_STATUS_INVALID_TARGET);
+                    assert_eq!(
+                        $chk(zero_one.as_ptr(), 4, &mut idx),
+                        SOFTMARGIN_STATUS_INVALID_TARGET
+                    );
                     assert_eq!(idx, 1);
                     let nan = [1.0 as T, -1.0, T::NAN];
-                    assert_eq!($chk(nan.as_ptr(), 3, &mut idx), SOFTMARGIN_STATUS_INVALID_TARGET);
+                    assert_eq!(
+                        $chk(nan.as_ptr(), 3, &mut idx),
+                        SOFTMARGIN_STATUS_INVALID_TARGET
+                    );
                     assert_eq!(idx, 2);
-                    assert_eq!($chk(nan.as_ptr(), 3, null_mut()), SOFTMARGIN_STATUS_INVALID_TARGET);
+                    assert_eq!(
+                        $chk(nan.as_ptr(), 3, null_mut()),
+                        SOFTMARGIN_STATUS_INVALID_TARGET
+                    );
                     assert_eq!($chk(null(), 0, &mut idx), SOFTMARGIN_STATUS_OK);
                     assert_eq!(idx, 0);
                     idx = 5;
@@ -191,13 +351,31 @@ macro_rules! abi_tests {
             #[test]
             fn special_values() {
                 let inf = T::INFINITY;
-                let x = [-100.0, inf, -inf, inf, T::NAN, 1.0, 0.0, T::MIN_POSITIVE / 4.0, 2.0, inf];
+                let x = [
+                    -100.0,
+                    inf,
+                    -inf,
+                    inf,
+                    T::NAN,
+                    1.0,
+                    0.0,
+                    T::MIN_POSITIVE / 4.0,
+                    2.0,
+                    inf,
+                ];
                 let y = [1.0, 1.0, 1.0, -0.5, 1.0, T::NAN, 1.0, 1.0, inf, 0.0];
                 let n = x.len();
                 let mut loss = canary(n);
                 let mut grad = canary(n);
                 unsafe {
-                    let s = $fb(x.as_ptr(), y.as_ptr(), n, SOFTMARGIN_REDUCTION_NONE, loss.as_mut_ptr(), grad.as_mut_ptr());
+                    let s = $fb(
+                        x.as_ptr(),
+                        y.as_ptr(),
+                        n,
+                        SOFTMARGIN_REDUCTION_NONE,
+                        loss.as_mut_ptr(),
+                        grad.as_mut_ptr(),
+                    );
                     assert_eq!(s, SOFTMARGIN_STATUS_OK);
                 }
                 // PyTorch's overflow case: 100 and -1, not inf and NaN.
@@ -207,7 +385,9 @@ macro_rules! abi_tests {
                 assert_eq!((loss[2], grad[2]), (inf, -1.0));
                 assert_eq!((loss[3], grad[3]), (inf, 0.5));
                 // NaN in, NaN out.
-                assert!(loss[4].is_nan() && grad[4].is_nan() && loss[5].is_nan() && grad[5].is_nan());
+                assert!(
+                    loss[4].is_nan() && grad[4].is_nan() && loss[5].is_nan() && grad[5].is_nan()
+                );
                 // Zero and subnormal inputs: log 2 and -1/2 (to the last place).
                 assert_eq!((loss[6], grad[6]), (std::f64::consts::LN_2 as T, -0.5));
                 assert_eq!((loss[7], grad[7]), (std::f64::consts::LN_2 as T, -0.5));
@@ -218,9 +398,21 @@ macro_rules! abi_tests {
                 // Reductions carry inf and NaN.
                 let mut v: T = 0.0;
                 unsafe {
-                    assert_eq!($fwd(x[..4].as_ptr(), y.as_ptr(), 4, SOFTMARGIN_REDUCTION_SUM, &mut v), SOFTMARGIN_STATUS_OK);
+                    assert_eq!(
+                        $fwd(
+                            x[..4].as_ptr(),
+                            y.as_ptr(),
+                            4,
+                            SOFTMARGIN_REDUCTION_SUM,
+                            &mut v
+                        ),
+                        SOFTMARGIN_STATUS_OK
+                    );
                     assert_eq!(v, inf);
-                    assert_eq!($fwd(x.as_ptr(), y.as_ptr(), n, SOFTMARGIN_REDUCTION_MEAN, &mut v), SOFTMARGIN_STATUS_OK);
+                    assert_eq!(
+                        $fwd(x.as_ptr(), y.as_ptr(), n, SOFTMARGIN_REDUCTION_MEAN, &mut v),
+                        SOFTMARGIN_STATUS_OK
+                    );
                     assert!(v.is_nan());
                 }
             }
@@ -229,25 +421,60 @@ macro_rules! abi_tests {
             fn c_results_equal_the_core() {
                 let n = 70_001;
                 let x: Vec<T> = (0..n).map(|i| (i as T - 35_000.0) * 0.01).collect();
-                let y: Vec<T> = (0..n).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+                let y: Vec<T> = (0..n)
+                    .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+                    .collect();
                 let mut out = canary(n);
                 let mut mean: T = 0.0;
                 unsafe {
-                    assert_eq!($fwd(x.as_ptr(), y.as_ptr(), n, SOFTMARGIN_REDUCTION_NONE, out.as_mut_ptr()), 0);
-                    assert_eq!($fwd(x.as_ptr(), y.as_ptr(), n, SOFTMARGIN_REDUCTION_MEAN, &mut mean), 0);
+                    assert_eq!(
+                        $fwd(
+                            x.as_ptr(),
+                            y.as_ptr(),
+                            n,
+                            SOFTMARGIN_REDUCTION_NONE,
+                            out.as_mut_ptr()
+                        ),
+                        0
+                    );
+                    assert_eq!(
+                        $fwd(
+                            x.as_ptr(),
+                            y.as_ptr(),
+                            n,
+                            SOFTMARGIN_REDUCTION_MEAN,
+                            &mut mean
+                        ),
+                        0
+                    );
                 }
                 let mut core = vec![0.0 as T; n];
                 softmargin::forward_none(x[..].into(), y[..].into(), &mut core).unwrap();
                 assert_eq!(out, core);
-                let core_mean = softmargin::forward_reduced(&x, &y, softmargin::Reduced::Mean).unwrap();
+                let core_mean =
+                    softmargin::forward_reduced(&x, &y, softmargin::Reduced::Mean).unwrap();
                 assert_eq!(mean.to_bits(), core_mean.to_bits());
             }
         }
     };
 }
 
-abi_tests!(f32_abi, f32, softmargin_forward_f32, softmargin_backward_f32, softmargin_forward_backward_f32, softmargin_check_target_f32);
-abi_tests!(f64_abi, f64, softmargin_forward_f64, softmargin_backward_f64, softmargin_forward_backward_f64, softmargin_check_target_f64);
+abi_tests!(
+    f32_abi,
+    f32,
+    softmargin_forward_f32,
+    softmargin_backward_f32,
+    softmargin_forward_backward_f32,
+    softmargin_check_target_f32
+);
+abi_tests!(
+    f64_abi,
+    f64,
+    softmargin_forward_f64,
+    softmargin_backward_f64,
+    softmargin_forward_backward_f64,
+    softmargin_check_target_f64
+);
 
 #[test]
 fn status_str_describes_any_integer() {
@@ -284,11 +511,20 @@ fn version_matches_the_package() {
 fn thread_count_bounds() {
     let before = softmargin_get_num_threads();
     assert!(before >= 1);
-    assert_eq!(softmargin_set_num_threads(SOFTMARGIN_MAX_THREADS + 1), SOFTMARGIN_STATUS_INVALID_ARGUMENT);
-    assert_eq!(softmargin_set_num_threads(usize::MAX), SOFTMARGIN_STATUS_INVALID_ARGUMENT);
+    assert_eq!(
+        softmargin_set_num_threads(SOFTMARGIN_MAX_THREADS + 1),
+        SOFTMARGIN_STATUS_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        softmargin_set_num_threads(usize::MAX),
+        SOFTMARGIN_STATUS_INVALID_ARGUMENT
+    );
     assert_eq!(softmargin_get_num_threads(), before);
     assert_eq!(softmargin_set_num_threads(3), SOFTMARGIN_STATUS_OK);
     assert_eq!(softmargin_get_num_threads(), 3);
     assert_eq!(softmargin_set_num_threads(0), SOFTMARGIN_STATUS_OK);
-    assert_eq!(softmargin_get_num_threads(), softmargin::default_num_threads());
+    assert_eq!(
+        softmargin_get_num_threads(),
+        softmargin::default_num_threads()
+    );
 }

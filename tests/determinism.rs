@@ -8,13 +8,19 @@ use softmargin::{
 
 /// Every value a run produces, as bits.
 fn run(n: usize) -> Vec<u64> {
-    let x32: Vec<f32> = (0..n).map(|i| ((i * 7919) % 20011) as f32 * 0.013 - 130.0).collect();
-    let y32: Vec<f32> = (0..n).map(|i| if i % 3 == 0 { 1.0 } else { -1.0 }).collect();
+    let x32: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 20011) as f32 * 0.013 - 130.0)
+        .collect();
+    let y32: Vec<f32> = (0..n)
+        .map(|i| if i % 3 == 0 { 1.0 } else { -1.0 })
+        .collect();
     let x64: Vec<f64> = x32.iter().map(|&v| f64::from(v) * 1.000_000_1).collect();
     let y64: Vec<f64> = y32.iter().map(|&v| f64::from(v) * 0.75).collect();
     let mut bits = Vec::new();
     for reduction in [Reduced::Mean, Reduced::Sum] {
-        bits.push(u64::from(forward_reduced(&x32, &y32, reduction).unwrap().to_bits()));
+        bits.push(u64::from(
+            forward_reduced(&x32, &y32, reduction).unwrap().to_bits(),
+        ));
         bits.push(forward_reduced(&x64, &y64, reduction).unwrap().to_bits());
         let mut g32 = vec![0.0f32; n];
         let l = forward_backward_reduced(x32[..].into(), y32[..].into(), reduction, &mut g32);

@@ -41,13 +41,24 @@ fn check_reductions<T: Elem>(family: Family, targets: Targets, n: usize, seed: u
     // The fused pass: the same reduced loss, and the gradient backward_reduced gives for g = 1.
     for reduction in [Reduced::Mean, Reduced::Sum] {
         let mut fused = vec![T::default(); n];
-        let loss = forward_backward_reduced(x[..].into(), y[..].into(), reduction, &mut fused)
-            .unwrap();
+        let loss =
+            forward_backward_reduced(x[..].into(), y[..].into(), reduction, &mut fused).unwrap();
         let alone = forward_reduced(&x, &y, reduction).unwrap();
-        assert_eq!(loss.bits(), alone.bits(), "{} {reduction:?} n = {n}", T::NAME);
+        assert_eq!(
+            loss.bits(),
+            alone.bits(),
+            "{} {reduction:?} n = {n}",
+            T::NAME
+        );
         let mut grad = vec![T::default(); n];
-        backward_reduced(T::from_f64(1.0), x[..].into(), y[..].into(), reduction, &mut grad)
-            .unwrap();
+        backward_reduced(
+            T::from_f64(1.0),
+            x[..].into(),
+            y[..].into(),
+            reduction,
+            &mut grad,
+        )
+        .unwrap();
         assert!(fused.iter().zip(&grad).all(|(a, b)| a.bits() == b.bits()));
     }
 }
@@ -93,7 +104,10 @@ fn identical_elements<T: Elem>() {
             "{} x = {xv}: sum {e_sum} ulp, mean {e_mean} ulp",
             T::NAME
         );
-        println!("{} {n} x {xv}: sum {e_sum:.3} ulp, mean {e_mean:.3} ulp", T::NAME);
+        println!(
+            "{} {n} x {xv}: sum {e_sum:.3} ulp, mean {e_mean:.3} ulp",
+            T::NAME
+        );
     }
 }
 
@@ -110,13 +124,26 @@ fn f64_sum_of_millions_of_identical_elements() {
 #[test]
 fn empty_mean_is_nan_and_empty_sum_is_zero() {
     let none: [f32; 0] = [];
-    assert!(forward_reduced(&none, &none, Reduced::Mean).unwrap().is_nan());
-    assert_eq!(forward_reduced(&none, &none, Reduced::Sum).unwrap().to_bits(), 0);
+    assert!(forward_reduced(&none, &none, Reduced::Mean)
+        .unwrap()
+        .is_nan());
+    assert_eq!(
+        forward_reduced(&none, &none, Reduced::Sum)
+            .unwrap()
+            .to_bits(),
+        0
+    );
     let none: [f64; 0] = [];
-    assert!(forward_reduced(&none, &none, Reduced::Mean).unwrap().is_nan());
-    assert_eq!(forward_reduced(&none, &none, Reduced::Sum).unwrap().to_bits(), 0);
+    assert!(forward_reduced(&none, &none, Reduced::Mean)
+        .unwrap()
+        .is_nan());
+    assert_eq!(
+        forward_reduced(&none, &none, Reduced::Sum)
+            .unwrap()
+            .to_bits(),
+        0
+    );
     let mut grad: [f64; 0] = [];
-    let loss =
-        forward_backward_reduced(none[..].into(), none[..].into(), Reduced::Mean, &mut grad);
+    let loss = forward_backward_reduced(none[..].into(), none[..].into(), Reduced::Mean, &mut grad);
     assert!(loss.unwrap().is_nan());
 }

@@ -34,7 +34,7 @@ pub(crate) fn status_str(status: i32) -> &'static CStr {
             c"invalid reduction (expected SOFTMARGIN_REDUCTION_NONE, _MEAN or _SUM)"
         }
         SOFTMARGIN_STATUS_OVERLAP => {
-            c"an output buffer partially overlaps an input or another output"
+            c"an output overlaps an input (other than as the very same buffer) or another output"
         }
         SOFTMARGIN_STATUS_INVALID_TARGET => c"a target is not exactly -1 or +1",
         SOFTMARGIN_STATUS_INVALID_ARGUMENT => c"an argument is out of range",

@@ -1,0 +1,174 @@
+//! Compiles the C examples and C/C++ tests with the system compiler found by the `cc` crate,
+//! links each once against the shared and once against the static library, runs them, and
+//! checks their exit status and output.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Native libraries the static library needs (`--print native-static-libs` on Linux).
+const STATIC_LIBS: [&str; 7] = [
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
+
+#[derive(Clone, Copy, Debug)]
+enum Link {
+    Shared,
+    Static,
+}
+
+/// Where cargo put libsoftmargin.so and libsoftmargin.a for this test run.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap().to_path_buf();
+    for lib in ["libsoftmargin.so", "libsoftmargin.a"] {
+        assert!(
+            deps.join(lib).exists(),
+            "{lib} not found in {}",
+            deps.display()
+        );
+    }
+    deps
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compiles and links `source` into an executable; returns its path.
+fn build(source: &str, cpp: bool, link: Link) -> PathBuf {
+    let tool = cc::Build::new()
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .cpp(cpp)
+        .opt_level(1)
+        .target(env!("TARGET"))
+        .host(env!("TARGET"))
+        .get_compiler();
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-programs");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let stem = Path::new(source).file_stem().unwrap().to_str().unwrap();
+    let exe = out_dir.join(format!("{stem}-{link:?}").to_lowercase());
+    let libs = lib_dir();
+    let mut cmd = tool.to_command();
+    cmd.arg(if cpp { "-std=c++11" } else { "-std=c99" })
+        .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join(source))
+        .arg("-o")
+        .arg(&exe);
+    match link {
+        Link::Shared => {
+            cmd.arg(format!("-L{}", libs.display()))
+                .arg("-lsoftmargin")
+                .arg(format!("-Wl,-rpath,{}", libs.display()))
+                .arg("-lm");
+        }
+        Link::Static => {
+            cmd.arg(libs.join("libsoftmargin.a")).args(STATIC_LIBS);
+        }
+    }
+    let output = cmd.output().expect("the C compiler runs");
+    assert!(
+        output.status.success(),
+        "compiling {source} ({link:?}) failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    exe
+}
+
+/// Builds `source` both ways, runs each, and returns the output of the static build after
+/// checking that both succeed with the same output.
+fn build_and_run(source: &str, cpp: bool) -> String {
+    let mut outputs = Vec::new();
+    for link in [Link::Shared, Link::Static] {
+        let exe = build(source, cpp, link);
+        let out = Command::new(&exe)
+            .env_remove("SOFTMARGIN_NUM_THREADS")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "{source} ({link:?}) exited with {}:\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push(stdout);
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "{source}: shared and static builds differ"
+    );
+    outputs.pop().unwrap()
+}
+
+#[test]
+fn basic_example_prints_the_reference_losses() {
+    let out = build_and_run("examples/basic.c", false);
+    let x = [0.5f64, -2.0, 3.1, -0.2];
+    let y = [1.0f64, -1.0, 1.0, -1.0];
+    let mut sum = 0.0;
+    for i in 0..4 {
+        // The values in double from the textbook formula, independent of the library.
+        let l = (-y[i] * f64::from(x[i] as f32)).exp().ln_1p();
+        sum += l;
+        let line = format!("loss[{i}] (x = {:+.1}, y = {:+.0}) = {l:.6}", x[i], y[i]);
+        assert!(out.contains(&line), "missing {line:?} in\n{out}");
+    }
+    let line = format!("mean = {:.6}", sum / 4.0);
+    assert!(out.contains(&line), "missing {line:?} in\n{out}");
+    // The reference's own figures: about 0.47 for the first, 0.12 for the second.
+    assert!(out.contains("= 0.474077") && out.contains("= 0.126928"));
+}
+
+#[test]
+fn training_example_learns() {
+    let out = build_and_run("examples/train.c", false);
+    let losses: Vec<f64> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("epoch "))
+        .map(|l| l.split_whitespace().nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert!(losses.len() >= 10, "{out}");
+    assert!(
+        losses.windows(2).all(|w| w[1] < w[0]),
+        "loss must fall: {losses:?}"
+    );
+    let accuracy: f64 = out
+        .split("accuracy ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no accuracy in\n{out}"));
+    assert!(accuracy >= 0.9, "accuracy {accuracy}");
+}
+
+#[test]
+fn error_example_reports_every_status() {
+    let out = build_and_run("examples/errors.c", false);
+    assert!(out.contains("all statuses as documented"), "{out}");
+    assert!(out.contains("unknown status"), "{out}");
+    assert!(out.contains("first invalid index 1"), "{out}");
+}
+
+#[test]
+fn c_api_test_passes() {
+    let out = build_and_run("tests/c/api_test.c", false);
+    let last = out.lines().last().unwrap_or("");
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    let passed: u32 = last.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(passed >= 25, "{out}");
+}
+
+#[test]
+fn header_works_from_cpp() {
+    let out = build_and_run("tests/cpp/header_test.cpp", true);
+    assert!(out.starts_with("C++: mean "), "{out}");
+}

@@ -1,0 +1,61 @@
+//! The committed header is exactly what cbindgen generates from the sources, and its version
+//! macros are the package's.
+
+use std::path::Path;
+
+fn committed() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("include/softmargin.h");
+    std::fs::read_to_string(path).expect("include/softmargin.h is committed")
+}
+
+#[test]
+fn committed_header_is_in_sync() {
+    let generated = std::fs::read_to_string(env!("SOFTMARGIN_GENERATED_HEADER")).unwrap();
+    assert!(
+        committed() == generated,
+        "include/softmargin.h differs from what cbindgen generates; run \
+         `SOFTMARGIN_UPDATE_HEADER=1 cargo build` and commit the result"
+    );
+}
+
+fn macro_value(header: &str, name: &str) -> String {
+    let prefix = format!("#define {name} ");
+    let line = header
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("{name} is not defined"));
+    line[prefix.len()..].trim().to_owned()
+}
+
+#[test]
+fn version_macros_match_cargo_toml() {
+    let h = committed();
+    assert_eq!(
+        macro_value(&h, "SOFTMARGIN_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
+    assert_eq!(
+        macro_value(&h, "SOFTMARGIN_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_MINOR")
+    );
+    assert_eq!(
+        macro_value(&h, "SOFTMARGIN_VERSION_PATCH"),
+        env!("CARGO_PKG_VERSION_PATCH")
+    );
+    assert_eq!(
+        macro_value(&h, "SOFTMARGIN_VERSION_STRING"),
+        format!("\"{}\"", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn header_has_guard_and_cpp_linkage() {
+    let h = committed();
+    assert!(h.contains("#ifndef SOFTMARGIN_H\n#define SOFTMARGIN_H\n"));
+    assert!(h.contains("#ifdef __cplusplus\nextern \"C\" {"));
+    assert!(
+        h.trim_end().ends_with("#endif  /* SOFTMARGIN_H */"),
+        "{}",
+        &h[h.len() - 80..]
+    );
+}
