@@ -144,8 +144,11 @@ pub unsafe extern "C" fn softmargin_check_target_f32(
     guard(|| unsafe { calls::check_target(target, len, first_invalid) })
 }
 
-/// `softmargin_forward_f32` for `double` data. The mean and the sum are accumulated in
-/// compensated double precision.
+/// `softmargin_forward_f32` for `double` data.
+///
+/// The losses are summed in compensated double precision (about 106 bits), so the mean and the
+/// sum are within 2 ulp of the exact values. The mean is that sum divided by `len`: it is +inf
+/// when the sum of the losses exceeds `DBL_MAX`, even where the mean itself would not.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_forward_f64(
     input: *const f64,
