@@ -27,14 +27,14 @@ pub struct Point {
 }
 
 /// `a + b` exactly, as a rounded sum and its error, when `|a| >= |b|` or `a` is 0 (Fast2Sum).
-#[inline]
+#[inline(always)]
 fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
     let s = a + b;
     (s, b - (s - a))
 }
 
 /// `a + b` exactly, as a rounded sum and its error, for any `a` and `b` (Knuth's TwoSum).
-#[inline]
+#[inline(always)]
 fn two_sum(a: f64, b: f64) -> (f64, f64) {
     let s = a + b;
     let bb = s - a;
@@ -42,20 +42,20 @@ fn two_sum(a: f64, b: f64) -> (f64, f64) {
 }
 
 /// `a * b` exactly, as a rounded product and its error.
-#[inline]
+#[inline(always)]
 fn two_prod(a: f64, b: f64) -> (f64, f64) {
     let p = a * b;
     (p, a.mul_add(b, -p))
 }
 
 /// 2^k for k in the normal exponent range.
-#[inline]
+#[inline(always)]
 fn pow2(k: i32) -> f64 {
     f64::from_bits(((k + 1023) as u64) << 52)
 }
 
 /// 2^k for any k >= -1074 (subnormal powers included); 0 below.
-#[inline]
+#[inline(always)]
 fn pow2_any(k: i32) -> f64 {
     if k >= -1022 {
         pow2(k)
@@ -68,7 +68,7 @@ fn pow2_any(k: i32) -> f64 {
 
 /// `v * 2^k` for `-2200 <= k <= 0`, in two exact steps where the result is normal, so it is
 /// rounded at most where it is subnormal.
-#[inline]
+#[inline(always)]
 fn ldexp(v: f64, k: i32) -> f64 {
     if k >= -1022 {
         return v * pow2(k);
@@ -100,7 +100,7 @@ const EXP_COEFFS: [f64; 13] = [
 
 /// `exp(a_hi + a_lo)` as a double-double times a power of two, `(e_hi, e_lo, k)` with
 /// `e_hi` in about [0.7, 1.42], for `-1500 <= a_hi <= 0`; relative error about 2^-55.
-#[inline]
+#[inline(always)]
 fn exp_neg(a_hi: f64, a_lo: f64) -> (f64, f64, i32) {
     // a = k ln2 + r, |r| <= ln2 / 2; k ln2_hi is exact and a_hi - k ln2_hi exact (Sterbenz).
     let k = (a_hi * std::f64::consts::LOG2_E).round();
@@ -120,7 +120,7 @@ fn exp_neg(a_hi: f64, a_lo: f64) -> (f64, f64, i32) {
 
 /// The value of `(e_hi + e_lo) 2^k` as a double-double; below the normal range, the high part
 /// rounded once and no low part.
-#[inline]
+#[inline(always)]
 fn scaled(e_hi: f64, e_lo: f64, k: i32) -> (f64, f64) {
     if k >= -1021 {
         let scale = pow2(k);
@@ -150,7 +150,7 @@ const ATANH_COEFFS: [f64; 15] = [
 ];
 
 /// `log1p(e_hi + e_lo)` as a double-double, for `0 <= e_hi <= 1`; relative error about 2^-55.
-#[inline]
+#[inline(always)]
 fn log1p_unit(e_hi: f64, e_lo: f64) -> (f64, f64) {
     if e_hi < 1.0 / (1u64 << 60) as f64 {
         // log1p(e) = e - e^2 / 2 + O(e^3), and e / (2 + e) below would lose subnormal bits.
@@ -174,7 +174,7 @@ fn log1p_unit(e_hi: f64, e_lo: f64) -> (f64, f64) {
 
 /// `-y (s_hi + s_lo) 2^k`, rounded once (twice at most where subnormal); the limit 0 where `s`
 /// is 0 and `y` infinite.
-#[inline]
+#[inline(always)]
 fn slope(y: f64, s_hi: f64, s_lo: f64, k: i32) -> f64 {
     if s_hi == 0.0 {
         return 0.0f64.copysign(-y);
@@ -193,7 +193,7 @@ fn slope(y: f64, s_hi: f64, s_lo: f64, k: i32) -> f64 {
 }
 
 /// Loss and slope for the exact margin `m_hi + m_lo` (`|m_lo| <= ulp(m_hi) / 2`) and target `y`.
-#[inline]
+#[inline(always)]
 pub(crate) fn point(m_hi: f64, m_lo: f64, y: f64) -> Point {
     if !m_hi.is_finite() {
         // +inf: loss +inf, sigmoid 1. -inf: loss 0, sigmoid 0. NaN stays NaN.
@@ -257,7 +257,7 @@ pub(crate) fn point(m_hi: f64, m_lo: f64, y: f64) -> Point {
 
 /// The margin `-y x` of `f64` values, exactly, as a rounded product and its error; the error is
 /// dropped when the product overflows or underflows (it is then meaningless or negligible).
-#[inline]
+#[inline(always)]
 pub(crate) fn margin_f64(x: f64, y: f64) -> (f64, f64) {
     let (m, err) = two_prod(-y, x);
     if err.is_finite() {
@@ -294,15 +294,15 @@ mod sealed {
 
     impl Kernel for f32 {
         type Sum = Wide;
-        #[inline]
+        #[inline(always)]
         fn widen(self) -> f64 {
             f64::from(self)
         }
-        #[inline]
+        #[inline(always)]
         fn narrow(v: f64) -> Self {
             v as f32
         }
-        #[inline]
+        #[inline(always)]
         fn point_wide(x: f32, y: f32) -> Point {
             let y = f64::from(y);
             // Exact: a product of two 24-bit significands fits in 53 bits.
@@ -312,15 +312,15 @@ mod sealed {
 
     impl Kernel for f64 {
         type Sum = Compensated;
-        #[inline]
+        #[inline(always)]
         fn widen(self) -> f64 {
             self
         }
-        #[inline]
+        #[inline(always)]
         fn narrow(v: f64) -> Self {
             v
         }
-        #[inline]
+        #[inline(always)]
         fn point_wide(x: f64, y: f64) -> Point {
             let (m_hi, m_lo) = margin_f64(x, y);
             point(m_hi, m_lo, y)

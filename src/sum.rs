@@ -25,7 +25,7 @@ pub struct Wide(f64);
 
 impl Accumulator for Wide {
     /// The rounding error is far below what an `f32` result can show.
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, term: f64, _term_err: f64) {
         self.0 += term;
     }
@@ -53,7 +53,7 @@ pub struct Compensated {
 }
 
 /// `a + b` as the rounded sum and its exact rounding error (Knuth's TwoSum).
-#[inline]
+#[inline(always)]
 fn two_sum(a: f64, b: f64) -> (f64, f64) {
     let s = a + b;
     let bb = s - a;
@@ -74,7 +74,7 @@ impl Compensated {
 }
 
 impl Accumulator for Compensated {
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, term: f64, term_err: f64) {
         let (s, err) = two_sum(self.hi, term);
         self.hi = s;
