@@ -1,0 +1,206 @@
+//! Throughput of every pass, for f32 and f64, at several sizes and thread counts, against the
+//! memory floors and the straightforward libm loop measured in the same run.
+//!
+//! Run with `cargo bench --bench throughput` (add `-- quick` for fewer repetitions). Each figure
+//! is the median of repeated runs; the machine's other load shows in the spread, not the median.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use softmargin::{
+    backward_none, forward_backward_reduced, forward_none, forward_reduced, set_num_threads, Float,
+    Reduced,
+};
+
+/// Median wall time of `reps` runs of `f`, in nanoseconds.
+fn median_ns(reps: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm up: page faults, pool start
+    let mut times: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_nanos() as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[reps / 2]
+}
+
+trait Elem: Float + Copy + Send + Sync + Default {
+    const NAME: &'static str;
+    fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+    fn bits(self) -> u64;
+}
+
+impl Elem for f32 {
+    const NAME: &'static str = "f32";
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+}
+
+impl Elem for f64 {
+    const NAME: &'static str = "f64";
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+}
+
+/// Floors on `threads` threads: a pass that only reads x and y, and one that also writes an
+/// array; both do one trivial integer or float operation per element.
+fn floors<T: Elem>(
+    pool: &rayon::ThreadPool,
+    x: &[T],
+    y: &[T],
+    out: &mut [T],
+    reps: usize,
+) -> (f64, f64) {
+    let grain = 1 << 15;
+    let read = median_ns(reps, || {
+        let v = pool.install(|| {
+            x.par_chunks(grain)
+                .zip(y.par_chunks(grain))
+                .map(|(a, b)| {
+                    a.iter()
+                        .zip(b)
+                        .fold(0u64, |acc, (p, q)| acc ^ p.bits() ^ q.bits())
+                })
+                .reduce(|| 0, |a, b| a ^ b)
+        });
+        black_box(v);
+    });
+    let write = median_ns(reps, || {
+        pool.install(|| {
+            out.par_chunks_mut(grain)
+                .zip(x.par_chunks(grain).zip(y.par_chunks(grain)))
+                .for_each(|(o, (a, b))| {
+                    for ((o, p), q) in o.iter_mut().zip(a).zip(b) {
+                        *o = T::from_f64(p.to_f64() + q.to_f64());
+                    }
+                })
+        });
+        black_box(&out);
+    });
+    (read, write)
+}
+
+/// The straightforward loop over libm, one thread: mean of log1p(exp(-y x)).
+fn libm_loop<T: Elem>(x: &[T], y: &[T], reps: usize) -> f64 {
+    median_ns(reps, || {
+        let s: f64 = x
+            .iter()
+            .zip(y)
+            .map(|(&a, &b)| (-b.to_f64() * a.to_f64()).exp().ln_1p())
+            .sum();
+        black_box(s / x.len() as f64);
+    })
+}
+
+fn bench<T: Elem>(n: usize, threads: usize, reps: usize) {
+    let x: Vec<T> = (0..n)
+        .map(|i| T::from_f64(((i * 7919) % 20011) as f64 * 0.001 - 10.0))
+        .collect();
+    let y: Vec<T> = (0..n)
+        .map(|i| T::from_f64(if i % 2 == 0 { 1.0 } else { -1.0 }))
+        .collect();
+    let mut out = vec![T::default(); n];
+    let mut grad = vec![T::default(); n];
+    set_num_threads(threads).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let (read, write) = floors(&pool, &x, &y, &mut out, reps);
+    let libm = libm_loop(&x, &y, reps);
+    let elem = std::mem::size_of::<T>() as f64;
+    let passes: [(&str, f64, f64); 4] = [
+        (
+            "forward MEAN",
+            2.0,
+            median_ns(reps, || {
+                black_box(forward_reduced(&x, &y, Reduced::Mean).unwrap());
+            }),
+        ),
+        (
+            "forward NONE",
+            3.0,
+            median_ns(reps, || {
+                forward_none(x[..].into(), y[..].into(), &mut out).unwrap();
+            }),
+        ),
+        (
+            "backward NONE",
+            4.0,
+            median_ns(reps, || {
+                backward_none(y[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap();
+            }),
+        ),
+        (
+            "forward_backward MEAN",
+            3.0,
+            median_ns(reps, || {
+                black_box(
+                    forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad)
+                        .unwrap(),
+                );
+            }),
+        ),
+    ];
+    for (name, arrays, ns) in passes {
+        let floor = if arrays > 2.0 { write } else { read };
+        println!(
+            "{:<22} {} {:>9} {:>2}  {:>8.3} ns/elem {:>7.2} GB/s  {:>6.1}x floor  {:>6.2}x the libm loop's speed",
+            name,
+            T::NAME,
+            n,
+            threads,
+            ns / n as f64,
+            arrays * elem * n as f64 / ns,
+            ns / floor,
+            libm / ns,
+        );
+    }
+    println!(
+        "{:<22} {} {:>9} {:>2}  read floor {:.3} ns/elem, read+write floor {:.3} ns/elem, libm loop (1 thread) {:.3} ns/elem",
+        "floors",
+        T::NAME,
+        n,
+        threads,
+        read / n as f64,
+        write / n as f64,
+        libm / n as f64
+    );
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "quick");
+    println!("pass                   type         N th  time            bandwidth      ratio to floor  speed vs libm loop");
+    for n in [32usize, 1 << 10, 1 << 16, 1 << 20, 1 << 24] {
+        let reps = if quick {
+            3
+        } else if n >= 1 << 20 {
+            7
+        } else {
+            31
+        };
+        for threads in [1, 2] {
+            bench::<f32>(n, threads, reps);
+            bench::<f64>(n, threads, reps);
+        }
+    }
+    set_num_threads(0).unwrap();
+}
