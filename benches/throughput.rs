@@ -7,9 +7,14 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+// The element-type helpers of the tests (conversions, bit patterns, names).
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::Elem;
 use rayon::prelude::*;
 use softmargin::{
-    backward_none, forward_backward_reduced, forward_none, forward_reduced, set_num_threads, Float,
+    backward_none, forward_backward_reduced, forward_none, forward_reduced, set_num_threads,
     Reduced,
 };
 
@@ -25,39 +30,6 @@ fn median_ns(reps: usize, mut f: impl FnMut()) -> f64 {
         .collect();
     times.sort_by(f64::total_cmp);
     times[reps / 2]
-}
-
-trait Elem: Float + Copy + Send + Sync + Default {
-    const NAME: &'static str;
-    fn from_f64(v: f64) -> Self;
-    fn to_f64(self) -> f64;
-    fn bits(self) -> u64;
-}
-
-impl Elem for f32 {
-    const NAME: &'static str = "f32";
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
-    fn bits(self) -> u64 {
-        u64::from(self.to_bits())
-    }
-}
-
-impl Elem for f64 {
-    const NAME: &'static str = "f64";
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-    fn bits(self) -> u64 {
-        self.to_bits()
-    }
 }
 
 /// Floors on `threads` threads: a pass that only reads x and y, and one that also writes an
