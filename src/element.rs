@@ -254,6 +254,13 @@ pub(crate) fn point(m_hi: f64, m_lo: f64, y: f64) -> Point {
     }
 }
 
+/// Loss and slope of an `f64` element (`-y x` not necessarily exact).
+#[inline(always)]
+pub(crate) fn point_f64(x: f64, y: f64) -> Point {
+    let (m_hi, m_lo) = margin_f64(x, y);
+    point(m_hi, m_lo, y)
+}
+
 /// The margin `-y x` of `f64` values, exactly, as a rounded product and its error; the error is
 /// dropped when the product overflows or underflows (it is then meaningless or negligible).
 #[inline(always)]
@@ -276,10 +283,10 @@ impl Float for f32 {}
 impl Float for f64 {}
 
 mod sealed {
-    use super::{margin_f64, point, Point};
-    use crate::sum::{Accumulator, Compensated, Wide};
+    use crate::pass::Chunk;
+    use crate::sum::{Accumulator, Compensated, Lanes};
 
-    /// The per-element kernels of an element type; not nameable outside the crate.
+    /// The per-element-type parts of a pass; not nameable outside the crate.
     pub trait Kernel: Sized {
         /// How sums of this type's losses are accumulated.
         type Sum: Accumulator;
@@ -287,12 +294,12 @@ mod sealed {
         fn widen(self) -> f64;
         /// An `f64` rounded to this type.
         fn narrow(v: f64) -> Self;
-        /// Loss and slope of one element, before the final rounding to `Self`.
-        fn point_wide(x: Self, y: Self) -> Point;
+        /// Runs one chunk of a pass, adding its losses to `total` when the pass sums.
+        fn run_chunk(chunk: Chunk<'_, '_, Self>, total: &mut Self::Sum);
     }
 
     impl Kernel for f32 {
-        type Sum = Wide;
+        type Sum = Lanes;
         #[inline(always)]
         fn widen(self) -> f64 {
             f64::from(self)
@@ -301,11 +308,8 @@ mod sealed {
         fn narrow(v: f64) -> Self {
             v as f32
         }
-        #[inline(always)]
-        fn point_wide(x: f32, y: f32) -> Point {
-            let y = f64::from(y);
-            // Exact: a product of two 24-bit significands fits in 53 bits.
-            point(-y * f64::from(x), 0.0, y)
+        fn run_chunk(chunk: Chunk<'_, '_, f32>, total: &mut Lanes) {
+            crate::kernel::run_f32(chunk, total)
         }
     }
 
@@ -319,26 +323,22 @@ mod sealed {
         fn narrow(v: f64) -> Self {
             v
         }
-        #[inline(always)]
-        fn point_wide(x: f64, y: f64) -> Point {
-            let (m_hi, m_lo) = margin_f64(x, y);
-            point(m_hi, m_lo, y)
+        fn run_chunk(chunk: Chunk<'_, '_, f64>, total: &mut Compensated) {
+            crate::kernel::run_f64(chunk, total)
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::sealed::Kernel;
     use super::*;
 
     #[test]
     fn pytorch_overflow_case_is_finite() {
         // PyTorch computes log1p(exp(100)) = inf and exp(100)/(1+exp(100)) = NaN here.
-        let p = f32::point_wide(-100.0, 1.0);
-        assert_eq!(f32::narrow(p.loss), 100.0);
-        assert_eq!(f32::narrow(p.slope), -1.0);
-        let p = f64::point_wide(-1000.0, 1.0);
+        let p = point_f64(-100.0, 1.0);
+        assert_eq!((p.loss as f32, p.slope as f32), (100.0, -1.0));
+        let p = point_f64(-1000.0, 1.0);
         assert_eq!(p.loss, 1000.0);
         assert_eq!(p.slope, -1.0);
     }
@@ -372,23 +372,23 @@ mod tests {
         for y in [1.0f64, -1.0, 0.5, 3.0] {
             let far = f64::INFINITY.copysign(y);
             // Margin -> -inf: loss 0, slope 0.
-            let p = f64::point_wide(far, y);
+            let p = point_f64(far, y);
             assert_eq!((p.loss, p.slope), (0.0, 0.0));
             // Margin -> +inf: loss inf, slope -y.
-            let p = f64::point_wide(-far, y);
+            let p = point_f64(-far, y);
             assert_eq!((p.loss, p.slope), (f64::INFINITY, -y));
         }
         // Infinite target, finite input: margin -inf gives slope 0, not inf * 0.
-        let p = f64::point_wide(2.0, f64::INFINITY);
+        let p = point_f64(2.0, f64::INFINITY);
         assert_eq!((p.loss, p.slope), (0.0, 0.0));
-        let p = f64::point_wide(-2.0, f64::INFINITY);
+        let p = point_f64(-2.0, f64::INFINITY);
         assert_eq!((p.loss, p.slope), (f64::INFINITY, f64::NEG_INFINITY));
     }
 
     #[test]
     fn nan_propagates() {
         for (x, y) in [(f64::NAN, 1.0), (1.0, f64::NAN), (f64::NAN, f64::NAN)] {
-            let p = f64::point_wide(x, y);
+            let p = point_f64(x, y);
             assert!(p.loss.is_nan() && p.slope.is_nan());
         }
     }

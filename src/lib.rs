@@ -36,9 +36,11 @@
 
 mod element;
 pub mod ffi;
+mod kernel;
 mod ops;
 mod parallel;
 mod pass;
+mod simd;
 mod sum;
 
 pub use element::Float;
@@ -50,3 +52,4 @@ pub use parallel::{
     default_num_threads, num_threads, set_num_threads, TooManyThreads, MAX_THREADS, NUM_THREADS_ENV,
 };
 pub use pass::Operand;
+pub use simd::{isa, set_isa, Isa, UnsupportedIsa, ISA_ENV};

@@ -54,7 +54,7 @@ impl<'a, T> Operand<'a, T> {
 }
 
 /// Elements handled at a time inside a leaf; aliased inputs are copied aside this many at once.
-const CHUNK: usize = 256;
+pub(crate) const CHUNK: usize = 256;
 
 /// A chunk of an input: borrowed from its own buffer, or copied from an output buffer into
 /// `aside` before that output is written.
@@ -79,7 +79,7 @@ fn read<'b, T: Float>(
 
 /// How each gradient element is scaled: `grad_input[i] = slope[i] * factor`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Scale<'a, T> {
+pub enum Scale<'a, T> {
     /// By each element of `grad_output` (reduction NONE).
     Each(Operand<'a, T>),
     /// By `g` (SUM).
@@ -188,7 +188,7 @@ impl<T: Float> Task for Pass<'_, T> {
                 scale,
                 sum,
             };
-            chunk.run(&mut total);
+            T::run_chunk(chunk, &mut total);
             start += n;
         }
         total
@@ -199,123 +199,15 @@ impl<T: Float> Task for Pass<'_, T> {
     }
 }
 
-/// At most [`CHUNK`] elements of a leaf, with every input in a slice of its own.
-struct Chunk<'c, 'a, T> {
-    x: &'c [T],
-    y: &'c [T],
-    each: Option<&'c [T]>,
-    loss: Option<&'c mut [T]>,
-    grad: Option<&'c mut [T]>,
-    scale: Scale<'a, T>,
-    sum: bool,
-}
-
-impl<T: Float> Chunk<'_, '_, T> {
-    /// Runs the element loop, compiled with fused multiply-add instructions where the CPU has
-    /// them: the kernel's exact products need FMA, which is otherwise a libm call.
-    fn run(self, total: &mut T::Sum) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports FMA, as just checked.
-            return unsafe { self.run_fma(total) };
-        }
-        self.run_portable(total)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "fma")]
-    unsafe fn run_fma(self, total: &mut T::Sum) {
-        self.body(total)
-    }
-
-    fn run_portable(self, total: &mut T::Sum) {
-        self.body(total)
-    }
-
-    /// The element loop; inlined into each variant above so that it is compiled for each.
-    #[inline(always)]
-    fn body(self, total: &mut T::Sum) {
-        let Chunk {
-            x,
-            y,
-            each,
-            mut loss,
-            mut grad,
-            scale,
-            sum,
-        } = self;
-        for i in 0..x.len() {
-            let p = T::point_wide(x[i], y[i]);
-            if let Some(out) = loss.as_deref_mut() {
-                out[i] = T::narrow(p.loss);
-            }
-            if sum {
-                total.add(p.loss, p.loss_err);
-            }
-            if let Some(out) = grad.as_deref_mut() {
-                out[i] = T::narrow(match scale {
-                    Scale::Each(_) => p.slope * each.map_or(0.0, |g| g[i].widen()),
-                    Scale::Times(g) => p.slope * g,
-                    Scale::TimesOver(g, n) => p.slope * g / n,
-                });
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sum::Accumulator;
-
-    /// Runs the element loop through one variant; returns losses, gradients and the sum.
-    fn losses_and_grads(x: &[f64], y: &[f64], fma: bool) -> (Vec<f64>, Vec<f64>, f64) {
-        let mut loss = vec![0.0; x.len()];
-        let mut grad = vec![0.0; x.len()];
-        let mut total = crate::sum::Compensated::default();
-        let chunk = Chunk {
-            x,
-            y,
-            each: None,
-            loss: Some(&mut loss),
-            grad: Some(&mut grad),
-            scale: Scale::TimesOver(0.7, 3.0),
-            sum: true,
-        };
-        if fma {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports FMA, as just checked.
-                unsafe { chunk.run_fma(&mut total) };
-                return (loss, grad, total.total());
-            }
-            return (loss, grad, f64::NAN);
-        }
-        chunk.run_portable(&mut total);
-        (loss, grad, total.total())
-    }
-
-    #[test]
-    fn fma_and_portable_loops_agree_bitwise() {
-        let x: Vec<f64> = (0..CHUNK)
-            .map(|i| (i as f64 - 128.0) * 0.731 + 1e-3)
-            .collect();
-        let y: Vec<f64> = (0..CHUNK).map(|i| [1.0, -1.0, 0.3, -7.5][i % 4]).collect();
-        let portable = losses_and_grads(&x, &y, false);
-        let fma = losses_and_grads(&x, &y, true);
-        if fma.2.is_nan() {
-            return; // no FMA on this CPU: only the portable loop exists here
-        }
-        assert_eq!(portable.2.to_bits(), fma.2.to_bits());
-        assert!(portable
-            .0
-            .iter()
-            .zip(&fma.0)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
-        assert!(portable
-            .1
-            .iter()
-            .zip(&fma.1)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
-    }
+/// At most [`CHUNK`] elements of a leaf, with every input in a slice of its own; starts at a
+/// multiple of 8 within its leaf.
+pub struct Chunk<'c, 'a, T> {
+    pub x: &'c [T],
+    pub y: &'c [T],
+    /// The per-element factors of [`Scale::Each`].
+    pub each: Option<&'c [T]>,
+    pub loss: Option<&'c mut [T]>,
+    pub grad: Option<&'c mut [T]>,
+    pub scale: Scale<'a, T>,
+    pub sum: bool,
 }

@@ -1,16 +1,14 @@
 //! Accumulators for the SUM and MEAN reductions.
 //!
-//! `f32` losses are summed in plain `f64`: 29 spare bits keep the sum of millions of elements
-//! far inside half an `f32` ulp. `f64` losses are summed with a compensated (double-length)
+//! `f32` losses are summed in plain `f64`, in sixteen lanes: 29 spare bits keep the sum of
+//! millions of elements far inside half an `f32` ulp. `f64` losses are summed with a compensated (double-length)
 //! accumulator, which carries the rounding error of every addition.
 //!
 //! Both are combined in a fixed order by the block tree of [`crate::parallel`], so a sum does not
 //! depend on the number of threads.
 
-/// A running sum of `f64` terms.
+/// A partial sum of losses.
 pub trait Accumulator: Copy + Default + Send {
-    /// Adds one term, given as a rounded value and its rounding error.
-    fn add(&mut self, term: f64, term_err: f64);
     /// Combines two partial sums, `self` covering the terms before `later`'s.
     fn merge(self, later: Self) -> Self;
     /// The sum, rounded to `f64`.
@@ -19,25 +17,25 @@ pub trait Accumulator: Copy + Default + Send {
     fn mean(self, count: usize) -> f64;
 }
 
-/// A plain `f64` sum, for `f32` data.
+/// Sixteen plain `f64` sums, for `f32` data: element `i` of a leaf goes into lane `i % 16`, so
+/// vector paths of any width add in the same order. A merged sum keeps its value in lane 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Wide(f64);
+pub struct Lanes(pub [f64; LANES]);
 
-impl Accumulator for Wide {
-    /// The rounding error is far below what an `f32` result can show.
-    #[inline(always)]
-    fn add(&mut self, term: f64, _term_err: f64) {
-        self.0 += term;
-    }
-    #[inline]
+/// The lanes of [`Lanes`].
+pub const LANES: usize = 16;
+
+impl Accumulator for Lanes {
     fn merge(self, later: Self) -> Self {
-        Wide(self.0 + later.0)
+        let mut lanes = [0.0; LANES];
+        lanes[0] = self.total() + later.total();
+        Lanes(lanes)
     }
     fn total(self) -> f64 {
-        self.0
+        self.0.iter().fold(0.0, |s, &v| s + v)
     }
     fn mean(self, count: usize) -> f64 {
-        self.0 / count as f64
+        self.total() / count as f64
     }
 }
 
@@ -73,13 +71,17 @@ impl Compensated {
     }
 }
 
-impl Accumulator for Compensated {
+impl Compensated {
+    /// Adds one term, given as a rounded value and its rounding error.
     #[inline(always)]
-    fn add(&mut self, term: f64, term_err: f64) {
+    pub fn add(&mut self, term: f64, term_err: f64) {
         let (s, err) = two_sum(self.hi, term);
         self.hi = s;
         self.lo += err + term_err;
     }
+}
+
+impl Accumulator for Compensated {
     #[inline]
     fn merge(self, later: Self) -> Self {
         let (s, err) = two_sum(self.hi, later.hi);
@@ -108,8 +110,8 @@ impl Accumulator for Compensated {
 mod tests {
     use super::*;
 
-    fn sum<A: Accumulator>(terms: &[f64]) -> A {
-        let mut acc = A::default();
+    fn compensated(terms: &[f64]) -> Compensated {
+        let mut acc = Compensated::default();
         for &t in terms {
             acc.add(t, 0.0);
         }
@@ -121,33 +123,42 @@ mod tests {
         // 1 + 2^-60 added 2^10 times: a plain f64 sum stays at 1.
         let mut terms = vec![1.0];
         terms.extend(std::iter::repeat_n(2f64.powi(-60), 1 << 10));
-        assert_eq!(sum::<Wide>(&terms).total(), 1.0);
-        assert_eq!(sum::<Compensated>(&terms).total(), 1.0 + 2f64.powi(-50));
+        assert_eq!(terms.iter().sum::<f64>(), 1.0);
+        assert_eq!(compensated(&terms).total(), 1.0 + 2f64.powi(-50));
     }
 
     #[test]
     fn merge_equals_sequential_for_exact_parts() {
-        let a = sum::<Compensated>(&[1.0, 2f64.powi(-70)]);
-        let b = sum::<Compensated>(&[3.0, 2f64.powi(-70)]);
-        let both = a.merge(b);
-        let (hi, lo) = both.normalized();
+        let a = compensated(&[1.0, 2f64.powi(-70)]);
+        let b = compensated(&[3.0, 2f64.powi(-70)]);
+        let (hi, lo) = a.merge(b).normalized();
         assert_eq!((hi, lo), (4.0, 2f64.powi(-69)));
     }
 
     #[test]
+    fn lanes_add_in_lane_order_and_merge_into_lane_zero() {
+        let a = Lanes(std::array::from_fn(|i| i as f64 + 1.0));
+        assert_eq!(a.total(), 136.0);
+        let merged = a.merge(Lanes([0.5; LANES]));
+        assert_eq!(merged.0[0], 144.0);
+        assert!(merged.0[1..].iter().all(|&v| v == 0.0));
+        assert_eq!(merged.mean(16), 9.0);
+    }
+
+    #[test]
     fn empty_mean_is_nan_and_empty_sum_zero() {
-        assert!(Wide::default().mean(0).is_nan());
+        assert!(Lanes::default().mean(0).is_nan());
         assert!(Compensated::default().mean(0).is_nan());
-        assert_eq!(Wide::default().total(), 0.0);
+        assert_eq!(Lanes::default().total(), 0.0);
         assert_eq!(Compensated::default().total(), 0.0);
     }
 
     #[test]
     fn infinities_and_nan_survive_compensation() {
-        let inf = sum::<Compensated>(&[1.0, f64::INFINITY, 2.0]);
+        let inf = compensated(&[1.0, f64::INFINITY, 2.0]);
         assert_eq!(inf.total(), f64::INFINITY);
         assert_eq!(inf.mean(3), f64::INFINITY);
-        let nan = sum::<Compensated>(&[1.0, f64::NAN, f64::INFINITY]);
+        let nan = compensated(&[1.0, f64::NAN, f64::INFINITY]);
         assert!(nan.total().is_nan());
     }
 }

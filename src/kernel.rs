@@ -1,0 +1,226 @@
+//! The element loops of a chunk, one per element type, and the vector kernel for `f32` data.
+//!
+//! `f32` data runs through [`loss_slope`], a branch-free kernel in `f64` lanes written once
+//! against [`Vector`] and instantiated for every instruction-set path. An `f32` result needs far
+//! less than the double-double precision of [`crate::element`]: single `f64` arithmetic with a
+//! degree-8 exp and a 9-term `atanh` series for `log1p` is exact to about 2^-32 before the final
+//! rounding to `f32`. Every path performs the same IEEE operations per lane, so all give the same
+//! bits; sums use sixteen accumulators (element `i` of a leaf into accumulator `i % 16`) whatever
+//! the vector width, so they agree bitwise too.
+//!
+//! `f64` data runs through the scalar double-double kernel of [`crate::element`], compiled with
+//! FMA instructions where the CPU has them.
+
+use crate::pass::{Chunk, Scale};
+use crate::simd::portable::Scalar;
+use crate::simd::{self, Isa, Vector};
+use crate::sum::{Compensated, Lanes, LANES};
+
+const LOG2E: f64 = std::f64::consts::LOG2_E;
+/// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^21 (fdlibm's constants).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+
+/// `1 / k!` for k = 2..=8: `exp(r) = 1 + r + r^2 p(r)`, truncation below 2^-32 for |r| <= ln2/2.
+const EXP: [f64; 7] = [
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+];
+
+/// `1 / (2i + 1)` for i = 1..=8: `log1p(e) = 2u (1 + u^2 t(u^2))`, `u = e / (2 + e) <= 1/3`,
+/// truncation below 2^-32.
+const ATANH: [f64; 8] = [
+    1.0 / 3.0,
+    1.0 / 5.0,
+    1.0 / 7.0,
+    1.0 / 9.0,
+    1.0 / 11.0,
+    1.0 / 13.0,
+    1.0 / 15.0,
+    1.0 / 17.0,
+];
+
+/// Margins below -200 leave nothing an `f32` result can show: `exp(-200) < 2^-288`, and even
+/// times the largest `f32` target that is below half the smallest subnormal.
+const FAR: f64 = -200.0;
+
+/// The loss `log(1 + exp(-y x))` and the slope `-y sigmoid(-y x)` of `f32` inputs held in `f64`
+/// lanes, to about 2^-32 relative before rounding to `f32`.
+#[inline(always)]
+pub(crate) fn loss_slope<V: Vector>(x: V, y: V) -> (V, V) {
+    let zero = V::splat(0.0);
+    let one = V::splat(1.0);
+    let neg_y = zero.sub(y);
+    // Exact: a product of two 24-bit significands.
+    let m = neg_y.mul(x);
+    // e = exp(a), a = -|m| clamped to FAR (NaN lanes are fixed at the end).
+    let a = zero.sub(m.abs());
+    let far = a.lt(V::splat(FAR));
+    let a = a.max(V::splat(FAR));
+    let k = a.mul(V::splat(LOG2E)).round();
+    let r = k.mul_add(V::splat(-LN2_HI), a);
+    let r = k.mul_add(V::splat(-LN2_LO), r);
+    let mut p = V::splat(EXP[6]);
+    for &c in EXP[..6].iter().rev() {
+        p = p.mul_add(r, V::splat(c));
+    }
+    let e = r.mul(r).mul_add(p, r).add(one).mul(k.exp2_int());
+    // One division gives both u = e / (2 + e) and 1 / (1 + e).
+    let d1 = e.add(one);
+    let d2 = e.add(V::splat(2.0));
+    let q = one.div(d1.mul(d2));
+    let u = e.mul(d1).mul(q);
+    let inv = d2.mul(q);
+    let u2 = u.mul(u);
+    let mut t = V::splat(ATANH[7]);
+    for &c in ATANH[..7].iter().rev() {
+        t = t.mul_add(u2, V::splat(c));
+    }
+    let two_u = u.add(u);
+    let log1p_e = two_u.mul(u2).mul_add(t, two_u);
+    let loss = m.max(zero).add(log1p_e);
+    // sigmoid(m): 1 / (1 + e) for m >= 0, e / (1 + e) below, exactly 0 far below.
+    let s = V::select(m.ge(zero), inv, V::select(far, zero, e.mul(inv)));
+    // -y s, with the limit 0 (not inf * 0) where s is 0.
+    let slope = V::select(s.eq(zero), neg_y.sign(), neg_y.mul(s));
+    let nan = m.is_nan();
+    let quiet = V::splat(f64::NAN);
+    (V::select(nan, quiet, loss), V::select(nan, quiet, slope))
+}
+
+/// The gradient of one lane group: `slope` times its factor.
+#[inline(always)]
+fn scaled<V: Vector>(slope: V, scale: Scale<'_, f32>, each: Option<&[f32]>, i: usize) -> V {
+    match scale {
+        Scale::Each(_) => slope.mul(V::load_f32(&each.expect("per-element factors")[i..])),
+        Scale::Times(g) => slope.mul(V::splat(g)),
+        Scale::TimesOver(g, n) => slope.mul(V::splat(g)).div(V::splat(n)),
+    }
+}
+
+/// Elements `start..start + V::LANES` of the chunk on path `V`; the losses are added to `acc`.
+#[inline(always)]
+fn group<V: Vector>(c: &mut Chunk<'_, '_, f32>, start: usize, acc: &mut V) {
+    let (loss, slope) = loss_slope(V::load_f32(&c.x[start..]), V::load_f32(&c.y[start..]));
+    if let Some(out) = c.loss.as_deref_mut() {
+        loss.store_f32(&mut out[start..]);
+    }
+    if c.sum {
+        *acc = acc.add(loss);
+    }
+    if let Some(out) = c.grad.as_deref_mut() {
+        scaled(slope, c.scale, c.each, start).store_f32(&mut out[start..]);
+    }
+}
+
+/// A chunk of `f32` elements with `B` a bundle of [`LANES`] lanes; chunks start at multiples of
+/// `LANES` within their leaf, and the leaf's last elements go one at a time.
+#[inline(always)]
+fn chunk_f32<B: Vector>(mut c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+    debug_assert_eq!(B::LANES, LANES);
+    let n = c.x.len();
+    let full = n / LANES * LANES;
+    let mut acc = B::load(&total.0);
+    for start in (0..full).step_by(LANES) {
+        group(&mut c, start, &mut acc);
+    }
+    acc.store(&mut total.0);
+    for i in full..n {
+        let mut a = Scalar(total.0[i % LANES]);
+        group::<Scalar>(&mut c, i, &mut a);
+        total.0[i % LANES] = a.0;
+    }
+}
+
+/// `chunk_f32` compiled for AVX2 and FMA: four vectors of four lanes in flight.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn chunk_f32_avx2(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+    chunk_f32::<[simd::avx2::Avx2; 4]>(c, total)
+}
+
+/// `chunk_f32` on the portable path, compiled with FMA instructions when the CPU has them (the
+/// kernel's `mul_add` is otherwise a libm call; the results are the same).
+fn chunk_f32_portable(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports FMA, as just checked.
+        return unsafe { chunk_f32_portable_fma(c, total) };
+    }
+    chunk_f32::<[Scalar; LANES]>(c, total)
+}
+
+/// # Safety
+/// The CPU must support FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn chunk_f32_portable_fma(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+    chunk_f32::<[Scalar; LANES]>(c, total)
+}
+
+/// Runs a chunk of `f32` elements on the selected path.
+pub(crate) fn run_f32(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+    match simd::isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2 and FMA.
+        Isa::Avx2 => unsafe { chunk_f32_avx2(c, total) },
+        _ => chunk_f32_portable(c, total),
+    }
+}
+
+/// Runs a chunk of `f64` elements through the double-double kernel, with FMA instructions
+/// where the CPU has them.
+pub(crate) fn run_f64(c: Chunk<'_, '_, f64>, total: &mut Compensated) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports FMA, as just checked.
+        return unsafe { chunk_f64_fma(c, total) };
+    }
+    chunk_f64(c, total)
+}
+
+/// # Safety
+/// The CPU must support FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn chunk_f64_fma(c: Chunk<'_, '_, f64>, total: &mut Compensated) {
+    chunk_f64(c, total)
+}
+
+/// The `f64` element loop; inlined into each variant above so that it is compiled for each.
+#[inline(always)]
+pub(crate) fn chunk_f64(c: Chunk<'_, '_, f64>, total: &mut Compensated) {
+    let Chunk {
+        x,
+        y,
+        each,
+        mut loss,
+        mut grad,
+        scale,
+        sum,
+    } = c;
+    for i in 0..x.len() {
+        let p = crate::element::point_f64(x[i], y[i]);
+        if let Some(out) = loss.as_deref_mut() {
+            out[i] = p.loss;
+        }
+        if sum {
+            total.add(p.loss, p.loss_err);
+        }
+        if let Some(out) = grad.as_deref_mut() {
+            out[i] = match scale {
+                Scale::Each(_) => p.slope * each.map_or(0.0, |g| g[i]),
+                Scale::Times(g) => p.slope * g,
+                Scale::TimesOver(g, n) => p.slope * g / n,
+            };
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Four `f64` lanes with AVX2 and FMA.
+//!
+//! Every method is `#[inline(always)]` and only ever runs inlined into a function compiled with
+//! `#[target_feature(enable = "avx2,fma")]`, which `kernel` calls only after
+//! [`super::Isa::Avx2`] was detected; that is the safety argument for each intrinsic below.
+
+use std::arch::x86_64::*;
+
+use super::Vector;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2(__m256d);
+
+impl Vector for Avx2 {
+    const LANES: usize = 4;
+    type Mask = __m256d;
+
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_set1_pd(v) })
+    }
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        assert!(src.len() >= 4);
+        // SAFETY: four readable floats (checked); AVX is available (module docs).
+        Avx2(unsafe { _mm256_cvtps_pd(_mm_loadu_ps(src.as_ptr())) })
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        assert!(dst.len() >= 4);
+        // SAFETY: four writable floats (checked); AVX is available (module docs).
+        unsafe { _mm_storeu_ps(dst.as_mut_ptr(), _mm256_cvtpd_ps(self.0)) }
+    }
+    #[inline(always)]
+    fn load(src: &[f64]) -> Self {
+        assert!(src.len() >= 4);
+        // SAFETY: four readable doubles (checked); AVX is available (module docs).
+        Avx2(unsafe { _mm256_loadu_pd(src.as_ptr()) })
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f64]) {
+        assert!(dst.len() >= 4);
+        // SAFETY: four writable doubles (checked); AVX is available (module docs).
+        unsafe { _mm256_storeu_pd(dst.as_mut_ptr(), self.0) }
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_add_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_sub_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_mul_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_div_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        // SAFETY: FMA is available (module docs).
+        Avx2(unsafe { _mm256_fmadd_pd(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_max_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn round(self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe {
+            _mm256_round_pd::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
+        })
+    }
+    #[inline(always)]
+    fn sign(self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_and_pd(_mm256_set1_pd(-0.0), self.0) })
+    }
+    #[inline(always)]
+    fn exp2_int(self) -> Self {
+        // k + 1.5 * 2^52 + 1023 holds k + 1023 in its low bits; shifted into the exponent field.
+        const MAGIC: f64 = 6_755_399_441_055_744.0 + 1023.0;
+        // SAFETY: AVX2 is available (module docs).
+        Avx2(unsafe {
+            let biased = _mm256_castpd_si256(_mm256_add_pd(self.0, _mm256_set1_pd(MAGIC)));
+            _mm256_castsi256_pd(_mm256_slli_epi64::<52>(biased))
+        })
+    }
+    #[inline(always)]
+    fn lt(self, o: Self) -> __m256d {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_cmp_pd::<_CMP_LT_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> __m256d {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_cmp_pd::<_CMP_GE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn eq(self, o: Self) -> __m256d {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn is_nan(self) -> __m256d {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_cmp_pd::<_CMP_UNORD_Q>(self.0, self.0) }
+    }
+    #[inline(always)]
+    fn select(mask: __m256d, a: Self, b: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_blendv_pd(b.0, a.0, mask) })
+    }
+}

@@ -1,0 +1,235 @@
+//! Vectors of `f64` lanes, and the choice of instruction set at run time.
+//!
+//! The vector kernels (`crate::kernel`) are written once against [`Vector`] and instantiated
+//! with each implementation: [`portable::Scalar`] (one lane, plain Rust, every target) and, on
+//! x86-64, [`avx2::Avx2`] (four lanes, AVX2 and FMA). Every operation is exactly rounded IEEE
+//! arithmetic, so each lane gets the same bits on every path; only speed differs.
+//!
+//! The path is chosen once: the best the CPU supports, capped by the environment variable
+//! `SOFTMARGIN_ISA` (`portable` or `avx2`) or by [`set_isa`].
+
+pub(crate) mod portable;
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2;
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// A vector of `LANES` `f64` values with the operations the kernels need.
+///
+/// Implementations other than [`portable::Scalar`] use CPU instructions that the caller must
+/// have checked for: their values may only be created and used inside a function that is
+/// compiled for those instructions and reached after run-time detection (see `kernel`).
+pub(crate) trait Vector: Copy {
+    /// Lanes per vector.
+    const LANES: usize;
+    /// A per-lane condition.
+    type Mask: Copy;
+
+    fn splat(v: f64) -> Self;
+    /// Loads `LANES` values from `src[..LANES]`, widened to `f64` (exact).
+    fn load_f32(src: &[f32]) -> Self;
+    /// Stores the lanes rounded to `f32` into `dst[..LANES]`.
+    fn store_f32(self, dst: &mut [f32]);
+    /// Loads `src[..LANES]`.
+    fn load(src: &[f64]) -> Self;
+    /// Stores the lanes into `dst[..LANES]`.
+    fn store(self, dst: &mut [f64]);
+
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn div(self, o: Self) -> Self;
+    /// `self * b + c` with one rounding.
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `self` with the sign bit cleared.
+    fn abs(self) -> Self;
+    /// The larger of `self` and `o`; unspecified when either is NaN.
+    fn max(self, o: Self) -> Self;
+    /// Rounded to the nearest integer, ties to even.
+    fn round(self) -> Self;
+    /// Only the sign bit of `self` (a zero of `self`'s sign).
+    fn sign(self) -> Self;
+    /// `2^self` for integral lanes in `-1022..=1023`.
+    fn exp2_int(self) -> Self;
+
+    fn lt(self, o: Self) -> Self::Mask;
+    fn ge(self, o: Self) -> Self::Mask;
+    fn eq(self, o: Self) -> Self::Mask;
+    fn is_nan(self) -> Self::Mask;
+    /// Per lane, `a` where `mask` holds and `b` elsewhere.
+    fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
+}
+
+/// An instruction-set path for the kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Isa {
+    /// Plain Rust, one element at a time; available everywhere.
+    Portable = 1,
+    /// AVX2 and FMA, four `f64` lanes (x86-64).
+    Avx2 = 2,
+}
+
+impl Isa {
+    /// Every path, slowest first.
+    pub const ALL: [Isa; 2] = [Isa::Portable, Isa::Avx2];
+
+    /// The name `SOFTMARGIN_ISA` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Portable => "portable",
+            Isa::Avx2 => "avx2",
+        }
+    }
+
+    fn from_u8(v: u8) -> Option<Isa> {
+        Isa::ALL.into_iter().find(|isa| *isa as u8 == v)
+    }
+
+    /// Whether this CPU can run the path.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Isa::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            #[cfg(not(target_arch = "x86_64"))]
+            Isa::Avx2 => false,
+        }
+    }
+}
+
+/// The environment variable that caps the path.
+pub const ISA_ENV: &str = "SOFTMARGIN_ISA";
+
+/// The path in use; 0 until first needed.
+static ISA: AtomicU8 = AtomicU8::new(0);
+
+/// The best supported path, capped by `SOFTMARGIN_ISA` when it names one.
+fn detect() -> Isa {
+    let cap = std::env::var(ISA_ENV)
+        .ok()
+        .and_then(|v| Isa::ALL.into_iter().find(|isa| isa.name() == v.trim()));
+    Isa::ALL
+        .into_iter()
+        .filter(|isa| isa.is_supported() && cap.is_none_or(|cap| *isa <= cap))
+        .max()
+        .unwrap_or(Isa::Portable)
+}
+
+/// The path the kernels use.
+pub fn isa() -> Isa {
+    match Isa::from_u8(ISA.load(Ordering::Relaxed)) {
+        Some(isa) => isa,
+        None => {
+            let isa = detect();
+            ISA.store(isa as u8, Ordering::Relaxed);
+            isa
+        }
+    }
+}
+
+/// The requested path is not supported by this CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnsupportedIsa(pub Isa);
+
+/// Makes the kernels use `isa`. Results are bitwise the same on every path.
+pub fn set_isa(isa: Isa) -> Result<(), UnsupportedIsa> {
+    if !isa.is_supported() {
+        return Err(UnsupportedIsa(isa));
+    }
+    ISA.store(isa as u8, Ordering::Relaxed);
+    Ok(())
+}
+
+/// `N` vectors side by side: one kernel call then keeps `N` independent dependency chains in
+/// flight, which a single vector's long chain of operations would leave the CPU waiting on.
+impl<V: Vector, const N: usize> Vector for [V; N] {
+    const LANES: usize = V::LANES * N;
+    type Mask = [V::Mask; N];
+
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        [V::splat(v); N]
+    }
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        std::array::from_fn(|i| V::load_f32(&src[i * V::LANES..]))
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        for (i, v) in self.into_iter().enumerate() {
+            v.store_f32(&mut dst[i * V::LANES..]);
+        }
+    }
+    #[inline(always)]
+    fn load(src: &[f64]) -> Self {
+        std::array::from_fn(|i| V::load(&src[i * V::LANES..]))
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f64]) {
+        for (i, v) in self.into_iter().enumerate() {
+            v.store(&mut dst[i * V::LANES..]);
+        }
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        std::array::from_fn(|i| self[i].add(o[i]))
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        std::array::from_fn(|i| self[i].sub(o[i]))
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        std::array::from_fn(|i| self[i].mul(o[i]))
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        std::array::from_fn(|i| self[i].div(o[i]))
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        std::array::from_fn(|i| self[i].mul_add(b[i], c[i]))
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        self.map(V::abs)
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        std::array::from_fn(|i| self[i].max(o[i]))
+    }
+    #[inline(always)]
+    fn round(self) -> Self {
+        self.map(V::round)
+    }
+    #[inline(always)]
+    fn sign(self) -> Self {
+        self.map(V::sign)
+    }
+    #[inline(always)]
+    fn exp2_int(self) -> Self {
+        self.map(V::exp2_int)
+    }
+    #[inline(always)]
+    fn lt(self, o: Self) -> Self::Mask {
+        std::array::from_fn(|i| self[i].lt(o[i]))
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> Self::Mask {
+        std::array::from_fn(|i| self[i].ge(o[i]))
+    }
+    #[inline(always)]
+    fn eq(self, o: Self) -> Self::Mask {
+        std::array::from_fn(|i| self[i].eq(o[i]))
+    }
+    #[inline(always)]
+    fn is_nan(self) -> Self::Mask {
+        self.map(V::is_nan)
+    }
+    #[inline(always)]
+    fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
+        std::array::from_fn(|i| V::select(mask[i], a[i], b[i]))
+    }
+}

@@ -1,0 +1,95 @@
+//! One lane of plain Rust: the portable path, and the scalar reference the vector paths are
+//! tested against. Conditions are resolved with bit masks, not branches.
+
+use super::Vector;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scalar(pub f64);
+
+impl Vector for Scalar {
+    const LANES: usize = 1;
+    type Mask = bool;
+
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        Scalar(v)
+    }
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        Scalar(f64::from(src[0]))
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        dst[0] = self.0 as f32;
+    }
+    #[inline(always)]
+    fn load(src: &[f64]) -> Self {
+        Scalar(src[0])
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f64]) {
+        dst[0] = self.0;
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Scalar(self.0 + o.0)
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        Scalar(self.0 - o.0)
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        Scalar(self.0 * o.0)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        Scalar(self.0 / o.0)
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Scalar(self.0.mul_add(b.0, c.0))
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        Scalar(self.0.abs())
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        Scalar(if self.0 > o.0 { self.0 } else { o.0 })
+    }
+    #[inline(always)]
+    fn round(self) -> Self {
+        Scalar(self.0.round_ties_even())
+    }
+    #[inline(always)]
+    fn sign(self) -> Self {
+        Scalar(f64::from_bits(self.0.to_bits() & (1 << 63)))
+    }
+    #[inline(always)]
+    fn exp2_int(self) -> Self {
+        Scalar(f64::from_bits(((self.0 as i64 + 1023) as u64) << 52))
+    }
+    #[inline(always)]
+    fn lt(self, o: Self) -> bool {
+        self.0 < o.0
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> bool {
+        self.0 >= o.0
+    }
+    #[inline(always)]
+    fn eq(self, o: Self) -> bool {
+        self.0 == o.0
+    }
+    #[inline(always)]
+    fn is_nan(self) -> bool {
+        self.0.is_nan()
+    }
+    #[inline(always)]
+    fn select(mask: bool, a: Self, b: Self) -> Self {
+        // A branch-free blend: all ones or all zeros.
+        let m = (mask as u64).wrapping_neg();
+        Scalar(f64::from_bits((a.0.to_bits() & m) | (b.0.to_bits() & !m)))
+    }
+}

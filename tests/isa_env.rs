@@ -1,0 +1,22 @@
+//! SOFTMARGIN_ISA caps the instruction-set path. One test in its own binary: the variable is
+//! read once, at first use.
+
+use softmargin::{isa, Isa, ISA_ENV};
+
+#[test]
+fn the_environment_caps_the_path() {
+    std::env::set_var(ISA_ENV, "portable");
+    assert_eq!(isa(), Isa::Portable);
+    // The cap changes nothing in the results: the path is still usable end to end.
+    let mut loss = [0.0f32; 3];
+    softmargin::forward_none(
+        [-100.0f32, 0.0, 100.0][..].into(),
+        [1.0f32; 3][..].into(),
+        &mut loss,
+    )
+    .unwrap();
+    assert_eq!(
+        loss,
+        [100.0, std::f32::consts::LN_2, (-100f64).exp() as f32]
+    );
+}
