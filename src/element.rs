@@ -7,73 +7,72 @@
 //! - `softplus(m) = max(m, 0) + log1p(e)`
 //! - `sigmoid(m) = 1 / (1 + e)` for `m >= 0`, `e / (1 + e)` for `m < 0`
 //!
-//! Everything is evaluated in double-double (`f64` pairs `hi + lo`) with the crate's own
-//! polynomial `exp` and `log1p`, to a relative error near 2^-55, and rounded once at the end
-//! (`tests/accuracy.rs` measures at most 0.78 ulp for `f64` results and 0.5 for `f32`). The margin itself is carried exactly: an `f32` product is exact in `f64`, and the
-//! rounding error of an `f64` product is recovered with a fused multiply-add, so targets other
-//! than +/-1 are as accurate as +/-1. No libm function is called, so results are the same on
-//! every platform.
+//! This is the kernel for `f64` data. Everything is evaluated in double-double (`f64` pairs
+//! `hi + lo`) with the crate's own polynomial `exp` and `log1p`, to a relative error near 2^-55,
+//! and rounded once at the end (`tests/accuracy.rs` measures at most 0.78 ulp). The margin is
+//! carried exactly: the rounding error of the product `-y x` is recovered with a fused
+//! multiply-add, so targets other than +/-1 are as accurate as +/-1. No libm function is called.
+//!
+//! The kernel is branch-free and written against [`Vector`], so the portable path and every
+//! vector path compute each lane with the same operations and give the same bits.
 
-/// The loss and its derivative with respect to the input, at one element.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Point {
+use crate::simd::Vector;
+
+/// The loss and its derivative with respect to the input, for the lanes of `V`.
+#[derive(Clone, Copy, Debug)]
+pub struct Point<V> {
     /// `log(1 + exp(-y x))`, rounded to `f64`.
-    pub loss: f64,
+    pub loss: V,
     /// The rounding error of `loss` (what remains of the double-double value).
-    pub loss_err: f64,
+    pub loss_err: V,
     /// `-y sigmoid(-y x)`, the derivative of the loss with respect to `x`, rounded to `f64`.
-    pub slope: f64,
+    pub slope: V,
 }
 
 /// `a + b` exactly, as a rounded sum and its error, when `|a| >= |b|` or `a` is 0 (Fast2Sum).
 #[inline(always)]
-fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
-    let s = a + b;
-    (s, b - (s - a))
+fn fast_two_sum<V: Vector>(a: V, b: V) -> (V, V) {
+    let s = a.add(b);
+    (s, b.sub(s.sub(a)))
 }
 
 /// `a + b` exactly, as a rounded sum and its error, for any `a` and `b` (Knuth's TwoSum).
 #[inline(always)]
-fn two_sum(a: f64, b: f64) -> (f64, f64) {
-    let s = a + b;
-    let bb = s - a;
-    (s, (a - (s - bb)) + (b - bb))
+fn two_sum<V: Vector>(a: V, b: V) -> (V, V) {
+    let s = a.add(b);
+    let bb = s.sub(a);
+    (s, a.sub(s.sub(bb)).add(b.sub(bb)))
 }
 
 /// `a * b` exactly, as a rounded product and its error.
 #[inline(always)]
-fn two_prod(a: f64, b: f64) -> (f64, f64) {
-    let p = a * b;
-    (p, a.mul_add(b, -p))
+fn two_prod<V: Vector>(a: V, b: V) -> (V, V) {
+    let p = a.mul(b);
+    (p, a.mul_add(b, V::splat(0.0).sub(p)))
 }
 
-/// 2^k for k in the normal exponent range.
+/// Lanes that are neither infinite nor NaN.
 #[inline(always)]
-fn pow2(k: i32) -> f64 {
-    f64::from_bits(((k + 1023) as u64) << 52)
+fn is_finite<V: Vector>(v: V) -> V::Mask {
+    v.sub(v).eq(V::splat(0.0))
 }
 
-/// 2^k for any k >= -1074 (subnormal powers included); 0 below.
+/// `2^k` for integral `k` in `-1222..=0`, subnormal powers included (0 below 2^-1074): a normal
+/// power times 2^-200, which is exact.
 #[inline(always)]
-fn pow2_any(k: i32) -> f64 {
-    if k >= -1022 {
-        pow2(k)
-    } else if k >= -1074 {
-        f64::from_bits(1u64 << (k + 1074))
-    } else {
-        0.0
-    }
+fn pow2_any<V: Vector>(k: V) -> V {
+    k.add(V::splat(200.0))
+        .max(V::splat(-1022.0))
+        .exp2_int()
+        .mul(V::splat(f64::from_bits(0x3370_0000_0000_0000)))
 }
 
-/// `v * 2^k` for `-2200 <= k <= 0`, in two exact steps where the result is normal, so it is
-/// rounded at most where it is subnormal.
+/// `v * 2^k` for integral `k` in `-2200..=0`: exact where the result is normal and `|v| >=
+/// 2^-22`, one rounding (of an exact product) where it is subnormal.
 #[inline(always)]
-fn ldexp(v: f64, k: i32) -> f64 {
-    if k >= -1022 {
-        return v * pow2(k);
-    }
-    let half = k / 2;
-    v * pow2_any(half) * pow2_any(k - half)
+fn ldexp<V: Vector>(v: V, k: V) -> V {
+    let k1 = k.max(V::splat(-1000.0));
+    v.mul(k1.exp2_int()).mul(pow2_any(k.sub(k1)))
 }
 
 /// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^21 (fdlibm's constants).
@@ -97,36 +96,37 @@ const EXP_COEFFS: [f64; 13] = [
     1.0 / 87_178_291_200.0,
 ];
 
-/// `exp(a_hi + a_lo)` as a double-double times a power of two, `(e_hi, e_lo, k)` with
-/// `e_hi` in about [0.7, 1.42], for `-1500 <= a_hi <= 0`; relative error about 2^-55.
+/// `exp(a_hi + a_lo)` as a double-double times a power of two, `(e_hi, e_lo, k)` with `e_hi`
+/// in about [0.7, 1.42] and `k` integral, for `-1500 <= a_hi <= 0`; relative error about 2^-55.
 #[inline(always)]
-fn exp_neg(a_hi: f64, a_lo: f64) -> (f64, f64, i32) {
+fn exp_neg<V: Vector>(a_hi: V, a_lo: V) -> (V, V, V) {
     // a = k ln2 + r, |r| <= ln2 / 2; k ln2_hi is exact and a_hi - k ln2_hi exact (Sterbenz).
-    let k = (a_hi * std::f64::consts::LOG2_E).round();
-    let r_hi = a_hi - k * LN2_HI;
-    let r_lo = a_lo - k * LN2_LO;
+    let k = a_hi.mul(V::splat(std::f64::consts::LOG2_E)).round();
+    let r_hi = a_hi.sub(k.mul(V::splat(LN2_HI)));
+    let r_lo = a_lo.sub(k.mul(V::splat(LN2_LO)));
     let (r, r_err) = fast_two_sum(r_hi, r_lo);
     // exp(r) = 1 + r + r^2 p(r); the error of p is scaled by r^2 / 2 < 0.061.
-    let mut p = EXP_COEFFS[12];
+    let mut p = V::splat(EXP_COEFFS[12]);
     for &c in EXP_COEFFS[..12].iter().rev() {
-        p = p.mul_add(r, c);
+        p = p.mul_add(r, V::splat(c));
     }
-    let (one_r, one_r_err) = fast_two_sum(1.0, r);
-    let tail = one_r_err + (r * r).mul_add(p, r_err * (1.0 + r));
+    let one = V::splat(1.0);
+    let (one_r, one_r_err) = fast_two_sum(one, r);
+    let tail = one_r_err.add(r.mul(r).mul_add(p, r_err.mul(one.add(r))));
     let (e_hi, e_lo) = fast_two_sum(one_r, tail);
-    (e_hi, e_lo, k as i32)
+    (e_hi, e_lo, k)
 }
 
 /// The value of `(e_hi + e_lo) 2^k` as a double-double; below the normal range, the high part
 /// rounded once and no low part.
 #[inline(always)]
-fn scaled(e_hi: f64, e_lo: f64, k: i32) -> (f64, f64) {
-    if k >= -1021 {
-        let scale = pow2(k);
-        (e_hi * scale, e_lo * scale)
-    } else {
-        (ldexp(e_hi, k), 0.0)
-    }
+fn scaled<V: Vector>(e_hi: V, e_lo: V, k: V) -> (V, V) {
+    let scale = k.max(V::splat(-1021.0)).exp2_int();
+    let small = k.lt(V::splat(-1021.0));
+    (
+        V::select(small, ldexp(e_hi, k), e_hi.mul(scale)),
+        V::select(small, V::splat(0.0), e_lo.mul(scale)),
+    )
 }
 
 /// `1 / (2i + 1)` for i = 1..=15: the series `atanh(u) / u - 1` in powers of `u^2`.
@@ -150,126 +150,119 @@ const ATANH_COEFFS: [f64; 15] = [
 
 /// `log1p(e_hi + e_lo)` as a double-double, for `0 <= e_hi <= 1`; relative error about 2^-55.
 #[inline(always)]
-fn log1p_unit(e_hi: f64, e_lo: f64) -> (f64, f64) {
-    if e_hi < 1.0 / (1u64 << 60) as f64 {
-        // log1p(e) = e - e^2 / 2 + O(e^3), and e / (2 + e) below would lose subnormal bits.
-        return (e_hi, e_lo - 0.5 * e_hi * e_hi);
-    }
+fn log1p_unit<V: Vector>(e_hi: V, e_lo: V) -> (V, V) {
+    let two = V::splat(2.0);
     // log1p(e) = 2 atanh(u), u = e / (2 + e) <= 1/3.
-    let (d, d_err) = fast_two_sum(2.0, e_hi);
-    let u = e_hi / d;
+    let (d, d_err) = fast_two_sum(two, e_hi);
+    let u = e_hi.div(d);
     // u_err = (e - u (2 + e)) / (2 + e), the division's residual computed exactly by the FMA.
-    let residual = (-u).mul_add(d, e_hi) + (e_lo - u * (d_err + e_lo));
-    let u_err = residual / d;
-    let u2 = u * u;
-    let mut q = ATANH_COEFFS[14];
+    let neg_u = V::splat(0.0).sub(u);
+    let residual = neg_u
+        .mul_add(d, e_hi)
+        .add(e_lo.sub(u.mul(d_err.add(e_lo))));
+    let u_err = residual.div(d);
+    let u2 = u.mul(u);
+    let mut q = V::splat(ATANH_COEFFS[14]);
     for &c in ATANH_COEFFS[..14].iter().rev() {
-        q = q.mul_add(u2, c);
+        q = q.mul_add(u2, V::splat(c));
     }
     // 2 (u + u^3 q): 2u is exact; the rest is below a tenth of it.
-    let (hi, lo) = fast_two_sum(2.0 * u, 2.0 * u_err + 2.0 * u * u2 * q);
-    (hi, lo)
+    let (hi, lo) = fast_two_sum(two.mul(u), two.mul(u_err).add(two.mul(u).mul(u2).mul(q)));
+    // Below 2^-60: log1p(e) = e - e^2 / 2 + O(e^3), where e / (2 + e) would lose subnormal bits.
+    let tiny = e_hi.lt(V::splat(f64::from_bits(0x3c30_0000_0000_0000)));
+    let tiny_lo = e_lo.sub(V::splat(0.5).mul(e_hi).mul(e_hi));
+    (V::select(tiny, e_hi, hi), V::select(tiny, tiny_lo, lo))
 }
 
 /// `-y (s_hi + s_lo) 2^k`, rounded once (twice at most where subnormal); the limit 0 where `s`
 /// is 0 and `y` infinite.
 #[inline(always)]
-fn slope(y: f64, s_hi: f64, s_lo: f64, k: i32) -> f64 {
-    if s_hi == 0.0 {
-        return 0.0f64.copysign(-y);
-    }
+fn slope<V: Vector>(y: V, s_hi: V, s_lo: V, k: V) -> V {
+    let zero = V::splat(0.0);
     // Keep -y s finite before the scaling when y is near the top of the range.
-    let (y, k) = if k < 0 && y.abs() > pow2(1000) {
-        (y * pow2(-64), k + 64)
-    } else {
-        (y, k)
-    };
-    let (p, p_err) = two_prod(-y, s_hi);
-    if !p.is_finite() {
-        return p;
-    }
-    ldexp(p + (-y).mul_add(s_lo, p_err), k)
+    let big = V::select(
+        k.lt(zero),
+        y.abs().sub(V::splat(f64::from_bits(0x7e70_0000_0000_0000))),
+        V::splat(-1.0),
+    )
+    .ge(zero);
+    let neg_y = zero.sub(V::select(big, y.mul(V::splat(f64::from_bits(0x3bf0_0000_0000_0000))), y));
+    let k = V::select(big, k.add(V::splat(64.0)), k);
+    let (p, p_err) = two_prod(neg_y, s_hi);
+    let v = ldexp(p.add(neg_y.mul_add(s_lo, p_err)), k);
+    let v = V::select(is_finite(p), v, p);
+    V::select(s_hi.eq(zero), zero.sub(y).sign(), v)
 }
 
-/// Loss and slope for the exact margin `m_hi + m_lo` (`|m_lo| <= ulp(m_hi) / 2`) and target `y`.
+/// Loss and slope of `f64` lanes `x` (inputs) and `y` (targets), in double-double throughout;
+/// branch-free, so that every path computes each lane the same way.
 #[inline(always)]
-pub(crate) fn point(m_hi: f64, m_lo: f64, y: f64) -> Point {
-    if !m_hi.is_finite() {
-        // +inf: loss +inf, sigmoid 1. -inf: loss 0, sigmoid 0. NaN stays NaN.
-        let (loss, s) = if m_hi > 0.0 {
-            (f64::INFINITY, 1.0)
-        } else if m_hi < 0.0 {
-            (0.0, 0.0)
-        } else {
-            (f64::NAN, f64::NAN)
-        };
-        let slope = if s.is_nan() { s } else { slope(y, s, 0.0, 0) };
-        return Point {
-            loss,
-            loss_err: 0.0,
-            slope,
-        };
-    }
-    let positive = m_hi >= 0.0;
+pub(crate) fn point<V: Vector>(x: V, y: V) -> Point<V> {
+    let zero = V::splat(0.0);
+    let one = V::splat(1.0);
+    // The margin -y x exactly: rounded product and error (dropped where it is not finite).
+    let (m_hi, m_err) = two_prod(zero.sub(y), x);
+    let m_lo = V::select(is_finite(m_err), m_err, zero);
+    let positive = m_hi.ge(zero);
     // a = -|m|; e = exp(a) = (e_hi + e_lo) 2^k, and its value (ev_hi + ev_lo).
-    let (a_hi, a_lo) = if positive {
-        (-m_hi, -m_lo)
-    } else {
-        (m_hi, m_lo)
-    };
-    let (e_hi, e_lo, k) = if a_hi < -1500.0 {
-        // exp(a) < 2^-2164: nothing, even times the largest target, is left of it.
-        (0.0, 0.0, 0)
-    } else {
-        exp_neg(a_hi, a_lo)
-    };
+    let a_hi = V::select(positive, zero.sub(m_hi), m_hi);
+    let a_lo = V::select(positive, zero.sub(m_lo), m_lo);
+    // exp(a) < 2^-2164 below -1500: nothing, even times the largest target, is left of it.
+    let far = a_hi.lt(V::splat(-1500.0));
+    let (e_hi, e_lo, k) = exp_neg(V::select(far, zero, a_hi), V::select(far, zero, a_lo));
+    let (e_hi, e_lo, k) = (
+        V::select(far, zero, e_hi),
+        V::select(far, zero, e_lo),
+        V::select(far, zero, k),
+    );
     let (ev_hi, ev_lo) = scaled(e_hi, e_lo, k);
 
     // softplus(m) = max(m, 0) + log1p(e).
     let (l_hi, l_lo) = log1p_unit(ev_hi, ev_lo);
-    let (loss_hi, loss_lo) = if positive {
-        let (s, err) = two_sum(m_hi, l_hi);
-        (s, err + (m_lo + l_lo))
-    } else {
-        (l_hi, l_lo)
-    };
+    let (sum, sum_err) = two_sum(m_hi, l_hi);
+    let loss_hi = V::select(positive, sum, l_hi);
+    let loss_lo = V::select(positive, sum_err.add(m_lo.add(l_lo)), l_lo);
     let (loss, loss_err) = fast_two_sum(loss_hi, loss_lo);
 
     // sigmoid(m) = n / (1 + e) with n = 1 for m >= 0; for m < 0, n = e, kept unscaled (2^k
     // applied after the product with y, so that a huge target still sees a tiny sigmoid).
-    let (d_hi, d_err) = fast_two_sum(1.0, ev_hi);
-    let d_lo = d_err + ev_lo;
-    let (n_hi, n_lo, k) = if positive {
-        (1.0, 0.0, 0)
-    } else {
-        (e_hi, e_lo, k)
-    };
-    let s_hi = n_hi / d_hi;
-    let s_lo = ((-s_hi).mul_add(d_hi, n_hi) + (n_lo - s_hi * d_lo)) / d_hi;
+    let (d_hi, d_err) = fast_two_sum(one, ev_hi);
+    let d_lo = d_err.add(ev_lo);
+    let n_hi = V::select(positive, one, e_hi);
+    let n_lo = V::select(positive, zero, e_lo);
+    let k = V::select(positive, zero, k);
+    let s_hi = n_hi.div(d_hi);
+    let s_lo = zero
+        .sub(s_hi)
+        .mul_add(d_hi, n_hi)
+        .add(n_lo.sub(s_hi.mul(d_lo)))
+        .div(d_hi);
+    let slope = slope(y, s_hi, s_lo, k);
 
+    // An infinite margin gives the limits (loss +inf and sigmoid 1, or 0 and 0); NaN stays NaN.
+    let finite = is_finite(m_hi);
+    let nan = m_hi.is_nan();
+    let quiet = V::splat(f64::NAN);
+    let limit_loss = V::select(positive, V::splat(f64::INFINITY), zero);
+    let limit_slope = V::select(positive, zero.sub(y), zero.sub(y).sign());
     Point {
-        loss,
-        loss_err,
-        slope: slope(y, s_hi, s_lo, k),
+        loss: V::select(nan, quiet, V::select(finite, loss, limit_loss)),
+        loss_err: V::select(finite, loss_err, zero),
+        slope: V::select(nan, quiet, V::select(finite, slope, limit_slope)),
     }
 }
 
-/// Loss and slope of an `f64` element (`-y x` not necessarily exact).
-#[inline(always)]
-pub(crate) fn point_f64(x: f64, y: f64) -> Point {
-    let (m_hi, m_lo) = margin_f64(x, y);
-    point(m_hi, m_lo, y)
-}
+/// Loss and slope of one `f64` element: the one-lane instance of [`point`].
+#[cfg(test)]
+use crate::simd::portable::Scalar;
 
-/// The margin `-y x` of `f64` values, exactly, as a rounded product and its error; the error is
-/// dropped when the product overflows or underflows (it is then meaningless or negligible).
-#[inline(always)]
-pub(crate) fn margin_f64(x: f64, y: f64) -> (f64, f64) {
-    let (m, err) = two_prod(-y, x);
-    if err.is_finite() {
-        (m, err)
-    } else {
-        (m, 0.0)
+#[cfg(test)]
+fn point_f64(x: f64, y: f64) -> Point<f64> {
+    let p = point(Scalar(x), Scalar(y));
+    Point {
+        loss: p.loss.0,
+        loss_err: p.loss_err.0,
+        slope: p.slope.0,
     }
 }
 
@@ -284,7 +277,7 @@ impl Float for f64 {}
 
 mod sealed {
     use crate::pass::Chunk;
-    use crate::sum::{Accumulator, Compensated, Lanes};
+    use crate::sum::{Accumulator, CompensatedLanes, Lanes};
 
     /// The per-element-type parts of a pass; not nameable outside the crate.
     pub trait Kernel: Sized {
@@ -314,7 +307,7 @@ mod sealed {
     }
 
     impl Kernel for f64 {
-        type Sum = Compensated;
+        type Sum = CompensatedLanes;
         #[inline(always)]
         fn widen(self) -> f64 {
             self
@@ -323,7 +316,7 @@ mod sealed {
         fn narrow(v: f64) -> Self {
             v
         }
-        fn run_chunk(chunk: Chunk<'_, '_, f64>, total: &mut Compensated) {
+        fn run_chunk(chunk: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
             crate::kernel::run_f64(chunk, total)
         }
     }
@@ -332,6 +325,7 @@ mod sealed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::portable::Scalar;
 
     #[test]
     fn pytorch_overflow_case_is_finite() {
@@ -345,26 +339,36 @@ mod tests {
 
     #[test]
     fn exp_and_log1p_match_known_values() {
+        let s = Scalar;
         // exp(-1) = 0.367879441171442321595523770161460867..., whose nearest double is
         // 0.36787944117144233402... : the tail is -1.2428753672788363e-17. The kernel promises
         // about 2^-55 relative, so the tail is right to within 2^-54 of the value.
-        let (hi, lo, k) = exp_neg(-1.0, 0.0);
+        let (hi, lo, k) = exp_neg(s(-1.0), s(0.0));
         let (hi, lo) = scaled(hi, lo, k);
-        assert_eq!(hi, 0.367_879_441_171_442_33);
-        assert!(
-            (lo - -1.242_875_367_278_836_3e-17).abs() < 0.37 * 2f64.powi(-54),
-            "{lo:e}"
-        );
+        assert_eq!(hi.0, 0.367_879_441_171_442_33);
+        let tail = -1.242_875_367_278_836_3e-17;
+        assert!((lo.0 - tail).abs() < 0.37 * 2f64.powi(-54), "{lo:?}");
         // log1p(1) = ln 2 = 0.6931471805599453 + 2.3190468138462996e-17.
-        let (hi, lo) = log1p_unit(1.0, 0.0);
-        assert_eq!(hi, std::f64::consts::LN_2);
-        assert!(
-            (lo - 2.319_046_813_846_299_6e-17).abs() < 0.7 * 2f64.powi(-54),
-            "{lo:e}"
-        );
+        let (hi, lo) = log1p_unit(s(1.0), s(0.0));
+        assert_eq!(hi.0, std::f64::consts::LN_2);
+        let tail = 2.319_046_813_846_299_6e-17;
+        assert!((lo.0 - tail).abs() < 0.7 * 2f64.powi(-54), "{lo:?}");
         // exp(-745) is the smallest subnormal, 2^-1074 (exp(-745) = 2^-1074.8, rounds up).
-        let (hi, lo, k) = exp_neg(-745.0, 0.0);
-        assert_eq!(scaled(hi, lo, k), (f64::from_bits(1), 0.0));
+        let (hi, lo, k) = exp_neg(s(-745.0), s(0.0));
+        let (hi, lo) = scaled(hi, lo, k);
+        assert_eq!((hi.0, lo.0), (f64::from_bits(1), 0.0));
+    }
+
+    #[test]
+    fn powers_of_two_reach_the_subnormals() {
+        let s = Scalar;
+        assert_eq!(pow2_any(s(-1074.0)).0, f64::from_bits(1));
+        assert_eq!(pow2_any(s(-1023.0)).0, f64::from_bits(1 << 51));
+        assert_eq!(pow2_any(s(-1075.0)).0, 0.0);
+        assert_eq!(pow2_any(s(0.0)).0, 1.0);
+        assert_eq!(ldexp(s(1.5), s(-1074.0)).0, f64::from_bits(2));
+        assert_eq!(ldexp(s(3.0), s(-2000.0)).0, 0.0);
+        assert_eq!(ldexp(s(3.0), s(-10.0)).0, 3.0 / 1024.0);
     }
 
     #[test]

@@ -8,13 +8,13 @@
 //! bits; sums use sixteen accumulators (element `i` of a leaf into accumulator `i % 16`) whatever
 //! the vector width, so they agree bitwise too.
 //!
-//! `f64` data runs through the scalar double-double kernel of [`crate::element`], compiled with
-//! FMA instructions where the CPU has them.
+//! `f64` data runs through the double-double kernel of [`crate::element`], written against
+//! [`Vector`] too, with sixteen compensated accumulators.
 
 use crate::pass::{Chunk, Scale};
 use crate::simd::portable::Scalar;
 use crate::simd::{self, Isa, Vector};
-use crate::sum::{Compensated, Lanes, LANES};
+use crate::sum::{CompensatedLanes, Lanes, LANES};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 /// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^21 (fdlibm's constants).
@@ -176,51 +176,86 @@ pub(crate) fn run_f32(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
     }
 }
 
-/// Runs a chunk of `f64` elements through the double-double kernel, with FMA instructions
-/// where the CPU has them.
-pub(crate) fn run_f64(c: Chunk<'_, '_, f64>, total: &mut Compensated) {
+/// Elements `start..start + V::LANES` of an `f64` chunk on path `V`; the losses are added to
+/// the compensated sums `hi + lo`.
+#[inline(always)]
+fn group_f64<V: Vector>(c: &mut Chunk<'_, '_, f64>, start: usize, hi: &mut V, lo: &mut V) {
+    let p = crate::element::point(V::load(&c.x[start..]), V::load(&c.y[start..]));
+    if let Some(out) = c.loss.as_deref_mut() {
+        p.loss.store(&mut out[start..]);
+    }
+    if c.sum {
+        // TwoSum of the running sum and the loss; both errors go to `lo`.
+        let s = hi.add(p.loss);
+        let bb = s.sub(*hi);
+        let err = hi.sub(s.sub(bb)).add(p.loss.sub(bb));
+        *hi = s;
+        *lo = lo.add(err.add(p.loss_err));
+    }
+    if let Some(out) = c.grad.as_deref_mut() {
+        let g = match c.scale {
+            Scale::Each(_) => p.slope.mul(V::load(&c.each.expect("per-element factors")[start..])),
+            Scale::Times(g) => p.slope.mul(V::splat(g)),
+            Scale::TimesOver(g, n) => p.slope.mul(V::splat(g)).div(V::splat(n)),
+        };
+        g.store(&mut out[start..]);
+    }
+}
+
+/// A chunk of `f64` elements with `B` a bundle of [`LANES`] lanes (see [`chunk_f32`]).
+#[inline(always)]
+fn chunk_f64<B: Vector>(mut c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
+    debug_assert_eq!(B::LANES, LANES);
+    let n = c.x.len();
+    let full = n / LANES * LANES;
+    let (mut hi, mut lo) = (B::load(&total.hi), B::load(&total.lo));
+    for start in (0..full).step_by(LANES) {
+        group_f64(&mut c, start, &mut hi, &mut lo);
+    }
+    hi.store(&mut total.hi);
+    lo.store(&mut total.lo);
+    for i in full..n {
+        let j = i % LANES;
+        let (mut h, mut l) = (Scalar(total.hi[j]), Scalar(total.lo[j]));
+        group_f64::<Scalar>(&mut c, i, &mut h, &mut l);
+        (total.hi[j], total.lo[j]) = (h.0, l.0);
+    }
+}
+
+/// `chunk_f64` compiled for AVX2 and FMA: four vectors of four lanes in flight.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn chunk_f64_avx2(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
+    chunk_f64::<[simd::avx2::Avx2; 4]>(c, total)
+}
+
+/// `chunk_f64` on the portable path, with FMA instructions when the CPU has them.
+fn chunk_f64_portable(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports FMA, as just checked.
-        return unsafe { chunk_f64_fma(c, total) };
+        return unsafe { chunk_f64_portable_fma(c, total) };
     }
-    chunk_f64(c, total)
+    chunk_f64::<[Scalar; LANES]>(c, total)
 }
 
 /// # Safety
 /// The CPU must support FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma")]
-unsafe fn chunk_f64_fma(c: Chunk<'_, '_, f64>, total: &mut Compensated) {
-    chunk_f64(c, total)
+unsafe fn chunk_f64_portable_fma(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
+    chunk_f64::<[Scalar; LANES]>(c, total)
 }
 
-/// The `f64` element loop; inlined into each variant above so that it is compiled for each.
-#[inline(always)]
-pub(crate) fn chunk_f64(c: Chunk<'_, '_, f64>, total: &mut Compensated) {
-    let Chunk {
-        x,
-        y,
-        each,
-        mut loss,
-        mut grad,
-        scale,
-        sum,
-    } = c;
-    for i in 0..x.len() {
-        let p = crate::element::point_f64(x[i], y[i]);
-        if let Some(out) = loss.as_deref_mut() {
-            out[i] = p.loss;
-        }
-        if sum {
-            total.add(p.loss, p.loss_err);
-        }
-        if let Some(out) = grad.as_deref_mut() {
-            out[i] = match scale {
-                Scale::Each(_) => p.slope * each.map_or(0.0, |g| g[i]),
-                Scale::Times(g) => p.slope * g,
-                Scale::TimesOver(g, n) => p.slope * g / n,
-            };
-        }
+/// Runs a chunk of `f64` elements on the selected path.
+pub(crate) fn run_f64(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
+    match simd::isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2 and FMA.
+        Isa::Avx2 => unsafe { chunk_f64_avx2(c, total) },
+        _ => chunk_f64_portable(c, total),
     }
 }

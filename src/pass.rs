@@ -54,7 +54,7 @@ impl<'a, T> Operand<'a, T> {
 }
 
 /// Elements handled at a time inside a leaf; aliased inputs are copied aside this many at once.
-pub(crate) const CHUNK: usize = 256;
+pub(crate) const CHUNK: usize = 64;
 
 /// A chunk of an input: borrowed from its own buffer, or copied from an output buffer into
 /// `aside` before that output is written.

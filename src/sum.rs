@@ -72,8 +72,9 @@ impl Compensated {
 }
 
 impl Compensated {
-    /// Adds one term, given as a rounded value and its rounding error.
-    #[inline(always)]
+    /// Adds one term, given as a rounded value and its rounding error (the kernels add in
+    /// vector lanes; this is the same step on one lane).
+    #[cfg(test)]
     pub fn add(&mut self, term: f64, term_err: f64) {
         let (s, err) = two_sum(self.hi, term);
         self.hi = s;
@@ -103,6 +104,42 @@ impl Accumulator for Compensated {
         // The exact remainder hi - q n, then one correction step.
         let r = (-q).mul_add(n, hi) + lo;
         q + r / n
+    }
+}
+
+/// Sixteen compensated sums, for `f64` data, filled like [`Lanes`]: element `i` of a leaf into
+/// lane `i % 16`. A merged sum keeps its value in lane 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CompensatedLanes {
+    pub hi: [f64; LANES],
+    pub lo: [f64; LANES],
+}
+
+impl CompensatedLanes {
+    /// The lanes combined in lane order.
+    fn combined(self) -> Compensated {
+        (0..LANES).fold(Compensated::default(), |acc, j| {
+            acc.merge(Compensated {
+                hi: self.hi[j],
+                lo: self.lo[j],
+            })
+        })
+    }
+}
+
+impl Accumulator for CompensatedLanes {
+    fn merge(self, later: Self) -> Self {
+        let both = self.combined().merge(later.combined());
+        let mut merged = CompensatedLanes::default();
+        merged.hi[0] = both.hi;
+        merged.lo[0] = both.lo;
+        merged
+    }
+    fn total(self) -> f64 {
+        self.combined().total()
+    }
+    fn mean(self, count: usize) -> f64 {
+        self.combined().mean(count)
     }
 }
 

@@ -1,30 +1,39 @@
 //! Every instruction-set path this CPU supports gives bitwise the same results as the portable
-//! path, at lengths around the vector, bundle and chunk widths, on special values, and within
+//! path, for f32 and f64, at lengths around the vector, bundle and chunk widths, on special values, and within
 //! 2 ulp of the double-double reference. One test in its own binary, since the path is
 //! process-wide.
 
 mod common;
 
-use common::{inputs, ref_loss, ref_slope, ulps, Family, Targets, FAMILIES};
+use common::{inputs, ref_loss, ref_slope, ulps, Elem, Family, Targets, FAMILIES};
 use softmargin::{
     backward_none, forward_backward_none, forward_backward_reduced, isa, set_isa, Isa, Reduced,
 };
 
-/// Every f32 output of the passes for `x`, `y`, `g`, as bits.
-fn outputs(x: &[f32], y: &[f32], g: &[f32]) -> Vec<u32> {
+/// Every output of the passes for `x`, `y`, `g` of one type, as bits.
+fn outputs<T: Elem>(x: &[T], y: &[T], g: &[T]) -> Vec<u64> {
     let n = x.len();
     let mut bits = Vec::new();
-    let mut loss = vec![0.0f32; n];
-    let mut grad = vec![0.0f32; n];
+    let mut loss = vec![T::default(); n];
+    let mut grad = vec![T::default(); n];
     forward_backward_none(x.into(), y.into(), &mut loss, &mut grad).unwrap();
-    bits.extend(loss.iter().chain(&grad).map(|v| v.to_bits()));
+    bits.extend(loss.iter().chain(&grad).map(|v| v.bits()));
     backward_none(g.into(), x.into(), y.into(), &mut grad).unwrap();
-    bits.extend(grad.iter().map(|v| v.to_bits()));
+    bits.extend(grad.iter().map(|v| v.bits()));
     for reduction in [Reduced::Mean, Reduced::Sum] {
         let l = forward_backward_reduced(x.into(), y.into(), reduction, &mut grad).unwrap();
-        bits.push(l.to_bits());
-        bits.extend(grad.iter().map(|v| v.to_bits()));
+        bits.push(l.bits());
+        bits.extend(grad.iter().map(|v| v.bits()));
     }
+    bits
+}
+
+/// Both types' outputs for one case.
+fn both(x: &[f32], y: &[f32]) -> Vec<u64> {
+    let g = vec![0.75f32; x.len()];
+    let mut bits = outputs(x, y, &g);
+    let wide = |v: &[f32]| v.iter().map(|&a| f64::from(a) * 1.000_000_1).collect::<Vec<f64>>();
+    bits.extend(outputs(&wide(x), &wide(y), &wide(&g)));
     bits
 }
 
@@ -95,15 +104,12 @@ fn agree_with_portable() {
     cases.push(special_inputs());
 
     set_isa(Isa::Portable).unwrap();
-    let expected: Vec<Vec<u32>> = cases
-        .iter()
-        .map(|(x, y)| outputs(x, y, &vec![0.75; x.len()]))
-        .collect();
+    let expected: Vec<Vec<u64>> = cases.iter().map(|(x, y)| both(x, y)).collect();
     for &path in &paths {
         set_isa(path).unwrap();
         assert_eq!(isa(), path);
         for ((x, y), want) in cases.iter().zip(&expected) {
-            let got = outputs(x, y, &vec![0.75; x.len()]);
+            let got = both(x, y);
             let first = got.iter().zip(want).position(|(a, b)| a != b);
             assert_eq!(first, None, "{path:?}, n = {}", x.len());
         }
