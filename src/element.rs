@@ -157,9 +157,7 @@ fn log1p_unit<V: Vector>(e_hi: V, e_lo: V) -> (V, V) {
     let u = e_hi.div(d);
     // u_err = (e - u (2 + e)) / (2 + e), the division's residual computed exactly by the FMA.
     let neg_u = V::splat(0.0).sub(u);
-    let residual = neg_u
-        .mul_add(d, e_hi)
-        .add(e_lo.sub(u.mul(d_err.add(e_lo))));
+    let residual = neg_u.mul_add(d, e_hi).add(e_lo.sub(u.mul(d_err.add(e_lo))));
     let u_err = residual.div(d);
     let u2 = u.mul(u);
     let mut q = V::splat(ATANH_COEFFS[14]);
@@ -186,7 +184,11 @@ fn slope<V: Vector>(y: V, s_hi: V, s_lo: V, k: V) -> V {
         V::splat(-1.0),
     )
     .ge(zero);
-    let neg_y = zero.sub(V::select(big, y.mul(V::splat(f64::from_bits(0x3bf0_0000_0000_0000))), y));
+    let neg_y = zero.sub(V::select(
+        big,
+        y.mul(V::splat(f64::from_bits(0x3bf0_0000_0000_0000))),
+        y,
+    ));
     let k = V::select(big, k.add(V::splat(64.0)), k);
     let (p, p_err) = two_prod(neg_y, s_hi);
     let v = ldexp(p.add(neg_y.mul_add(s_lo, p_err)), k);

@@ -32,7 +32,11 @@ fn outputs<T: Elem>(x: &[T], y: &[T], g: &[T]) -> Vec<u64> {
 fn both(x: &[f32], y: &[f32]) -> Vec<u64> {
     let g = vec![0.75f32; x.len()];
     let mut bits = outputs(x, y, &g);
-    let wide = |v: &[f32]| v.iter().map(|&a| f64::from(a) * 1.000_000_1).collect::<Vec<f64>>();
+    let wide = |v: &[f32]| {
+        v.iter()
+            .map(|&a| f64::from(a) * 1.000_000_1)
+            .collect::<Vec<f64>>()
+    };
     bits.extend(outputs(&wide(x), &wide(y), &wide(&g)));
     bits
 }
