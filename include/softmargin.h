@@ -23,7 +23,9 @@
  *    this library returns 100 and -1. NaN comes out only for a NaN input, or where the
  *    formula itself is undefined (y = 0 with an infinite x, an infinite y with x = 0).
  *    Infinite inputs give the limits: a loss of 0 or +inf, a gradient of 0 or -y.
- *    Mean and sum are bitwise identical whatever the thread count.
+ *    Results are bitwise identical whatever the thread count and whatever instruction set
+ *    the library picks at run time (the environment variable SOFTMARGIN_ISA=portable|avx2
+ *    caps it; the choice changes speed only).
  */
 
 
