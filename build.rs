@@ -12,6 +12,15 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=include/softmargin.h");
     println!("cargo:rerun-if-env-changed=SOFTMARGIN_UPDATE_HEADER");
+    println!("cargo:rerun-if-env-changed=SOFTMARGIN_SONAME");
+    // The installed shared library carries a versioned soname (set by the CMake front end,
+    // which installs the matching symlinks); plain cargo builds stay without one, so that
+    // programs linked against target/*/libsoftmargin.so find it under that name.
+    if let Ok(soname) = env::var("SOFTMARGIN_SONAME") {
+        if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+        }
+    }
     // Tests that build C programs need the target triple, which cargo gives only to build scripts.
     println!("cargo:rustc-env=TARGET={}", env::var("TARGET").unwrap());
 

@@ -40,8 +40,10 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Compiles and links `source` into an executable; returns its path.
-fn build(source: &str, cpp: bool, link: Link) -> PathBuf {
+/// Compiles and links `source` into an executable; returns its path. C is C99; C++ is the
+/// standard `cpp_std` names.
+fn build_std(source: &str, cpp_std: Option<&str>, link: Link) -> PathBuf {
+    let cpp = cpp_std.is_some();
     let tool = cc::Build::new()
         .cargo_metadata(false)
         .cargo_warnings(false)
@@ -53,10 +55,10 @@ fn build(source: &str, cpp: bool, link: Link) -> PathBuf {
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-programs");
     std::fs::create_dir_all(&out_dir).unwrap();
     let stem = Path::new(source).file_stem().unwrap().to_str().unwrap();
-    let exe = out_dir.join(format!("{stem}-{link:?}").to_lowercase());
+    let exe = out_dir.join(format!("{stem}-{}-{link:?}", cpp_std.unwrap_or("c99")).to_lowercase());
     let libs = lib_dir();
     let mut cmd = tool.to_command();
-    cmd.arg(if cpp { "-std=c++11" } else { "-std=c99" })
+    cmd.arg(format!("-std={}", cpp_std.unwrap_or("c99")))
         .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror"])
         .arg("-I")
         .arg(root().join("include"))
@@ -86,9 +88,13 @@ fn build(source: &str, cpp: bool, link: Link) -> PathBuf {
 /// Builds `source` both ways, runs each, and returns the output of the static build after
 /// checking that both succeed with the same output.
 fn build_and_run(source: &str, cpp: bool) -> String {
+    build_and_run_std(source, if cpp { Some("c++11") } else { None })
+}
+
+fn build_and_run_std(source: &str, cpp_std: Option<&str>) -> String {
     let mut outputs = Vec::new();
     for link in [Link::Shared, Link::Static] {
-        let exe = build(source, cpp, link);
+        let exe = build_std(source, cpp_std, link);
         let out = Command::new(&exe)
             .env_remove("SOFTMARGIN_NUM_THREADS")
             .output()
@@ -171,4 +177,14 @@ fn c_api_test_passes() {
 fn header_works_from_cpp() {
     let out = build_and_run("tests/cpp/header_test.cpp", true);
     assert!(out.starts_with("C++: mean "), "{out}");
+}
+
+#[test]
+fn cpp_wrapper_works_in_cpp11_and_cpp20() {
+    let out = build_and_run_std("tests/cpp/wrapper_test.cpp", Some("c++11"));
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+    assert!(!out.contains("spans"), "{out}");
+    let out = build_and_run_std("tests/cpp/wrapper_test.cpp", Some("c++20"));
+    assert!(out.contains("C++20 spans tested"), "{out}");
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
 }

@@ -61,6 +61,53 @@ fn exports(file: &str, text: &str) -> Vec<(String, String)> {
     found
 }
 
+/// The functions `include/softmargin.h` declares.
+fn declared() -> BTreeSet<String> {
+    let header =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/softmargin.h"))
+            .unwrap();
+    header
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with('/'))
+        .filter_map(|l| l.split_once('(').map(|(head, _)| head))
+        .filter_map(|head| head.split_whitespace().last())
+        .map(|name| name.trim_start_matches('*').to_owned())
+        .filter(|name| name.starts_with("softmargin_"))
+        .collect()
+}
+
+/// The shared library's dynamic symbol table exports exactly the declared functions: no Rust
+/// symbol, no helper, nothing from the dependencies.
+#[test]
+#[cfg(target_os = "linux")]
+fn shared_library_exports_exactly_the_header() {
+    let exe = std::env::current_exe().unwrap();
+    let lib = exe.parent().unwrap().join("libsoftmargin.so");
+    let out = std::process::Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&lib)
+        .output()
+        .expect("nm (binutils) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut functions = BTreeSet::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (kind, name) = (fields[fields.len() - 2], fields[fields.len() - 1]);
+        // Version-definition entries (absolute symbols of kind A) name no code or data.
+        if kind == "A" {
+            continue;
+        }
+        assert_eq!(kind, "T", "unexpected export {name} ({kind})");
+        functions.insert(name.to_owned());
+    }
+    assert_eq!(functions, declared());
+}
+
 #[test]
 fn every_export_is_guarded_and_declared() {
     let mut files = Vec::new();
@@ -81,17 +128,5 @@ fn every_export_is_guarded_and_declared() {
         }
     }
     assert_eq!(exported.len(), 12, "{exported:?}");
-
-    let header =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/softmargin.h"))
-            .unwrap();
-    let declared: BTreeSet<String> = header
-        .lines()
-        .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with('/'))
-        .filter_map(|l| l.split_once('(').map(|(head, _)| head))
-        .filter_map(|head| head.split_whitespace().last())
-        .map(|name| name.trim_start_matches('*').to_owned())
-        .filter(|name| name.starts_with("softmargin_"))
-        .collect();
-    assert_eq!(exported, declared);
+    assert_eq!(exported, declared());
 }

@@ -1,0 +1,232 @@
+/*
+ * softmargin.hpp: a header-only C++ interface to softmargin.h.
+ *
+ * Overloads for float and double; buffers as pointer and length (C++11) or, with C++20,
+ * std::span; the reduction as an enum class; errors as softmargin::Error, which carries the
+ * status and its description. Nothing is written when an exception is thrown. Every rule of
+ * the C interface holds (in-place use, NULL only for empty buffers, thread safety); see
+ * softmargin.h.
+ *
+ *   std::vector<float> x = ..., y = ..., grad(x.size());
+ *   float loss = softmargin::forward_backward(x.data(), y.data(), x.size(),
+ *                                             softmargin::Reduction::Mean, grad.data());
+ */
+#ifndef SOFTMARGIN_HPP
+#define SOFTMARGIN_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "softmargin.h"
+
+#if __cplusplus >= 202002L && defined(__has_include)
+#if __has_include(<span>)
+#include <span>
+#define SOFTMARGIN_HPP_SPAN 1
+#endif
+#endif
+
+namespace softmargin {
+
+/** How the losses of the elements are reduced. */
+enum class Reduction : std::int32_t {
+    None = SOFTMARGIN_REDUCTION_NONE, /**< every element's loss */
+    Mean = SOFTMARGIN_REDUCTION_MEAN, /**< their mean (NaN for no elements) */
+    Sum = SOFTMARGIN_REDUCTION_SUM,   /**< their sum (0 for no elements) */
+};
+
+/** A call refused its arguments (or failed internally); nothing was written. */
+class Error : public std::runtime_error {
+public:
+    explicit Error(std::int32_t status)
+        : std::runtime_error(softmargin_status_str(status)), status_(status) {}
+    /** The SOFTMARGIN_STATUS_* value. */
+    std::int32_t status() const noexcept { return status_; }
+
+private:
+    std::int32_t status_;
+};
+
+namespace detail {
+
+inline void check(std::int32_t status) {
+    if (status != SOFTMARGIN_STATUS_OK) {
+        throw Error(status);
+    }
+}
+
+inline void require_reduced(Reduction reduction) {
+    if (reduction == Reduction::None) {
+        throw Error(SOFTMARGIN_STATUS_INVALID_REDUCTION);
+    }
+}
+
+template <class T>
+struct api;
+
+template <>
+struct api<float> {
+    static std::int32_t forward(const float *x, const float *y, std::size_t n, std::int32_t r,
+                                float *out) {
+        return softmargin_forward_f32(x, y, n, r, out);
+    }
+    static std::int32_t backward(const float *g, const float *x, const float *y, std::size_t n,
+                                 std::int32_t r, float *out) {
+        return softmargin_backward_f32(g, x, y, n, r, out);
+    }
+    static std::int32_t forward_backward(const float *x, const float *y, std::size_t n,
+                                         std::int32_t r, float *out, float *grad) {
+        return softmargin_forward_backward_f32(x, y, n, r, out, grad);
+    }
+    static std::int32_t check_target(const float *y, std::size_t n, std::size_t *first) {
+        return softmargin_check_target_f32(y, n, first);
+    }
+};
+
+template <>
+struct api<double> {
+    static std::int32_t forward(const double *x, const double *y, std::size_t n,
+                                std::int32_t r, double *out) {
+        return softmargin_forward_f64(x, y, n, r, out);
+    }
+    static std::int32_t backward(const double *g, const double *x, const double *y,
+                                 std::size_t n, std::int32_t r, double *out) {
+        return softmargin_backward_f64(g, x, y, n, r, out);
+    }
+    static std::int32_t forward_backward(const double *x, const double *y, std::size_t n,
+                                         std::int32_t r, double *out, double *grad) {
+        return softmargin_forward_backward_f64(x, y, n, r, out, grad);
+    }
+    static std::int32_t check_target(const double *y, std::size_t n, std::size_t *first) {
+        return softmargin_check_target_f64(y, n, first);
+    }
+};
+
+inline std::int32_t raw(Reduction reduction) { return static_cast<std::int32_t>(reduction); }
+
+}  // namespace detail
+
+/** Losses into output: len values for Reduction::None, one for Mean and Sum. */
+template <class T>
+void forward(const T *input, const T *target, std::size_t len, Reduction reduction, T *output) {
+    detail::check(detail::api<T>::forward(input, target, len, detail::raw(reduction), output));
+}
+
+/** The mean or sum of the losses (Reduction::None throws Error). */
+template <class T>
+T forward(const T *input, const T *target, std::size_t len, Reduction reduction) {
+    detail::require_reduced(reduction);
+    T value = T();
+    forward(input, target, len, reduction, &value);
+    return value;
+}
+
+/** The gradient with respect to input; grad_output holds len values for None, one otherwise. */
+template <class T>
+void backward(const T *grad_output, const T *input, const T *target, std::size_t len,
+              Reduction reduction, T *grad_input) {
+    detail::check(detail::api<T>::backward(grad_output, input, target, len,
+                                           detail::raw(reduction), grad_input));
+}
+
+/** The gradient of the mean or sum scaled by the scalar grad_output. */
+template <class T>
+void backward(T grad_output, const T *input, const T *target, std::size_t len,
+              Reduction reduction, T *grad_input) {
+    detail::require_reduced(reduction);
+    backward(&grad_output, input, target, len, reduction, grad_input);
+}
+
+/** Loss and gradient in one pass (output as for forward). */
+template <class T>
+void forward_backward(const T *input, const T *target, std::size_t len, Reduction reduction,
+                      T *output, T *grad_input) {
+    detail::check(detail::api<T>::forward_backward(input, target, len, detail::raw(reduction),
+                                                   output, grad_input));
+}
+
+/** The mean or sum of the losses, and its gradient, in one pass. */
+template <class T>
+T forward_backward(const T *input, const T *target, std::size_t len, Reduction reduction,
+                   T *grad_input) {
+    detail::require_reduced(reduction);
+    T value = T();
+    forward_backward(input, target, len, reduction, &value, grad_input);
+    return value;
+}
+
+/** The index of the first target that is not exactly -1 or +1, or len if there is none. */
+template <class T>
+std::size_t first_invalid_target(const T *target, std::size_t len) {
+    std::size_t first = len;
+    std::int32_t status = detail::api<T>::check_target(target, len, &first);
+    if (status != SOFTMARGIN_STATUS_INVALID_TARGET) {
+        detail::check(status);
+    }
+    return first;
+}
+
+#ifdef SOFTMARGIN_HPP_SPAN
+namespace detail {
+inline void same_length(std::size_t a, std::size_t b) {
+    if (a != b) {
+        throw Error(SOFTMARGIN_STATUS_INVALID_ARGUMENT);
+    }
+}
+inline std::size_t output_length(Reduction reduction, std::size_t len) {
+    return reduction == Reduction::None ? len : 1;
+}
+}  // namespace detail
+
+/* std::span overloads (C++20): lengths are checked, and a mismatch throws
+ * Error(SOFTMARGIN_STATUS_INVALID_ARGUMENT) before anything is written. */
+#define SOFTMARGIN_HPP_SPAN_OVERLOADS(T)                                                        \
+    inline void forward(std::span<const T> input, std::span<const T> target,                    \
+                        Reduction reduction, std::span<T> output) {                            \
+        detail::same_length(input.size(), target.size());                                      \
+        detail::same_length(output.size(), detail::output_length(reduction, input.size()));     \
+        forward(input.data(), target.data(), input.size(), reduction, output.data());          \
+    }                                                                                           \
+    inline T forward(std::span<const T> input, std::span<const T> target,                       \
+                     Reduction reduction) {                                                    \
+        detail::same_length(input.size(), target.size());                                      \
+        return forward(input.data(), target.data(), input.size(), reduction);                  \
+    }                                                                                           \
+    inline void backward(std::span<const T> grad_output, std::span<const T> input,              \
+                         std::span<const T> target, Reduction reduction,                       \
+                         std::span<T> grad_input) {                                            \
+        detail::same_length(input.size(), target.size());                                      \
+        detail::same_length(grad_input.size(), input.size());                                  \
+        detail::same_length(grad_output.size(),                                                \
+                            detail::output_length(reduction, input.size()));                   \
+        backward(grad_output.data(), input.data(), target.data(), input.size(), reduction,     \
+                 grad_input.data());                                                           \
+    }                                                                                           \
+    inline T forward_backward(std::span<const T> input, std::span<const T> target,              \
+                              Reduction reduction, std::span<T> grad_input) {                  \
+        detail::same_length(input.size(), target.size());                                      \
+        detail::same_length(grad_input.size(), input.size());                                  \
+        return forward_backward(input.data(), target.data(), input.size(), reduction,          \
+                                grad_input.data());                                            \
+    }
+SOFTMARGIN_HPP_SPAN_OVERLOADS(float)
+SOFTMARGIN_HPP_SPAN_OVERLOADS(double)
+#undef SOFTMARGIN_HPP_SPAN_OVERLOADS
+#endif
+
+/** The library's version, "MAJOR.MINOR.PATCH". */
+inline std::string version() { return softmargin_version(); }
+
+/** Threads for large calls; 0 restores the default. Throws Error above SOFTMARGIN_MAX_THREADS. */
+inline void set_num_threads(std::size_t num_threads) {
+    detail::check(softmargin_set_num_threads(num_threads));
+}
+
+/** Threads large calls use. */
+inline std::size_t num_threads() { return softmargin_get_num_threads(); }
+
+}  // namespace softmargin
+
+#endif /* SOFTMARGIN_HPP */

@@ -1,0 +1,117 @@
+// softmargin.hpp from C++: pointer overloads (C++11) and, under C++20, the std::span ones;
+// errors as softmargin::Error. Prints "N passed, M failed".
+#include "softmargin.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+static int passed = 0, failed = 0;
+
+static void check(bool ok, const char *what) {
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        std::printf("FAILED: %s\n", what);
+    }
+}
+
+template <class T>
+static double reference(T x, T y) {
+    return std::log1p(std::exp(-static_cast<double>(y) * static_cast<double>(x)));
+}
+
+template <class T>
+static void pointers(const char *name) {
+    std::vector<T> x = {T(0.5), T(-2.0), T(3.1), T(-0.2)};
+    std::vector<T> y = {T(1), T(-1), T(1), T(-1)};
+    std::vector<T> loss(4), grad(4);
+    softmargin::forward(x.data(), y.data(), x.size(), softmargin::Reduction::None, loss.data());
+    double sum = 0;
+    bool close = true;
+    for (std::size_t i = 0; i < x.size(); i++) {
+        double want = reference(x[i], y[i]);
+        sum += want;
+        close = close && std::fabs(loss[i] - want) <= 1e-6 * want;
+    }
+    check(close, name);
+    T mean = softmargin::forward(x.data(), y.data(), x.size(), softmargin::Reduction::Mean);
+    check(std::fabs(mean - sum / 4) <= 1e-6, "mean");
+    T fused = softmargin::forward_backward(x.data(), y.data(), x.size(),
+                                           softmargin::Reduction::Mean, grad.data());
+    check(fused == mean, "fused mean equals forward mean");
+    std::vector<T> grad2(4);
+    softmargin::backward(T(1), x.data(), y.data(), x.size(), softmargin::Reduction::Mean,
+                         grad2.data());
+    check(grad == grad2, "backward with scalar grad_output equals the fused gradient");
+    std::vector<T> labels = {T(1), T(0), T(-1)};
+    check(softmargin::first_invalid_target(labels.data(), labels.size()) == 1, "0 label");
+    check(softmargin::first_invalid_target(y.data(), y.size()) == y.size(), "valid targets");
+
+    std::vector<T> untouched = {T(7), T(7), T(7), T(7)};
+    try {
+        softmargin::forward(x.data(), y.data(), x.size(), static_cast<softmargin::Reduction>(7),
+                            untouched.data());
+        check(false, "invalid reduction throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_REDUCTION, "status carried");
+        check(std::string(e.what()) == softmargin_status_str(SOFTMARGIN_STATUS_INVALID_REDUCTION),
+              "message carried");
+    }
+    try {
+        softmargin::forward(untouched.data(), y.data(), 3, softmargin::Reduction::None,
+                            untouched.data() + 1);
+        check(false, "overlap throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_OVERLAP, "overlap status");
+    }
+    try {
+        (void)softmargin::forward(x.data(), y.data(), x.size(), softmargin::Reduction::None);
+        check(false, "scalar forward with None throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_REDUCTION, "None refused for a scalar");
+    }
+}
+
+#ifdef SOFTMARGIN_HPP_SPAN
+static void spans() {
+    std::vector<float> x = {0.5f, -2.0f, 3.1f, -0.2f}, y = {1, -1, 1, -1}, loss(4), grad(4);
+    softmargin::forward(x, y, softmargin::Reduction::None, std::span<float>(loss));
+    check(std::fabs(loss[0] - reference(x[0], y[0])) < 1e-6, "span forward");
+    float mean = softmargin::forward_backward(x, y, softmargin::Reduction::Mean,
+                                              std::span<float>(grad));
+    check(std::fabs(mean - 0.310802f) < 1e-6f, "span forward_backward");
+    std::vector<float> short_out(3, 7.0f);
+    try {
+        softmargin::forward(x, y, softmargin::Reduction::None, std::span<float>(short_out));
+        check(false, "length mismatch throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_ARGUMENT && short_out[0] == 7.0f,
+              "length mismatch refused, nothing written");
+    }
+    std::vector<double> xd = {-100.0}, yd = {1.0};
+    check(softmargin::forward(std::span<const double>(xd), std::span<const double>(yd),
+                              softmargin::Reduction::Sum) == 100.0,
+          "span double");
+}
+#endif
+
+int main() {
+    pointers<float>("float losses");
+    pointers<double>("double losses");
+#ifdef SOFTMARGIN_HPP_SPAN
+    spans();
+    std::printf("C++20 spans tested\n");
+#endif
+    check(softmargin::version() == SOFTMARGIN_VERSION_STRING, "version");
+    try {
+        softmargin::set_num_threads(SOFTMARGIN_MAX_THREADS + 1);
+        check(false, "too many threads throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_ARGUMENT, "thread bound");
+    }
+    check(softmargin::num_threads() >= 1, "threads");
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

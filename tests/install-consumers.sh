@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs softmargin into a fresh prefix with the CMake front end, checks what was installed
+# (soname, symlinks, headers, pkg-config and CMake files, DESTDIR staging), then builds and runs
+# consumers against the installation: the CTest project in tests/cmake-consumer, the examples
+# through pkg-config (shared, and static with pkg-config --static), and the Python tests.
+#
+#   tests/install-consumers.sh [PREFIX]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=${1:-$work/prefix}
+build=target/install-check
+
+echo "== install into $prefix"
+cmake -S . -B "$build/lib" -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+cmake --build "$build/lib"
+cmake --install "$build/lib"
+
+pc=$(find "$prefix" -name softmargin.pc)
+export PKG_CONFIG_PATH=$(dirname "$pc")
+libdir=$(pkg-config --variable=libdir softmargin)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+major_minor=${version%.*}
+
+echo "== installed files"
+test -f "$libdir/libsoftmargin.so.$version"
+test "$(readlink "$libdir/libsoftmargin.so.$major_minor")" = "libsoftmargin.so.$version"
+test "$(readlink "$libdir/libsoftmargin.so")" = "libsoftmargin.so.$major_minor"
+test -f "$libdir/libsoftmargin.a"
+test -f "$prefix/include/softmargin.h" && test -f "$prefix/include/softmargin.hpp"
+test -f "$libdir/cmake/softmargin/softmargin-config.cmake"
+soname=$(readelf -d "$libdir/libsoftmargin.so.$version" | grep "SONAME")
+echo "$soname"
+echo "$soname" | grep -q "\[libsoftmargin.so.$major_minor\]"
+test "$(pkg-config --modversion softmargin)" = "$version"
+
+echo "== DESTDIR staging"
+DESTDIR="$work/stage" cmake --install "$build/lib" >/dev/null
+test -L "$work/stage$libdir/libsoftmargin.so"
+test -f "$work/stage$prefix/include/softmargin.h"
+
+echo "== CTest consumer (find_package)"
+cmake -S tests/cmake-consumer -B "$build/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$build/consumer"
+ctest --test-dir "$build/consumer" --output-on-failure
+
+echo "== pkg-config consumer, shared"
+cc -std=c99 -Wall -Wextra -Wpedantic -Werror examples/basic.c -o "$work/basic-shared" \
+    $(pkg-config --cflags --libs softmargin) -Wl,-rpath,"$libdir" -lm
+"$work/basic-shared"
+readelf -d "$work/basic-shared" | grep -q "NEEDED.*\[libsoftmargin.so.$major_minor\]"
+
+echo "== pkg-config consumer, static"
+cc -std=c99 -Wall -Wextra -Wpedantic -Werror examples/basic.c -o "$work/basic-static" \
+    $(pkg-config --cflags softmargin) -Wl,-Bstatic $(pkg-config --libs softmargin) \
+    -Wl,-Bdynamic -Wl,--as-needed $(pkg-config --static --libs softmargin)
+"$work/basic-static"
+if readelf -d "$work/basic-static" | grep -q "libsoftmargin"; then
+    echo "the static consumer depends on the shared library" >&2
+    exit 1
+fi
+
+echo "== Python package against the installed library"
+SOFTMARGIN_LIBRARY="$libdir/libsoftmargin.so" PYTHONPATH=python python3 -m pytest -q python/tests
