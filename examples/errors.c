@@ -46,7 +46,7 @@ int main(void) {
            SOFTMARGIN_STATUS_OVERLAP);
     expect("misaligned output",
            softmargin_forward_f32(x, y, 2, SOFTMARGIN_REDUCTION_NONE,
-                                  (float *)((char *)out + 1)),
+                                  (float *)(uintptr_t)((char *)out + 1)),
            SOFTMARGIN_STATUS_MISALIGNED);
     expect("len larger than memory",
            softmargin_forward_f32(x, y, (size_t)-1, SOFTMARGIN_REDUCTION_NONE, out),

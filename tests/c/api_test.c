@@ -98,7 +98,8 @@ static void rules_f64(void) {
     double x[2] = {0.0, -1000.0}, y[2] = {1.0, 1.0}, out[2] = {7, 7}, mean = 7;
     check(softmargin_forward_f64(x, y, 2, 5, out) == SOFTMARGIN_STATUS_INVALID_REDUCTION,
           "f64 invalid reduction");
-    check(softmargin_forward_f64(x, y, 2, SOFTMARGIN_REDUCTION_NONE, (double *)((char *)out + 4)) ==
+    double *odd = (double *)(uintptr_t)((char *)out + 4);
+    check(softmargin_forward_f64(x, y, 2, SOFTMARGIN_REDUCTION_NONE, odd) ==
               SOFTMARGIN_STATUS_MISALIGNED,
           "f64 misaligned");
     check(out[0] == 7 && out[1] == 7, "f64 nothing written");

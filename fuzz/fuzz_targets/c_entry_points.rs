@@ -1,0 +1,518 @@
+//! Fuzzes the C entry points: any reduction integer, lengths around the chunk sizes and past the
+//! parallel threshold, any bit patterns as values, and pointer layouts with NULLs, exact aliases,
+//! partial overlaps and misalignment, all inside one arena.
+//!
+//! For every call the expected status is derived here, independently, from the documented rules;
+//! on a refusal no byte of the arena may have changed; on success every output must equal, bit
+//! for bit, the portable (scalar) path run on separate copies of the inputs.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use softmargin::ffi::*;
+use softmargin::{Isa, Operand, Reduced};
+
+/// Reads the fuzzer's bytes; zeros once they run out.
+struct Bytes<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Bytes<'_> {
+    fn u8(&mut self) -> u8 {
+        let b = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        b
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes([self.u8(), self.u8()])
+    }
+    fn i32(&mut self) -> i32 {
+        i32::from_le_bytes([self.u8(), self.u8(), self.u8(), self.u8()])
+    }
+}
+
+trait Elem: softmargin::Float + Copy + Default + 'static {
+    const SIZE: usize;
+    fn value(b: &mut Bytes<'_>) -> Self;
+    fn bits(self) -> u64;
+    unsafe fn forward(x: *const Self, y: *const Self, n: usize, r: i32, o: *mut Self) -> i32;
+    unsafe fn backward(
+        g: *const Self,
+        x: *const Self,
+        y: *const Self,
+        n: usize,
+        r: i32,
+        o: *mut Self,
+    ) -> i32;
+    unsafe fn fused(
+        x: *const Self,
+        y: *const Self,
+        n: usize,
+        r: i32,
+        o: *mut Self,
+        g: *mut Self,
+    ) -> i32;
+    unsafe fn check(y: *const Self, n: usize, first: *mut usize) -> i32;
+}
+
+/// A value: mostly ordinary numbers and targets, sometimes any bit pattern.
+fn pick(b: &mut Bytes<'_>) -> f64 {
+    match b.u8() % 8 {
+        0 => 1.0,
+        1 => -1.0,
+        2 => f64::from(b.u8() as i8) * 0.5,
+        3 => f64::from(b.i32()) * 1e-3,
+        _ => f64::NAN, // replaced by raw bits below
+    }
+}
+
+impl Elem for f32 {
+    const SIZE: usize = 4;
+    fn value(b: &mut Bytes<'_>) -> f32 {
+        let v = pick(b);
+        if v.is_nan() {
+            f32::from_bits(b.i32() as u32)
+        } else {
+            v as f32
+        }
+    }
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+    unsafe fn forward(x: *const f32, y: *const f32, n: usize, r: i32, o: *mut f32) -> i32 {
+        unsafe { softmargin_forward_f32(x, y, n, r, o) }
+    }
+    unsafe fn backward(
+        g: *const f32,
+        x: *const f32,
+        y: *const f32,
+        n: usize,
+        r: i32,
+        o: *mut f32,
+    ) -> i32 {
+        unsafe { softmargin_backward_f32(g, x, y, n, r, o) }
+    }
+    unsafe fn fused(
+        x: *const f32,
+        y: *const f32,
+        n: usize,
+        r: i32,
+        o: *mut f32,
+        g: *mut f32,
+    ) -> i32 {
+        unsafe { softmargin_forward_backward_f32(x, y, n, r, o, g) }
+    }
+    unsafe fn check(y: *const f32, n: usize, first: *mut usize) -> i32 {
+        unsafe { softmargin_check_target_f32(y, n, first) }
+    }
+}
+
+impl Elem for f64 {
+    const SIZE: usize = 8;
+    fn value(b: &mut Bytes<'_>) -> f64 {
+        let v = pick(b);
+        if v.is_nan() {
+            let lo = b.i32() as u32 as u64;
+            let hi = b.i32() as u32 as u64;
+            f64::from_bits(hi << 32 | lo)
+        } else {
+            v
+        }
+    }
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+    unsafe fn forward(x: *const f64, y: *const f64, n: usize, r: i32, o: *mut f64) -> i32 {
+        unsafe { softmargin_forward_f64(x, y, n, r, o) }
+    }
+    unsafe fn backward(
+        g: *const f64,
+        x: *const f64,
+        y: *const f64,
+        n: usize,
+        r: i32,
+        o: *mut f64,
+    ) -> i32 {
+        unsafe { softmargin_backward_f64(g, x, y, n, r, o) }
+    }
+    unsafe fn fused(
+        x: *const f64,
+        y: *const f64,
+        n: usize,
+        r: i32,
+        o: *mut f64,
+        g: *mut f64,
+    ) -> i32 {
+        unsafe { softmargin_forward_backward_f64(x, y, n, r, o, g) }
+    }
+    unsafe fn check(y: *const f64, n: usize, first: *mut usize) -> i32 {
+        unsafe { softmargin_check_target_f64(y, n, first) }
+    }
+}
+
+/// Where a buffer argument points, as a byte offset into the arena (or NULL).
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    Null,
+    At(usize),
+}
+
+/// A buffer argument: its place and its length in elements.
+#[derive(Clone, Copy, Debug)]
+struct Arg {
+    place: Place,
+    len: usize,
+}
+
+impl Arg {
+    fn bytes(&self, size: usize) -> Option<(usize, usize)> {
+        match self.place {
+            Place::At(off) if self.len > 0 => Some((off, off + self.len * size)),
+            _ => None,
+        }
+    }
+}
+
+/// The documented overlap rule between an input and an output.
+fn input_vs_output(input: Arg, output: Arg, size: usize) -> bool {
+    match (input.bytes(size), output.bytes(size)) {
+        (Some(a), Some(b)) => a == b || a.1 <= b.0 || b.1 <= a.0,
+        _ => true,
+    }
+}
+
+fn disjoint(a: Arg, b: Arg, size: usize) -> bool {
+    match (a.bytes(size), b.bytes(size)) {
+        (Some(a), Some(b)) => a.1 <= b.0 || b.1 <= a.0,
+        _ => true,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Forward,
+    Backward,
+    Fused,
+    Check,
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut b = Bytes { data, pos: 0 };
+    let sel = b.u8();
+    if sel & 1 == 0 {
+        run::<f32>(&mut b, sel >> 1);
+    } else {
+        run::<f64>(&mut b, sel >> 1);
+    }
+});
+
+fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
+    let op = [Op::Forward, Op::Backward, Op::Fused, Op::Check][usize::from(sel % 4)];
+    let size = T::SIZE;
+    let k = b.u8();
+    let reduction = if k < 200 { i32::from(k % 3) } else { b.i32() };
+    let l = b.u16();
+    let len = match l >> 13 {
+        7 => 40_000 + usize::from(l & 0xfff), // past the parallel threshold
+        6 if l & 0xff == 0xff => usize::MAX / 3, // too large for the address space
+        _ => usize::from(l % 300),
+    };
+    let huge = len > 1 << 20;
+    let reduced = matches!(reduction, 1 | 2);
+    let valid_reduction = (0..=2).contains(&reduction);
+
+    // The arena: three slots of `len` elements with gaps, as bytes of T.
+    let slot_len = if huge { 8 } else { len + 8 };
+    let arena_len = 3 * slot_len + 8;
+    let mut arena: Vec<T> = (0..arena_len).map(|_| T::value(b)).collect();
+    let mut place = |b: &mut Bytes<'_>| match b.u8() % 10 {
+        0 => Place::Null,
+        1 | 2 => Place::At(0),
+        3 | 4 => Place::At(slot_len * size),
+        5 | 6 => Place::At(2 * slot_len * size),
+        7 => Place::At(size),                  // partial overlap with slot 0
+        8 => Place::At(slot_len * size + 1),   // misaligned
+        _ => Place::At((slot_len + 2) * size), // partial overlap with slot 1
+    };
+    let scalar_len = if reduced { 1 } else { len };
+    let (p0, p1, p2, p3) = (place(b), place(b), place(b), place(b));
+    let args: Vec<Arg> = match op {
+        // forward(x, y, len, r, out) / fused(x, y, len, r, out, grad)
+        Op::Forward | Op::Fused => {
+            let mut v = vec![
+                Arg { place: p0, len },
+                Arg { place: p1, len },
+                Arg {
+                    place: p2,
+                    len: scalar_len,
+                },
+            ];
+            if op == Op::Fused {
+                v.push(Arg { place: p3, len });
+            }
+            v
+        }
+        // backward(g, x, y, len, r, grad)
+        Op::Backward => vec![
+            Arg {
+                place: p0,
+                len: scalar_len,
+            },
+            Arg { place: p1, len },
+            Arg { place: p2, len },
+            Arg { place: p3, len },
+        ],
+        // check(y, len, first): `first` in a separate word, or inside the arena.
+        Op::Check => vec![Arg { place: p0, len }],
+    };
+    let first_inside = op == Op::Check && b.u8() % 4 == 0;
+    let first_null = !first_inside && op == Op::Check && b.u8() % 4 == 0;
+    // An 8-byte-aligned word inside the arena, for `first_invalid` placed among the targets.
+    let first_off = (8 - arena.as_ptr() as usize % 8) % 8 + 8;
+
+    // The expected status, from the documented rules, in the documented order.
+    let required = |i: usize, a: &Arg| -> bool {
+        // Scalars (reduced output / grad_output) are always required; arrays when len > 0.
+        let scalar = reduced
+            && ((op == Op::Backward && i == 0)
+                || (matches!(op, Op::Forward | Op::Fused) && i == 2));
+        scalar || a.len > 0
+    };
+    let mut expected = SOFTMARGIN_STATUS_OK;
+    if op != Op::Check && !valid_reduction {
+        expected = SOFTMARGIN_STATUS_INVALID_REDUCTION;
+    } else if len
+        .checked_mul(size)
+        .is_none_or(|bytes| bytes > isize::MAX as usize)
+    {
+        expected = SOFTMARGIN_STATUS_INVALID_ARGUMENT;
+    } else {
+        for (i, a) in args.iter().enumerate() {
+            let needed = required(i, a);
+            match a.place {
+                Place::Null if needed => {
+                    expected = SOFTMARGIN_STATUS_NULL_POINTER;
+                    break;
+                }
+                Place::At(off) if needed && off % size != 0 => {
+                    expected = SOFTMARGIN_STATUS_MISALIGNED;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if expected == SOFTMARGIN_STATUS_OK && op == Op::Check && first_inside {
+            // `first_invalid` is the 8-byte word at `first_off` inside the arena.
+            let word = (first_off, first_off + 8);
+            if args[0]
+                .bytes(size)
+                .is_some_and(|t| word.0 < t.1 && t.0 < word.1)
+            {
+                expected = SOFTMARGIN_STATUS_OVERLAP;
+            }
+        }
+        if expected == SOFTMARGIN_STATUS_OK && op != Op::Check {
+            let (inputs, outputs): (Vec<Arg>, Vec<Arg>) = match op {
+                Op::Forward => (vec![args[0], args[1]], vec![args[2]]),
+                Op::Fused => (vec![args[0], args[1]], vec![args[2], args[3]]),
+                _ => (vec![args[0], args[1], args[2]], vec![args[3]]),
+            };
+            let ok = inputs
+                .iter()
+                .all(|&i| outputs.iter().all(|&o| input_vs_output(i, o, size)))
+                && (outputs.len() < 2 || disjoint(outputs[0], outputs[1], size));
+            if !ok {
+                expected = SOFTMARGIN_STATUS_OVERLAP;
+            }
+        }
+    }
+    if huge && expected == SOFTMARGIN_STATUS_OK {
+        return; // the arena does not hold such a buffer; only refusals are exercised
+    }
+
+    // Call through the C interface on the best path.
+    let before: Vec<u64> = arena.iter().map(|v| v.bits()).collect();
+    let base = arena.as_mut_ptr().cast::<u8>();
+    let ptr = |a: &Arg| -> *mut T {
+        match a.place {
+            Place::Null => std::ptr::null_mut(),
+            // SAFETY (wrapping): only an address; the library decides whether to use it.
+            Place::At(off) => base.wrapping_add(off).cast::<T>(),
+        }
+    };
+    let mut first_word = usize::MAX - 1;
+    let first_ptr: *mut usize = if first_null {
+        std::ptr::null_mut()
+    } else if first_inside {
+        base.wrapping_add(first_off).cast::<usize>()
+    } else {
+        &mut first_word
+    };
+    let best = Isa::ALL
+        .into_iter()
+        .filter(|i| i.is_supported())
+        .max()
+        .unwrap();
+    softmargin::set_isa(best).unwrap();
+    let ps: Vec<*mut T> = args.iter().map(ptr).collect();
+    // SAFETY: every pointer is NULL or into the arena; the library must refuse (and not touch)
+    // any layout the rules forbid, which is what this target checks.
+    let status = unsafe {
+        match op {
+            Op::Forward => T::forward(ps[0], ps[1], len, reduction, ps[2]),
+            Op::Backward => T::backward(ps[0], ps[1], ps[2], len, reduction, ps[3]),
+            Op::Fused => T::fused(ps[0], ps[1], len, reduction, ps[2], ps[3]),
+            Op::Check => T::check(ps[0], len, first_ptr),
+        }
+    };
+
+    if op == Op::Check {
+        if expected != SOFTMARGIN_STATUS_OK {
+            assert_eq!(status, expected, "{op:?} {args:?}");
+            assert_eq!(first_word, usize::MAX - 1);
+            assert!(arena.iter().zip(&before).all(|(v, &w)| v.bits() == w));
+            return;
+        }
+        let targets: Vec<T> = read(&before, args[0], size);
+        let want = softmargin::first_invalid_target(&targets);
+        let want_status = if want.is_some() {
+            SOFTMARGIN_STATUS_INVALID_TARGET
+        } else {
+            SOFTMARGIN_STATUS_OK
+        };
+        assert_eq!(status, want_status, "{args:?}");
+        if !first_null && !first_inside {
+            assert_eq!(first_word, want.unwrap_or(len));
+        }
+        return;
+    }
+    if expected != SOFTMARGIN_STATUS_OK {
+        assert_eq!(status, expected, "{op:?} r={reduction} len={len} {args:?}");
+        let unchanged = arena.iter().zip(&before).all(|(v, &w)| v.bits() == w);
+        assert!(unchanged, "a refused call wrote to its buffers");
+        return;
+    }
+    assert_eq!(
+        status, SOFTMARGIN_STATUS_OK,
+        "{op:?} r={reduction} len={len} {args:?}"
+    );
+
+    // The scalar reference: the portable path, on copies of the inputs taken before the call.
+    softmargin::set_isa(Isa::Portable).unwrap();
+    let red = match reduction {
+        1 => Some(Reduced::Mean),
+        2 => Some(Reduced::Sum),
+        _ => None,
+    };
+    let after: Vec<u64> = arena.iter().map(|v| v.bits()).collect();
+    match op {
+        Op::Forward => {
+            let (x, y) = (read(&before, args[0], size), read(&before, args[1], size));
+            let want: Vec<T> = match red {
+                None => {
+                    let mut out = vec![T::default(); len];
+                    softmargin::forward_none(Operand::Slice(&x), Operand::Slice(&y), &mut out)
+                        .unwrap();
+                    out
+                }
+                Some(r) => vec![softmargin::forward_reduced(&x, &y, r).unwrap()],
+            };
+            compare(&after, args[2], &want, size);
+        }
+        Op::Backward => {
+            let g = read(&before, args[0], size);
+            let (x, y) = (read(&before, args[1], size), read(&before, args[2], size));
+            let mut want = vec![T::default(); len];
+            match red {
+                None => softmargin::backward_none(
+                    Operand::Slice(&g),
+                    Operand::Slice(&x),
+                    Operand::Slice(&y),
+                    &mut want,
+                ),
+                Some(r) => softmargin::backward_reduced(
+                    g[0],
+                    Operand::Slice(&x),
+                    Operand::Slice(&y),
+                    r,
+                    &mut want,
+                ),
+            }
+            .unwrap();
+            compare(&after, args[3], &want, size);
+        }
+        Op::Fused => {
+            let (x, y) = (read(&before, args[0], size), read(&before, args[1], size));
+            let mut grad = vec![T::default(); len];
+            let loss: Vec<T> = match red {
+                None => {
+                    let mut loss = vec![T::default(); len];
+                    softmargin::forward_backward_none(
+                        Operand::Slice(&x),
+                        Operand::Slice(&y),
+                        &mut loss,
+                        &mut grad,
+                    )
+                    .unwrap();
+                    loss
+                }
+                Some(r) => vec![softmargin::forward_backward_reduced(
+                    Operand::Slice(&x),
+                    Operand::Slice(&y),
+                    r,
+                    &mut grad,
+                )
+                .unwrap()],
+            };
+            compare(&after, args[2], &loss, size);
+            compare(&after, args[3], &grad, size);
+        }
+        Op::Check => unreachable!(),
+    }
+    // Nothing outside the outputs changed.
+    let outputs: Vec<Arg> = match op {
+        Op::Forward => vec![args[2]],
+        Op::Fused => vec![args[2], args[3]],
+        _ => vec![args[3]],
+    };
+    for (i, (&a, &w)) in after.iter().zip(&before).enumerate() {
+        let inside = outputs.iter().any(|o| {
+            o.bytes(size)
+                .is_some_and(|(s, e)| i * size >= s && i * size < e)
+        });
+        assert!(inside || a == w, "element {i} outside the outputs changed");
+    }
+}
+
+/// The elements an argument covered, from a snapshot of the arena's bits.
+fn read<T: Elem>(bits: &[u64], a: Arg, size: usize) -> Vec<T> {
+    let Place::At(off) = a.place else {
+        return Vec::new();
+    };
+    let start = off / size;
+    (start..start + a.len)
+        .map(|i| from_bits::<T>(bits[i]))
+        .collect()
+}
+
+fn from_bits<T: Elem>(bits: u64) -> T {
+    let mut v = T::default();
+    // SAFETY: T is f32 or f64, and `bits` came from a value of T.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (&bits as *const u64).cast::<u8>(),
+            (&mut v as *mut T).cast::<u8>(),
+            std::mem::size_of::<T>(),
+        )
+    };
+    v
+}
+
+/// The output argument's elements in the arena equal `want`, bit for bit.
+fn compare<T: Elem>(after: &[u64], a: Arg, want: &[T], size: usize) {
+    let got: Vec<T> = read(after, a, size);
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g.bits(), w.bits(), "element {i}: {g:?} != {w:?}");
+    }
+}
