@@ -80,7 +80,7 @@ const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// `1 / k!` for k = 2..=14: the Taylor coefficients of `exp(r) - 1 - r`.
-const EXP_COEFFS: [f64; 13] = [
+pub(crate) const EXP_COEFFS: [f64; 13] = [
     1.0 / 2.0,
     1.0 / 6.0,
     1.0 / 24.0,
@@ -130,7 +130,7 @@ fn scaled<V: Vector>(e_hi: V, e_lo: V, k: V) -> (V, V) {
 }
 
 /// `1 / (2i + 1)` for i = 1..=15: the series `atanh(u) / u - 1` in powers of `u^2`.
-const ATANH_COEFFS: [f64; 15] = [
+pub(crate) const ATANH_COEFFS: [f64; 15] = [
     1.0 / 3.0,
     1.0 / 5.0,
     1.0 / 7.0,

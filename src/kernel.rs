@@ -11,6 +11,7 @@
 //! `f64` data runs through the double-double kernel of [`crate::element`], written against
 //! [`Vector`] too, with sixteen compensated accumulators.
 
+use crate::element::{ATANH_COEFFS, EXP_COEFFS};
 use crate::pass::{Chunk, Scale};
 use crate::simd::portable::Scalar;
 use crate::simd::{self, Isa, Vector};
@@ -19,28 +20,11 @@ use crate::sum::{CompensatedLanes, Lanes, LANES};
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 
 /// `1 / k!` for k = 2..=8: `exp(r) = 1 + r + r^2 p(r)`, truncation below 2^-32 for |r| <= ln2/2.
-const EXP: [f64; 7] = [
-    1.0 / 2.0,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5_040.0,
-    1.0 / 40_320.0,
-];
+const EXP: &[f64] = EXP_COEFFS.split_at(7).0;
 
 /// `1 / (2i + 1)` for i = 1..=8: `log1p(e) = 2u (1 + u^2 t(u^2))`, `u = e / (2 + e) <= 1/3`,
 /// truncation below 2^-32.
-const ATANH: [f64; 8] = [
-    1.0 / 3.0,
-    1.0 / 5.0,
-    1.0 / 7.0,
-    1.0 / 9.0,
-    1.0 / 11.0,
-    1.0 / 13.0,
-    1.0 / 15.0,
-    1.0 / 17.0,
-];
+const ATANH: &[f64] = ATANH_COEFFS.split_at(8).0;
 
 /// Margins below -200 leave nothing an `f32` result can show: `exp(-200) < 2^-288`, and even
 /// times the largest `f32` target that is below half the smallest subnormal.
