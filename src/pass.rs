@@ -166,6 +166,27 @@ impl<T: Float> Task for Pass<'_, T> {
             sum,
         } = self;
         let mut total = T::Sum::default();
+        // Without aliasing, the whole leaf is one chunk and nothing is copied aside.
+        if let (Operand::Slice(x), Operand::Slice(y)) = (input, target) {
+            let each = match scale {
+                Scale::Each(Operand::Slice(g)) => Some(Some(g)),
+                Scale::Each(_) => None,
+                _ => Some(None),
+            };
+            if let Some(each) = each {
+                let chunk = Chunk {
+                    x,
+                    y,
+                    each,
+                    loss,
+                    grad,
+                    scale,
+                    sum,
+                };
+                T::run_chunk(chunk, &mut total);
+                return total;
+            }
+        }
         let mut x_aside = [T::default(); CHUNK];
         let mut y_aside = [T::default(); CHUNK];
         let mut g_aside = [T::default(); CHUNK];
@@ -199,8 +220,9 @@ impl<T: Float> Task for Pass<'_, T> {
     }
 }
 
-/// At most [`CHUNK`] elements of a leaf, with every input in a slice of its own; starts at a
-/// multiple of 8 within its leaf.
+/// A run of elements of a leaf, with every input in a slice of its own: the whole leaf, or at
+/// most [`CHUNK`] elements of it when an input is copied aside; starts at a multiple of 16
+/// within its leaf.
 pub struct Chunk<'c, 'a, T> {
     pub x: &'c [T],
     pub y: &'c [T],

@@ -18,7 +18,8 @@ pub trait Accumulator: Copy + Default + Send {
 }
 
 /// Sixteen plain `f64` sums, for `f32` data: element `i` of a leaf goes into lane `i % 16`, so
-/// vector paths of any width add in the same order. A merged sum keeps its value in lane 0.
+/// vector paths of any width add in the same order; the lanes are then added by a fixed
+/// pairwise tree. A merged sum keeps its value in lane 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Lanes(pub [f64; LANES]);
 
@@ -32,11 +33,21 @@ impl Accumulator for Lanes {
         Lanes(lanes)
     }
     fn total(self) -> f64 {
-        self.0.iter().fold(0.0, |s, &v| s + v)
+        // A fixed pairwise tree: short dependency chains for small calls, same order always.
+        pairwise(&self.0, |a, b| a + b)
     }
     fn mean(self, count: usize) -> f64 {
         self.total() / count as f64
     }
+}
+
+/// Combines `values` (a power-of-two count) by a balanced binary tree, left before right.
+fn pairwise<V: Copy>(values: &[V], combine: impl Fn(V, V) -> V + Copy) -> V {
+    if values.len() == 1 {
+        return values[0];
+    }
+    let (a, b) = values.split_at(values.len() / 2);
+    combine(pairwise(a, combine), pairwise(b, combine))
 }
 
 /// A sum kept as an unevaluated `hi + lo`, for `f64` data.
@@ -116,14 +127,13 @@ pub struct CompensatedLanes {
 }
 
 impl CompensatedLanes {
-    /// The lanes combined in lane order.
+    /// The lanes combined by a fixed pairwise tree.
     fn combined(self) -> Compensated {
-        (0..LANES).fold(Compensated::default(), |acc, j| {
-            acc.merge(Compensated {
-                hi: self.hi[j],
-                lo: self.lo[j],
-            })
-        })
+        let lanes: [Compensated; LANES] = std::array::from_fn(|j| Compensated {
+            hi: self.hi[j],
+            lo: self.lo[j],
+        });
+        pairwise(&lanes, |a, b| a.merge(b))
     }
 }
 
@@ -176,6 +186,11 @@ mod tests {
     fn lanes_add_in_lane_order_and_merge_into_lane_zero() {
         let a = Lanes(std::array::from_fn(|i| i as f64 + 1.0));
         assert_eq!(a.total(), 136.0);
+        // A fixed pairwise tree: (2^53 + 0) + (1 + 1) keeps the two ones that a left-to-right
+        // sum would lose one at a time.
+        let mut lanes = [0.0; LANES];
+        (lanes[0], lanes[2], lanes[3]) = (2f64.powi(53), 1.0, 1.0);
+        assert_eq!(Lanes(lanes).total(), 2f64.powi(53) + 2.0);
         let merged = a.merge(Lanes([0.5; LANES]));
         assert_eq!(merged.0[0], 144.0);
         assert!(merged.0[1..].iter().all(|&v| v == 0.0));
