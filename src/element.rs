@@ -38,7 +38,7 @@ fn fast_two_sum<V: Vector>(a: V, b: V) -> (V, V) {
 
 /// `a + b` exactly, as a rounded sum and its error, for any `a` and `b` (Knuth's TwoSum).
 #[inline(always)]
-fn two_sum<V: Vector>(a: V, b: V) -> (V, V) {
+pub(crate) fn two_sum<V: Vector>(a: V, b: V) -> (V, V) {
     let s = a.add(b);
     let bb = s.sub(a);
     (s, a.sub(s.sub(bb)).add(b.sub(bb)))

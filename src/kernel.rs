@@ -11,7 +11,7 @@
 //! `f64` data runs through the double-double kernel of [`crate::element`], written against
 //! [`Vector`] too, with sixteen compensated accumulators.
 
-use crate::element::{ATANH_COEFFS, EXP_COEFFS};
+use crate::element::{two_sum, ATANH_COEFFS, EXP_COEFFS};
 use crate::pass::{Chunk, Scale};
 use crate::simd::portable::Scalar;
 use crate::simd::{self, Isa, Vector};
@@ -85,11 +85,12 @@ pub(crate) fn loss_slope<V: Vector>(x: V, y: V) -> (V, V) {
     (V::select(nan, quiet, loss), V::select(nan, quiet, slope))
 }
 
-/// The gradient of one lane group: `slope` times its factor.
+/// The gradient of one lane group: `slope` times its factor; `each` loads the group's
+/// per-element factors, and is only called for [`Scale::Each`].
 #[inline(always)]
-fn scaled<V: Vector>(slope: V, scale: Scale<'_, f32>, each: Option<&[f32]>, i: usize) -> V {
+fn scaled<V: Vector, T>(slope: V, scale: Scale<'_, T>, each: impl FnOnce() -> V) -> V {
     match scale {
-        Scale::Each(_) => slope.mul(V::load_f32(&each.expect("per-element factors")[i..])),
+        Scale::Each(_) => slope.mul(each()),
         Scale::Times(g) => slope.mul(V::splat(g)),
         Scale::TimesOver(g, n) => slope.mul(V::splat(g)).div(V::splat(n)),
     }
@@ -106,7 +107,8 @@ fn group<V: Vector>(c: &mut Chunk<'_, '_, f32>, start: usize, acc: &mut V) {
         *acc = acc.add(loss);
     }
     if let Some(out) = c.grad.as_deref_mut() {
-        scaled(slope, c.scale, c.each, start).store_f32(&mut out[start..]);
+        let each = || V::load_f32(&c.each.expect("per-element factors")[start..]);
+        scaled(slope, c.scale, each).store_f32(&mut out[start..]);
     }
 }
 
@@ -177,22 +179,14 @@ fn group_f64<V: Vector>(c: &mut Chunk<'_, '_, f64>, start: usize, hi: &mut V, lo
         p.loss.store(&mut out[start..]);
     }
     if c.sum {
-        // TwoSum of the running sum and the loss; both errors go to `lo`.
-        let s = hi.add(p.loss);
-        let bb = s.sub(*hi);
-        let err = hi.sub(s.sub(bb)).add(p.loss.sub(bb));
+        // The running sum and the loss exactly; both errors go to `lo`.
+        let (s, err) = two_sum(*hi, p.loss);
         *hi = s;
         *lo = lo.add(err.add(p.loss_err));
     }
     if let Some(out) = c.grad.as_deref_mut() {
-        let g = match c.scale {
-            Scale::Each(_) => p
-                .slope
-                .mul(V::load(&c.each.expect("per-element factors")[start..])),
-            Scale::Times(g) => p.slope.mul(V::splat(g)),
-            Scale::TimesOver(g, n) => p.slope.mul(V::splat(g)).div(V::splat(n)),
-        };
-        g.store(&mut out[start..]);
+        let each = || V::load(&c.each.expect("per-element factors")[start..]);
+        scaled(p.slope, c.scale, each).store(&mut out[start..]);
     }
 }
 
