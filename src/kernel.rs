@@ -1,20 +1,23 @@
-//! The element loops of a chunk, one per element type, and the vector kernel for `f32` data.
+//! The element loops of a chunk, one per element type, and the `f64`-lane kernel for `f32` data.
 //!
-//! `f32` data runs through [`loss_slope`], a branch-free kernel in `f64` lanes written once
-//! against [`Vector`] and instantiated for every instruction-set path. An `f32` result needs far
-//! less than the double-double precision of [`crate::element`]: single `f64` arithmetic with a
-//! degree-8 exp and a 9-term `atanh` series for `log1p` is exact to about 2^-32 before the final
-//! rounding to `f32`. Every path performs the same IEEE operations per lane, so all give the same
-//! bits; sums use sixteen accumulators (element `i` of a leaf into accumulator `i % 16`) whatever
-//! the vector width, so they agree bitwise too.
+//! `f32` data runs through [`single`], a branch-free kernel in `f32` lanes (eight per AVX2
+//! vector) that covers nearly every real input, and, lane by lane, through [`loss_slope`] for
+//! the rest: margins beyond 64 in size, NaN and infinite values, tiny targets and factors.
+//! [`loss_slope`] computes in `f64` lanes, exact to about 2^-32 before the final rounding to
+//! `f32`, and handles every input. Which kernel an element goes through depends only on the
+//! element, so results do not depend on neighbours or positions. Every path performs the same
+//! IEEE operations per lane, so all give the same bits; sums use sixteen accumulators
+//! (element `i` of a leaf into accumulator `i % 16`) whatever the vector width, so they agree
+//! bitwise too.
 //!
 //! `f64` data runs through the double-double kernel of [`crate::element`], written against
 //! [`Vector`] too, with sixteen compensated accumulators.
 
 use crate::element::{two_sum, ATANH_COEFFS, EXP_COEFFS};
 use crate::pass::{Chunk, Scale};
-use crate::simd::portable::Scalar;
-use crate::simd::{self, Isa, Vector};
+use crate::simd::portable::{Scalar, Scalar32};
+use crate::simd::{self, Isa, Vector, VectorF32};
+use crate::single;
 use crate::sum::{CompensatedLanes, Lanes, LANES};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
@@ -96,49 +99,202 @@ fn scaled<V: Vector, T>(slope: V, scale: Scale<'_, T>, each: impl FnOnce() -> V)
     }
 }
 
+/// Which results a chunk's loop computes, `(LOSS, GRAD)`: each combination is compiled on its
+/// own, so a loop that needs no gradient (or no loss) does none of that half's arithmetic.
+#[inline(always)]
+fn needs<T>(c: &Chunk<'_, '_, T>) -> (bool, bool) {
+    (c.loss.is_some() || c.sum, c.grad.is_some())
+}
+
 /// Elements `start..start + V::LANES` of the chunk on path `V`; the losses are added to `acc`.
 #[inline(always)]
-fn group<V: Vector>(c: &mut Chunk<'_, '_, f32>, start: usize, acc: &mut V) {
+fn group<V: Vector, const LOSS: bool, const GRAD: bool>(
+    c: &mut Chunk<'_, '_, f32>,
+    start: usize,
+    acc: &mut V,
+) {
     let (loss, slope) = loss_slope(V::load_f32(&c.x[start..]), V::load_f32(&c.y[start..]));
-    if let Some(out) = c.loss.as_deref_mut() {
+    if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         loss.store_f32(&mut out[start..]);
     }
-    if c.sum {
+    if LOSS && c.sum {
         *acc = acc.add(loss);
     }
-    if let Some(out) = c.grad.as_deref_mut() {
-        let each = || V::load_f32(&c.each.expect("per-element factors")[start..]);
-        scaled(slope, c.scale, each).store_f32(&mut out[start..]);
+    if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
+        scaled(
+            slope,
+            c.scale,
+            #[inline(always)]
+            || V::load_f32(&c.each.expect("per-element factors")[start..]),
+        )
+        .store_f32(&mut out[start..]);
     }
+}
+
+/// Elements `start..start + V::LANES` of the chunk on path `V` through the kernel in `f32`
+/// lanes ([`single`]); the lanes outside its range go through [`group`] one at a time. Each
+/// element's result depends only on the element, whichever way it went.
+#[inline(always)]
+fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
+    c: &mut Chunk<'_, '_, f32>,
+    start: usize,
+    acc: &mut V::Wide,
+    factor: (f32, f32),
+) {
+    let r = single::loss_slope::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
+    let mut ok_grad = r.ok_grad;
+    if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
+        let (c_hi, c_lo) = match c.scale {
+            Scale::Each(_) => {
+                let g = V::load(&c.each.expect("per-element factors")[start..]);
+                let size = g.abs();
+                let normal = V::and(
+                    size.ge(V::splat(f32::MIN_POSITIVE)),
+                    size.le(V::splat(f32::MAX)),
+                );
+                ok_grad = V::and(ok_grad, normal);
+                (g, V::splat(0.0))
+            }
+            _ => (V::splat(factor.0), V::splat(factor.1)),
+        };
+        single::times(r.slope_hi, r.slope_lo, c_hi, c_lo).store(&mut out[start..]);
+    }
+    if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
+        r.loss_hi.add(r.loss_lo).store(&mut out[start..]);
+    }
+    if LOSS && c.sum {
+        let zero = V::splat(0.0);
+        let hi = V::select(r.ok, r.loss_hi, zero).widen();
+        let lo = V::select(r.ok, r.loss_lo, zero).widen();
+        *acc = acc.add(hi.add(lo));
+    }
+    // The lanes outside the kernel's range, loss and gradient (a gradient is outside wherever
+    // its loss is).
+    let all = u32::MAX >> (32 - V::LANES);
+    let outside = if LOSS { !V::bits(r.ok) & all } else { 0 };
+    let outside_grad = if GRAD { !V::bits(ok_grad) & all } else { 0 };
+    if outside | outside_grad != 0 {
+        let mut lanes = [0.0; LANES];
+        acc.store(&mut lanes);
+        outside_lanes::<LOSS, GRAD>(c, start, &mut lanes, outside, outside_grad);
+        *acc = V::Wide::load(&lanes);
+    }
+}
+
+/// The lanes of a group outside the range of [`single`], through the `f64`-lane kernel one
+/// at a time: lane `i` (element `start + i`, accumulator `lanes[i]`) in `outside` for its loss
+/// and gradient, in `outside_grad` only for its gradient. Out of line, so that the rare case
+/// costs the common one nothing.
+#[cold]
+#[inline(never)]
+fn outside_lanes<const LOSS: bool, const GRAD: bool>(
+    c: &mut Chunk<'_, '_, f32>,
+    start: usize,
+    lanes: &mut [f64; LANES],
+    outside: u32,
+    outside_grad: u32,
+) {
+    for (i, lane) in lanes.iter_mut().enumerate() {
+        let mut a = Scalar(*lane);
+        if outside >> i & 1 == 1 {
+            group::<Scalar, LOSS, GRAD>(c, start + i, &mut a);
+        } else if outside_grad >> i & 1 == 1 {
+            group::<Scalar, false, GRAD>(c, start + i, &mut a);
+        }
+        *lane = a.0;
+    }
+}
+
+/// The gradient factor of a chunk as `hi + lo` in `f32`, when both are within the range of
+/// [`single`] (a normal `hi`); `None` sends the chunk to the `f64`-lane kernel.
+fn single_factor(scale: Scale<'_, f32>) -> Option<(f32, f32)> {
+    let c = match scale {
+        Scale::Each(_) => return Some((1.0, 0.0)),
+        Scale::Times(g) => g,
+        Scale::TimesOver(g, n) => g / n,
+    };
+    let hi = c as f32;
+    hi.is_normal().then(|| (hi, (c - f64::from(hi)) as f32))
 }
 
 /// A chunk of `f32` elements with `B` a bundle of [`LANES`] lanes; chunks start at multiples of
 /// `LANES` within their leaf, and the leaf's last elements go one at a time.
 #[inline(always)]
-fn chunk_f32<B: Vector>(mut c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+fn chunk_f32<B: VectorF32, S: VectorF32<Wide = Scalar>>(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+    let (loss, grad) = needs(&c);
+    let factor = if grad {
+        single_factor(c.scale)
+    } else {
+        Some((1.0, 0.0))
+    };
+    match (loss, grad, factor) {
+        (_, _, None) => chunk_f32_wide::<B::Wide>(c, total),
+        (true, false, Some(f)) => chunk_f32_of::<B, S, true, false>(c, total, f),
+        (false, true, Some(f)) => chunk_f32_of::<B, S, false, true>(c, total, f),
+        (_, _, Some(f)) => chunk_f32_of::<B, S, true, true>(c, total, f),
+    }
+}
+
+#[inline(always)]
+fn chunk_f32_of<B: VectorF32, S: VectorF32<Wide = Scalar>, const LOSS: bool, const GRAD: bool>(
+    mut c: Chunk<'_, '_, f32>,
+    total: &mut Lanes,
+    factor: (f32, f32),
+) {
+    debug_assert_eq!(B::LANES, LANES);
+    let n = c.x.len();
+    let full = n / LANES * LANES;
+    let mut acc = B::Wide::load(&total.0);
+    for start in (0..full).step_by(LANES) {
+        group_single::<B, LOSS, GRAD>(&mut c, start, &mut acc, factor);
+    }
+    acc.store(&mut total.0);
+    for i in full..n {
+        let mut a = Scalar(total.0[i % LANES]);
+        group_single::<S, LOSS, GRAD>(&mut c, i, &mut a, factor);
+        total.0[i % LANES] = a.0;
+    }
+}
+
+/// A chunk of `f32` elements all through the `f64`-lane kernel, with `B` a bundle of
+/// [`LANES`] `f64` lanes.
+#[inline(always)]
+fn chunk_f32_wide<B: Vector>(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+    match needs(&c) {
+        (true, false) => chunk_f32_wide_of::<B, true, false>(c, total),
+        (false, true) => chunk_f32_wide_of::<B, false, true>(c, total),
+        _ => chunk_f32_wide_of::<B, true, true>(c, total),
+    }
+}
+
+#[inline(always)]
+fn chunk_f32_wide_of<B: Vector, const LOSS: bool, const GRAD: bool>(
+    mut c: Chunk<'_, '_, f32>,
+    total: &mut Lanes,
+) {
     debug_assert_eq!(B::LANES, LANES);
     let n = c.x.len();
     let full = n / LANES * LANES;
     let mut acc = B::load(&total.0);
     for start in (0..full).step_by(LANES) {
-        group(&mut c, start, &mut acc);
+        group::<B, LOSS, GRAD>(&mut c, start, &mut acc);
     }
     acc.store(&mut total.0);
     for i in full..n {
         let mut a = Scalar(total.0[i % LANES]);
-        group::<Scalar>(&mut c, i, &mut a);
+        group::<Scalar, LOSS, GRAD>(&mut c, i, &mut a);
         total.0[i % LANES] = a.0;
     }
 }
 
-/// `chunk_f32` compiled for AVX2 and FMA: four vectors of four lanes in flight.
+/// `chunk_f32` compiled for AVX2 and FMA: two vectors of eight lanes in flight.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn chunk_f32_avx2(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
-    chunk_f32::<[simd::avx2::Avx2; 4]>(c, total)
+    chunk_f32::<[simd::avx2::Avx2F32; 2], Scalar32>(c, total)
 }
 
 /// `chunk_f32` on the portable path, compiled with FMA instructions when the CPU has them (the
@@ -149,7 +305,7 @@ fn chunk_f32_portable(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
         // SAFETY: the CPU supports FMA, as just checked.
         return unsafe { chunk_f32_portable_fma(c, total) };
     }
-    chunk_f32::<[Scalar; LANES]>(c, total)
+    chunk_f32::<[Scalar32; LANES], Scalar32>(c, total)
 }
 
 /// # Safety
@@ -157,7 +313,7 @@ fn chunk_f32_portable(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma")]
 unsafe fn chunk_f32_portable_fma(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
-    chunk_f32::<[Scalar; LANES]>(c, total)
+    chunk_f32::<[Scalar32; LANES], Scalar32>(c, total)
 }
 
 /// Runs a chunk of `f32` elements on the selected path.
@@ -173,39 +329,61 @@ pub(crate) fn run_f32(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
 /// Elements `start..start + V::LANES` of an `f64` chunk on path `V`; the losses are added to
 /// the compensated sums `hi + lo`.
 #[inline(always)]
-fn group_f64<V: Vector>(c: &mut Chunk<'_, '_, f64>, start: usize, hi: &mut V, lo: &mut V) {
+fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
+    c: &mut Chunk<'_, '_, f64>,
+    start: usize,
+    hi: &mut V,
+    lo: &mut V,
+) {
     let p = crate::element::point(V::load(&c.x[start..]), V::load(&c.y[start..]));
-    if let Some(out) = c.loss.as_deref_mut() {
+    if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         p.loss.store(&mut out[start..]);
     }
-    if c.sum {
+    if LOSS && c.sum {
         // The running sum and the loss exactly; both errors go to `lo`.
         let (s, err) = two_sum(*hi, p.loss);
         *hi = s;
         *lo = lo.add(err.add(p.loss_err));
     }
-    if let Some(out) = c.grad.as_deref_mut() {
-        let each = || V::load(&c.each.expect("per-element factors")[start..]);
-        scaled(p.slope, c.scale, each).store(&mut out[start..]);
+    if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
+        scaled(
+            p.slope,
+            c.scale,
+            #[inline(always)]
+            || V::load(&c.each.expect("per-element factors")[start..]),
+        )
+        .store(&mut out[start..]);
     }
 }
 
 /// A chunk of `f64` elements with `B` a bundle of [`LANES`] lanes (see [`chunk_f32`]).
 #[inline(always)]
-fn chunk_f64<B: Vector>(mut c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
+fn chunk_f64<B: Vector>(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
+    match needs(&c) {
+        (true, false) => chunk_f64_of::<B, true, false>(c, total),
+        (false, true) => chunk_f64_of::<B, false, true>(c, total),
+        _ => chunk_f64_of::<B, true, true>(c, total),
+    }
+}
+
+#[inline(always)]
+fn chunk_f64_of<B: Vector, const LOSS: bool, const GRAD: bool>(
+    mut c: Chunk<'_, '_, f64>,
+    total: &mut CompensatedLanes,
+) {
     debug_assert_eq!(B::LANES, LANES);
     let n = c.x.len();
     let full = n / LANES * LANES;
     let (mut hi, mut lo) = (B::load(&total.hi), B::load(&total.lo));
     for start in (0..full).step_by(LANES) {
-        group_f64(&mut c, start, &mut hi, &mut lo);
+        group_f64::<B, LOSS, GRAD>(&mut c, start, &mut hi, &mut lo);
     }
     hi.store(&mut total.hi);
     lo.store(&mut total.lo);
     for i in full..n {
         let j = i % LANES;
         let (mut h, mut l) = (Scalar(total.hi[j]), Scalar(total.lo[j]));
-        group_f64::<Scalar>(&mut c, i, &mut h, &mut l);
+        group_f64::<Scalar, LOSS, GRAD>(&mut c, i, &mut h, &mut l);
         (total.hi[j], total.lo[j]) = (h.0, l.0);
     }
 }

@@ -41,6 +41,7 @@ mod ops;
 mod parallel;
 mod pass;
 mod simd;
+mod single;
 mod sum;
 
 pub use element::Float;

@@ -28,6 +28,14 @@ fn outputs<T: Elem>(x: &[T], y: &[T], g: &[T]) -> Vec<u64> {
     bits
 }
 
+/// Every output of the element-wise passes for element `i` alone, as bits.
+fn alone(x: f32, y: f32, g: f32) -> [u32; 3] {
+    let (mut loss, mut grad, mut scaled) = ([0.0f32], [0.0f32], [0.0f32]);
+    forward_backward_none([x][..].into(), [y][..].into(), &mut loss, &mut grad).unwrap();
+    backward_none([g][..].into(), [x][..].into(), [y][..].into(), &mut scaled).unwrap();
+    [loss[0].to_bits(), grad[0].to_bits(), scaled[0].to_bits()]
+}
+
 /// Both types' outputs for one case.
 fn both(x: &[f32], y: &[f32]) -> Vec<u64> {
     let g = vec![0.75f32; x.len()];
@@ -92,6 +100,7 @@ fn special_inputs() -> (Vec<f32>, Vec<f32>) {
 fn every_path_agrees_with_the_portable_one_and_is_within_two_ulp() {
     agree_with_portable();
     within_two_ulp();
+    each_element_on_its_own();
 }
 
 fn agree_with_portable() {
@@ -144,6 +153,63 @@ fn within_two_ulp() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// The f32 kernel covers most elements in f32 lanes and sends the others through the f64-lane
+/// kernel one lane at a time: an element's result must not depend on its neighbours, its
+/// position in a vector, or which way they went.
+fn each_element_on_its_own() {
+    let (sx, sy) = special_inputs();
+    let (mx, my) = inputs::<f32>(Family::Moderate, Targets::Any, sx.len() * 3, 7);
+    let factors = [
+        1.0f32,
+        0.5,
+        0.0,
+        -0.0,
+        1e-40,
+        3e38,
+        f32::INFINITY,
+        f32::NAN,
+        -2.0,
+    ];
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..sx.len() {
+        // Special elements at every position within the vectors, among ordinary ones.
+        x.extend(
+            [mx[3 * i], sx[i], mx[3 * i + 1], mx[3 * i + 2]]
+                .iter()
+                .cycle()
+                .skip(i % 4)
+                .take(4),
+        );
+        y.extend(
+            [my[3 * i], sy[i], my[3 * i + 1], my[3 * i + 2]]
+                .iter()
+                .cycle()
+                .skip(i % 4)
+                .take(4),
+        );
+    }
+    let g: Vec<f32> = (0..x.len()).map(|i| factors[i % factors.len()]).collect();
+    for path in Isa::ALL.into_iter().filter(|p| p.is_supported()) {
+        set_isa(path).unwrap();
+        let n = x.len();
+        let (mut loss, mut grad, mut scaled) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+        forward_backward_none(x[..].into(), y[..].into(), &mut loss, &mut grad).unwrap();
+        backward_none(g[..].into(), x[..].into(), y[..].into(), &mut scaled).unwrap();
+        for i in 0..n {
+            let together = [loss[i].to_bits(), grad[i].to_bits(), scaled[i].to_bits()];
+            assert_eq!(
+                together,
+                alone(x[i], y[i], g[i]),
+                "{path:?}: element {i}: x = {:e}, y = {:e}, g = {:e}",
+                x[i],
+                y[i],
+                g[i]
+            );
         }
     }
 }

@@ -6,10 +6,14 @@
 
 use std::arch::x86_64::*;
 
-use super::Vector;
+use super::{Vector, VectorF32};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx2(__m256d);
+
+/// Eight `f32` lanes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2F32(__m256);
 
 impl Vector for Avx2 {
     const LANES: usize = 4;
@@ -125,5 +129,116 @@ impl Vector for Avx2 {
     fn select(mask: __m256d, a: Self, b: Self) -> Self {
         // SAFETY: AVX is available (module docs).
         Avx2(unsafe { _mm256_blendv_pd(b.0, a.0, mask) })
+    }
+}
+
+impl VectorF32 for Avx2F32 {
+    const LANES: usize = 8;
+    type Mask = __m256;
+    type Wide = [Avx2; 2];
+
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_set1_ps(v) })
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> Self {
+        assert!(src.len() >= 8);
+        // SAFETY: eight readable floats (checked); AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_loadu_ps(src.as_ptr()) })
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        assert!(dst.len() >= 8);
+        // SAFETY: eight writable floats (checked); AVX is available (module docs).
+        unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), self.0) }
+    }
+    #[inline(always)]
+    fn widen(self) -> [Avx2; 2] {
+        // SAFETY: AVX is available (module docs).
+        unsafe {
+            [
+                Avx2(_mm256_cvtps_pd(_mm256_castps256_ps128(self.0))),
+                Avx2(_mm256_cvtps_pd(_mm256_extractf128_ps::<1>(self.0))),
+            ]
+        }
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_add_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_sub_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_mul_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_div_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        // SAFETY: FMA is available (module docs).
+        Avx2F32(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), self.0) })
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_xor_ps(_mm256_set1_ps(-0.0), self.0) })
+    }
+    #[inline(always)]
+    fn flip_sign_by(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_xor_ps(_mm256_and_ps(_mm256_set1_ps(-0.0), o.0), self.0) })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_max_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn exp2_biased(self) -> Self {
+        // SAFETY: AVX2 is available (module docs).
+        Avx2F32(unsafe {
+            _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0)))
+        })
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> __m256 {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_cmp_ps::<_CMP_LE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> __m256 {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_cmp_ps::<_CMP_GE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn and(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_and_ps(a, b) }
+    }
+    #[inline(always)]
+    fn bits(mask: __m256) -> u32 {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_movemask_ps(mask) as u32 }
+    }
+    #[inline(always)]
+    fn select(mask: __m256, a: Self, b: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_blendv_ps(b.0, a.0, mask) })
     }
 }

@@ -61,6 +61,51 @@ pub(crate) trait Vector: Copy {
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
 }
 
+/// A vector of `LANES` `f32` values with the operations the `f32` kernel needs; the same
+/// contract as [`Vector`] (exactly rounded IEEE arithmetic, same bits on every path).
+pub(crate) trait VectorF32: Copy {
+    /// Lanes per vector.
+    const LANES: usize;
+    /// A per-lane condition.
+    type Mask: Copy;
+    /// The [`Vector`] of `f64` lanes with the same lane count.
+    type Wide: Vector;
+
+    fn splat(v: f32) -> Self;
+    /// Loads `src[..LANES]`.
+    fn load(src: &[f32]) -> Self;
+    /// Stores the lanes into `dst[..LANES]`.
+    fn store(self, dst: &mut [f32]);
+    /// The lanes widened to `f64` (exact).
+    fn widen(self) -> Self::Wide;
+
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn div(self, o: Self) -> Self;
+    /// `self * b + c` with one rounding.
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `self` with the sign bit cleared.
+    fn abs(self) -> Self;
+    /// `self` with the sign bit flipped.
+    fn neg(self) -> Self;
+    /// `self` with its sign bit flipped where `o`'s sign bit is set.
+    fn flip_sign_by(self, o: Self) -> Self;
+    /// The larger of `self` and `o`; unspecified when either is NaN.
+    fn max(self, o: Self) -> Self;
+    /// `2^k` for lanes holding `k + 1.5 * 2^23 + 127`, `k` integral in `-126..=127`: the
+    /// bits shifted into the exponent field.
+    fn exp2_biased(self) -> Self;
+
+    fn le(self, o: Self) -> Self::Mask;
+    fn ge(self, o: Self) -> Self::Mask;
+    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Lane `i`'s condition in bit `i`.
+    fn bits(mask: Self::Mask) -> u32;
+    /// Per lane, `a` where `mask` holds and `b` elsewhere.
+    fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
+}
+
 /// An instruction-set path for the kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
@@ -142,6 +187,19 @@ pub fn set_isa(isa: Isa) -> Result<(), UnsupportedIsa> {
     Ok(())
 }
 
+/// `[f(0), f(1), ..., f(N - 1)]`, built so that it always inlines into the kernels (the
+/// machinery of `std::array::from_fn` and `map` can stop the inliner, and a vector passed to
+/// an out-of-line function goes through memory).
+#[inline(always)]
+fn build<T: Copy, const N: usize>(f: impl Fn(usize) -> T) -> [T; N] {
+    let mut out = [std::mem::MaybeUninit::<T>::uninit(); N];
+    for (i, slot) in out.iter_mut().enumerate() {
+        slot.write(f(i));
+    }
+    // SAFETY: every element was just written, and `MaybeUninit<T>` has the layout of `T`.
+    unsafe { std::mem::transmute_copy(&out) }
+}
+
 /// `N` vectors side by side: one kernel call then keeps `N` independent dependency chains in
 /// flight, which a single vector's long chain of operations would leave the CPU waiting on.
 impl<V: Vector, const N: usize> Vector for [V; N] {
@@ -154,7 +212,10 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
     }
     #[inline(always)]
     fn load_f32(src: &[f32]) -> Self {
-        std::array::from_fn(|i| V::load_f32(&src[i * V::LANES..]))
+        build(
+            #[inline(always)]
+            |i| V::load_f32(&src[i * V::LANES..]),
+        )
     }
     #[inline(always)]
     fn store_f32(self, dst: &mut [f32]) {
@@ -164,7 +225,10 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
     }
     #[inline(always)]
     fn load(src: &[f64]) -> Self {
-        std::array::from_fn(|i| V::load(&src[i * V::LANES..]))
+        build(
+            #[inline(always)]
+            |i| V::load(&src[i * V::LANES..]),
+        )
     }
     #[inline(always)]
     fn store(self, dst: &mut [f64]) {
@@ -174,62 +238,243 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
-        std::array::from_fn(|i| self[i].add(o[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].add(o[i]),
+        )
     }
     #[inline(always)]
     fn sub(self, o: Self) -> Self {
-        std::array::from_fn(|i| self[i].sub(o[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].sub(o[i]),
+        )
     }
     #[inline(always)]
     fn mul(self, o: Self) -> Self {
-        std::array::from_fn(|i| self[i].mul(o[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].mul(o[i]),
+        )
     }
     #[inline(always)]
     fn div(self, o: Self) -> Self {
-        std::array::from_fn(|i| self[i].div(o[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].div(o[i]),
+        )
     }
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
-        std::array::from_fn(|i| self[i].mul_add(b[i], c[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].mul_add(b[i], c[i]),
+        )
     }
     #[inline(always)]
     fn abs(self) -> Self {
-        self.map(V::abs)
+        build(
+            #[inline(always)]
+            |i| V::abs(self[i]),
+        )
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
-        std::array::from_fn(|i| self[i].max(o[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].max(o[i]),
+        )
     }
     #[inline(always)]
     fn round(self) -> Self {
-        self.map(V::round)
+        build(
+            #[inline(always)]
+            |i| V::round(self[i]),
+        )
     }
     #[inline(always)]
     fn sign(self) -> Self {
-        self.map(V::sign)
+        build(
+            #[inline(always)]
+            |i| V::sign(self[i]),
+        )
     }
     #[inline(always)]
     fn exp2_int(self) -> Self {
-        self.map(V::exp2_int)
+        build(
+            #[inline(always)]
+            |i| V::exp2_int(self[i]),
+        )
     }
     #[inline(always)]
     fn lt(self, o: Self) -> Self::Mask {
-        std::array::from_fn(|i| self[i].lt(o[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].lt(o[i]),
+        )
     }
     #[inline(always)]
     fn ge(self, o: Self) -> Self::Mask {
-        std::array::from_fn(|i| self[i].ge(o[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].ge(o[i]),
+        )
     }
     #[inline(always)]
     fn eq(self, o: Self) -> Self::Mask {
-        std::array::from_fn(|i| self[i].eq(o[i]))
+        build(
+            #[inline(always)]
+            |i| self[i].eq(o[i]),
+        )
     }
     #[inline(always)]
     fn is_nan(self) -> Self::Mask {
-        self.map(V::is_nan)
+        build(
+            #[inline(always)]
+            |i| V::is_nan(self[i]),
+        )
     }
     #[inline(always)]
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
-        std::array::from_fn(|i| V::select(mask[i], a[i], b[i]))
+        build(
+            #[inline(always)]
+            |i| V::select(mask[i], a[i], b[i]),
+        )
+    }
+}
+
+/// `N` vectors of `f32` lanes side by side, as for [`Vector`].
+impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
+    const LANES: usize = V::LANES * N;
+    type Mask = [V::Mask; N];
+    type Wide = [V::Wide; N];
+
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        [V::splat(v); N]
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> Self {
+        build(
+            #[inline(always)]
+            |i| V::load(&src[i * V::LANES..]),
+        )
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        for (i, v) in self.into_iter().enumerate() {
+            v.store(&mut dst[i * V::LANES..]);
+        }
+    }
+    #[inline(always)]
+    fn widen(self) -> Self::Wide {
+        build(
+            #[inline(always)]
+            |i| V::widen(self[i]),
+        )
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].add(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].sub(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].mul(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].div(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].mul_add(b[i], c[i]),
+        )
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        build(
+            #[inline(always)]
+            |i| V::abs(self[i]),
+        )
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        build(
+            #[inline(always)]
+            |i| V::neg(self[i]),
+        )
+    }
+    #[inline(always)]
+    fn flip_sign_by(self, o: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].flip_sign_by(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].max(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn exp2_biased(self) -> Self {
+        build(
+            #[inline(always)]
+            |i| V::exp2_biased(self[i]),
+        )
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> Self::Mask {
+        build(
+            #[inline(always)]
+            |i| self[i].le(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> Self::Mask {
+        build(
+            #[inline(always)]
+            |i| self[i].ge(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask {
+        build(
+            #[inline(always)]
+            |i| V::and(a[i], b[i]),
+        )
+    }
+    #[inline(always)]
+    fn bits(mask: Self::Mask) -> u32 {
+        mask.into_iter()
+            .enumerate()
+            .fold(0, |acc, (i, m)| acc | V::bits(m) << (i * V::LANES))
+    }
+    #[inline(always)]
+    fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| V::select(mask[i], a[i], b[i]),
+        )
     }
 }

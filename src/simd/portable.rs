@@ -1,10 +1,14 @@
 //! One lane of plain Rust: the portable path, and the scalar reference the vector paths are
 //! tested against. Conditions are resolved with bit masks, not branches.
 
-use super::Vector;
+use super::{Vector, VectorF32};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Scalar(pub f64);
+
+/// One `f32` lane.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scalar32(pub f32);
 
 impl Vector for Scalar {
     const LANES: usize = 1;
@@ -91,5 +95,91 @@ impl Vector for Scalar {
         // A branch-free blend: all ones or all zeros.
         let m = (mask as u64).wrapping_neg();
         Scalar(f64::from_bits((a.0.to_bits() & m) | (b.0.to_bits() & !m)))
+    }
+}
+
+impl VectorF32 for Scalar32 {
+    const LANES: usize = 1;
+    type Mask = bool;
+    type Wide = Scalar;
+
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        Scalar32(v)
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> Self {
+        Scalar32(src[0])
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        dst[0] = self.0;
+    }
+    #[inline(always)]
+    fn widen(self) -> Scalar {
+        Scalar(f64::from(self.0))
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Scalar32(self.0 + o.0)
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        Scalar32(self.0 - o.0)
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        Scalar32(self.0 * o.0)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        Scalar32(self.0 / o.0)
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Scalar32(self.0.mul_add(b.0, c.0))
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        Scalar32(self.0.abs())
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        Scalar32(-self.0)
+    }
+    #[inline(always)]
+    fn flip_sign_by(self, o: Self) -> Self {
+        Scalar32(f32::from_bits(
+            self.0.to_bits() ^ (o.0.to_bits() & (1 << 31)),
+        ))
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        Scalar32(if self.0 > o.0 { self.0 } else { o.0 })
+    }
+    #[inline(always)]
+    fn exp2_biased(self) -> Self {
+        Scalar32(f32::from_bits(self.0.to_bits() << 23))
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> bool {
+        self.0 <= o.0
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> bool {
+        self.0 >= o.0
+    }
+    #[inline(always)]
+    fn and(a: bool, b: bool) -> bool {
+        a & b
+    }
+    #[inline(always)]
+    fn bits(mask: bool) -> u32 {
+        mask as u32
+    }
+    #[inline(always)]
+    fn select(mask: bool, a: Self, b: Self) -> Self {
+        let m = (mask as u32).wrapping_neg();
+        Scalar32(f32::from_bits((a.0.to_bits() & m) | (b.0.to_bits() & !m)))
     }
 }
