@@ -244,11 +244,13 @@ fn chunk_f32_of<B: VectorF32, S: VectorF32<Wide = Scalar>, const LOSS: bool, con
     debug_assert_eq!(B::LANES, LANES);
     let n = c.x.len();
     let full = n / LANES * LANES;
-    let mut acc = B::Wide::load(&total.0);
-    for start in (0..full).step_by(LANES) {
-        group_single::<B, LOSS, GRAD>(&mut c, start, &mut acc, factor);
+    if full > 0 {
+        let mut acc = B::Wide::load(&total.0);
+        for start in (0..full).step_by(LANES) {
+            group_single::<B, LOSS, GRAD>(&mut c, start, &mut acc, factor);
+        }
+        acc.store(&mut total.0);
     }
-    acc.store(&mut total.0);
     for i in full..n {
         let mut a = Scalar(total.0[i % LANES]);
         group_single::<S, LOSS, GRAD>(&mut c, i, &mut a, factor);

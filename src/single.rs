@@ -117,12 +117,13 @@ pub(crate) fn loss_slope<V: VectorF32, const LOSS: bool, const GRAD: bool>(
     let r_lo = k.mul_add(V::splat(-LN2_LO), a_lo);
     let r2 = r.mul(r);
     let p = estrin5(r, r2, &EXP);
-    // exp(r) = 1 + r + r^2 p(r) as fl(1 + r) plus the rest, renormalised; then
-    // exp(r + r_lo) = exp(r) + r_lo exp(r), renormalised so e_lo is below an ulp of e_hi.
+    // exp(r + r_lo) = exp(r) (1 + r_lo) to far below 2^-24, with exp(r) = 1 + r + r^2 p(r)
+    // taken as fl(1 + r) + rest: everything but fl(1 + r) goes into t, then renormalised so
+    // that e_lo is below half an ulp of e_hi.
     let one_r = one.add(r);
     let rest = r2.mul_add(p, r.sub(one_r.sub(one)));
-    let (e0, e0_lo) = fast_two_sum(one_r, rest);
-    let (e_hi, e_lo) = fast_two_sum(e0, r_lo.mul_add(e0, e0_lo));
+    let t = r_lo.mul_add(one_r, rest.mul_add(r_lo, rest));
+    let (e_hi, e_lo) = fast_two_sum(one_r, t);
     let scale = biased.exp2_biased();
     let (e_hi, e_lo) = (e_hi.mul(scale), e_lo.mul(scale));
 

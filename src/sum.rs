@@ -34,20 +34,26 @@ impl Accumulator for Lanes {
     }
     fn total(self) -> f64 {
         // A fixed pairwise tree: short dependency chains for small calls, same order always.
-        pairwise(&self.0, |a, b| a + b)
+        pairwise(self.0, |a, b| a + b)
     }
     fn mean(self, count: usize) -> f64 {
         self.total() / count as f64
     }
 }
 
-/// Combines `values` (a power-of-two count) by a balanced binary tree, left before right.
-fn pairwise<V: Copy>(values: &[V], combine: impl Fn(V, V) -> V + Copy) -> V {
-    if values.len() == 1 {
-        return values[0];
+/// Combines the lanes by a balanced binary tree, left before right: neighbours first, then
+/// neighbouring pairs, and so on. Written as loops over a fixed array so that it compiles to
+/// straight-line code (a recursive form costs a call per node, which small calls feel).
+#[inline(always)]
+fn pairwise<V: Copy>(mut values: [V; LANES], combine: impl Fn(V, V) -> V) -> V {
+    let mut n = LANES;
+    while n > 1 {
+        n /= 2;
+        for i in 0..n {
+            values[i] = combine(values[2 * i], values[2 * i + 1]);
+        }
     }
-    let (a, b) = values.split_at(values.len() / 2);
-    combine(pairwise(a, combine), pairwise(b, combine))
+    values[0]
 }
 
 /// A sum kept as an unevaluated `hi + lo`, for `f64` data.
@@ -133,7 +139,7 @@ impl CompensatedLanes {
             hi: self.hi[j],
             lo: self.lo[j],
         });
-        pairwise(&lanes, |a, b| a.merge(b))
+        pairwise(lanes, |a, b| a.merge(b))
     }
 }
 
