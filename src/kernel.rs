@@ -243,11 +243,19 @@ fn chunk_f32_of<B: VectorF32, S: VectorF32<Wide = Scalar>, const LOSS: bool, con
 ) {
     debug_assert_eq!(B::LANES, LANES);
     let n = c.x.len();
+    // Every buffer has the chunk's length; said once here, the loop needs no bounds checks.
+    let len_ok = |len: Option<usize>| len.is_none_or(|len| len == n);
+    assert!(
+        c.y.len() == n
+            && len_ok(c.each.map(<[f32]>::len))
+            && len_ok(c.loss.as_deref().map(<[f32]>::len))
+            && len_ok(c.grad.as_deref().map(<[f32]>::len))
+    );
     let full = n / LANES * LANES;
     if full > 0 {
         let mut acc = B::Wide::load(&total.0);
-        for start in (0..full).step_by(LANES) {
-            group_single::<B, LOSS, GRAD>(&mut c, start, &mut acc, factor);
+        for group in 0..n / LANES {
+            group_single::<B, LOSS, GRAD>(&mut c, group * LANES, &mut acc, factor);
         }
         acc.store(&mut total.0);
     }

@@ -84,14 +84,6 @@ fn fast_two_sum<V: VectorF32>(a: V, b: V) -> (V, V) {
     (s, b.sub(s.sub(a)))
 }
 
-/// `(a + b, error)` exactly (Knuth's TwoSum).
-#[inline(always)]
-fn two_sum<V: VectorF32>(a: V, b: V) -> (V, V) {
-    let s = a.add(b);
-    let bb = s.sub(a);
-    (s, a.sub(s.sub(bb)).add(b.sub(bb)))
-}
-
 /// The loss `log(1 + exp(-y x))` and the slope `-y sigmoid(-y x)` of `f32` inputs, as
 /// described in the module documentation.
 #[inline(always)]
@@ -109,7 +101,7 @@ pub(crate) fn loss_slope<V: VectorF32, const LOSS: bool, const GRAD: bool>(
     let ok_grad = V::and(ok, y.abs().ge(V::splat(MIN_TARGET)));
     // e = exp(a + a_lo) with a + a_lo = -|m + m_lo|.
     let a = m.abs().neg();
-    let a_lo = m_lo.flip_sign_by(m).neg();
+    let a_lo = m_lo.flip_sign_by(m.neg());
     let biased = a.mul_add(V::splat(std::f32::consts::LOG2_E), V::splat(ROUNDER));
     let k = biased.sub(V::splat(ROUNDER));
     // Exact: |k| <= 93 and the result is a multiple of ulp(a) or 2^-25 below 1/2.
@@ -150,8 +142,10 @@ pub(crate) fn loss_slope<V: VectorF32, const LOSS: bool, const GRAD: bool>(
         let two_w_lo = w_lo.add(w_lo);
         let tail = two_w.mul(w2).mul_add(t, two_w_lo.mul_add(w2, two_w_lo));
         // loss = max(m, 0) + log1p(e), with m's own low part where m > 0.
+        // Both terms are >= 0, so ordered by size their sum's error is exact (Fast2Sum).
         let positive = m.ge(zero);
-        let (s, err) = two_sum(m.max(zero), two_w);
+        let m_plus = m.max(zero);
+        let (s, err) = fast_two_sum(m_plus.max(two_w), m_plus.min(two_w));
         loss_hi = s;
         loss_lo = err.add(V::select(positive, m_lo, zero)).add(tail);
     }

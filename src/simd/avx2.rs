@@ -210,6 +210,11 @@ impl VectorF32 for Avx2F32 {
         Avx2F32(unsafe { _mm256_max_ps(self.0, o.0) })
     }
     #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_min_ps(self.0, o.0) })
+    }
+    #[inline(always)]
     fn exp2_biased(self) -> Self {
         // SAFETY: AVX2 is available (module docs).
         Avx2F32(unsafe {

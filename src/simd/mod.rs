@@ -93,6 +93,8 @@ pub(crate) trait VectorF32: Copy {
     fn flip_sign_by(self, o: Self) -> Self;
     /// The larger of `self` and `o`; unspecified when either is NaN.
     fn max(self, o: Self) -> Self;
+    /// The smaller of `self` and `o`; unspecified when either is NaN.
+    fn min(self, o: Self) -> Self;
     /// `2^k` for lanes holding `k + 1.5 * 2^23 + 127`, `k` integral in `-126..=127`: the
     /// bits shifted into the exponent field.
     fn exp2_biased(self) -> Self;
@@ -434,6 +436,13 @@ impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
         build(
             #[inline(always)]
             |i| self[i].max(o[i]),
+        )
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].min(o[i]),
         )
     }
     #[inline(always)]

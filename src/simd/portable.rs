@@ -158,6 +158,10 @@ impl VectorF32 for Scalar32 {
         Scalar32(if self.0 > o.0 { self.0 } else { o.0 })
     }
     #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        Scalar32(if self.0 < o.0 { self.0 } else { o.0 })
+    }
+    #[inline(always)]
     fn exp2_biased(self) -> Self {
         Scalar32(f32::from_bits(self.0.to_bits() << 23))
     }
