@@ -18,14 +18,18 @@ use softmargin::{
     Reduced,
 };
 
-/// Median wall time of `reps` runs of `f`, in nanoseconds.
-fn median_ns(reps: usize, mut f: impl FnMut()) -> f64 {
+/// Median wall time of one run of `f`, in nanoseconds, over `reps` samples; each sample times
+/// enough back-to-back runs (about 64K elements' worth) that the clock's own cost vanishes.
+fn median_ns(reps: usize, n: usize, mut f: impl FnMut()) -> f64 {
     f(); // warm up: page faults, pool start
+    let runs = (65_536 / n.max(1)).max(1);
     let mut times: Vec<f64> = (0..reps)
         .map(|_| {
             let t = Instant::now();
-            f();
-            t.elapsed().as_nanos() as f64
+            for _ in 0..runs {
+                f();
+            }
+            t.elapsed().as_nanos() as f64 / runs as f64
         })
         .collect();
     times.sort_by(f64::total_cmp);
@@ -42,7 +46,8 @@ fn floors<T: Elem>(
     reps: usize,
 ) -> (f64, f64) {
     let grain = 1 << 15;
-    let read = median_ns(reps, || {
+    let n = x.len();
+    let read = median_ns(reps, n, || {
         let v = pool.install(|| {
             x.par_chunks(grain)
                 .zip(y.par_chunks(grain))
@@ -55,7 +60,7 @@ fn floors<T: Elem>(
         });
         black_box(v);
     });
-    let write = median_ns(reps, || {
+    let write = median_ns(reps, n, || {
         pool.install(|| {
             out.par_chunks_mut(grain)
                 .zip(x.par_chunks(grain).zip(y.par_chunks(grain)))
@@ -70,19 +75,37 @@ fn floors<T: Elem>(
     (read, write)
 }
 
+/// One element's loss the straightforward way, in the element's own precision: `expf` and
+/// `log1pf` for `f32`, `exp` and `log1p` for `f64`.
+trait Libm: Elem {
+    fn libm_loss(x: Self, y: Self) -> f64;
+}
+
+impl Libm for f32 {
+    fn libm_loss(x: f32, y: f32) -> f64 {
+        f64::from((-y * x).exp().ln_1p())
+    }
+}
+
+impl Libm for f64 {
+    fn libm_loss(x: f64, y: f64) -> f64 {
+        (-y * x).exp().ln_1p()
+    }
+}
+
 /// The straightforward loop over libm, one thread: mean of log1p(exp(-y x)).
-fn libm_loop<T: Elem>(x: &[T], y: &[T], reps: usize) -> f64 {
-    median_ns(reps, || {
+fn libm_loop<T: Libm>(x: &[T], y: &[T], reps: usize) -> f64 {
+    median_ns(reps, x.len(), || {
         let s: f64 = x
             .iter()
             .zip(y)
-            .map(|(&a, &b)| (-b.to_f64() * a.to_f64()).exp().ln_1p())
+            .map(|(&a, &b)| T::libm_loss(black_box(a), b))
             .sum();
         black_box(s / x.len() as f64);
     })
 }
 
-fn bench<T: Elem>(n: usize, threads: usize, reps: usize) {
+fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
     let x: Vec<T> = (0..n)
         .map(|i| T::from_f64(((i * 7919) % 20011) as f64 * 0.001 - 10.0))
         .collect();
@@ -103,28 +126,28 @@ fn bench<T: Elem>(n: usize, threads: usize, reps: usize) {
         (
             "forward MEAN",
             2.0,
-            median_ns(reps, || {
+            median_ns(reps, n, || {
                 black_box(forward_reduced(&x, &y, Reduced::Mean).unwrap());
             }),
         ),
         (
             "forward NONE",
             3.0,
-            median_ns(reps, || {
+            median_ns(reps, n, || {
                 forward_none(x[..].into(), y[..].into(), &mut out).unwrap();
             }),
         ),
         (
             "backward NONE",
             4.0,
-            median_ns(reps, || {
+            median_ns(reps, n, || {
                 backward_none(y[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap();
             }),
         ),
         (
             "forward_backward MEAN",
             3.0,
-            median_ns(reps, || {
+            median_ns(reps, n, || {
                 black_box(
                     forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad)
                         .unwrap(),
@@ -158,6 +181,35 @@ fn bench<T: Elem>(n: usize, threads: usize, reps: usize) {
     );
 }
 
+/// A 32-element MEAN call through the exported C function (what a C caller runs, minus the
+/// call through the PLT), with every argument check.
+fn c_entry_small(reps: usize) {
+    const N: usize = 32;
+    let x: Vec<f32> = (0..N).map(|i| i as f32 * 0.37 - 6.0).collect();
+    let y: Vec<f32> = (0..N).map(|i| if i % 3 == 0 { 1.0 } else { -1.0 }).collect();
+    let mut out = 0.0f32;
+    set_num_threads(1).unwrap();
+    for (name, reduction) in [("NONE", 0), ("MEAN", 1)] {
+        let mut loss = [0.0f32; N];
+        let ns = median_ns(reps, N, || {
+            let dst = if reduction == 0 { loss.as_mut_ptr() } else { &mut out };
+            // SAFETY: x and y hold N values, dst holds N values (NONE) or one (MEAN).
+            let status = unsafe {
+                softmargin::ffi::softmargin_forward_f32(
+                    black_box(x.as_ptr()),
+                    y.as_ptr(),
+                    N,
+                    reduction,
+                    dst,
+                )
+            };
+            assert_eq!(status, 0);
+            black_box(dst);
+        });
+        println!("C entry softmargin_forward_f32, {N} elements, {name}: {ns:.1} ns per call");
+    }
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
     println!("pass                   type         N th  time            bandwidth      ratio to floor  speed vs libm loop");
@@ -174,5 +226,6 @@ fn main() {
             bench::<f64>(n, threads, reps);
         }
     }
+    c_entry_small(if quick { 5 } else { 31 });
     set_num_threads(0).unwrap();
 }
