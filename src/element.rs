@@ -79,6 +79,37 @@ fn ldexp<V: Vector>(v: V, k: V) -> V {
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
+/// `c[0] + c[1] x + ... + c[n-1] x^(n-1)` for `n` from 13 to 16, by Estrin's scheme given
+/// `x^2`: four levels of independent FMAs instead of Horner's chain of `n - 1`, which the
+/// out-of-order window cannot hide.
+#[inline(always)]
+fn estrin<V: Vector>(x: V, x2: V, c: &[f64]) -> V {
+    debug_assert!((13..=16).contains(&c.len()));
+    // `c[i] + c[i + 1] x`, or `c[i]` alone past the end (functions, not closures: a closure
+    // would not inline into the instruction-set paths' functions).
+    #[inline(always)]
+    fn pair<V: Vector>(x: V, c: &[f64], i: usize) -> V {
+        if i + 1 < c.len() {
+            x.mul_add(V::splat(c[i + 1]), V::splat(c[i]))
+        } else {
+            V::splat(c[i])
+        }
+    }
+    let x4 = x2.mul(x2);
+    let q0 = x2.mul_add(pair(x, c, 2), pair(x, c, 0));
+    let q1 = x2.mul_add(pair(x, c, 6), pair(x, c, 4));
+    let q2 = x2.mul_add(pair(x, c, 10), pair(x, c, 8));
+    // c[12..]: one to four coefficients.
+    let q3 = if c.len() > 14 {
+        x2.mul_add(pair(x, c, 14), pair(x, c, 12))
+    } else {
+        pair(x, c, 12)
+    };
+    let s0 = x4.mul_add(q1, q0);
+    let s1 = x4.mul_add(q3, q2);
+    x4.mul(x4).mul_add(s1, s0)
+}
+
 /// `1 / k!` for k = 2..=14: the Taylor coefficients of `exp(r) - 1 - r`.
 pub(crate) const EXP_COEFFS: [f64; 13] = [
     1.0 / 2.0,
@@ -106,13 +137,11 @@ fn exp_neg<V: Vector>(a_hi: V, a_lo: V) -> (V, V, V) {
     let r_lo = a_lo.sub(k.mul(V::splat(LN2_LO)));
     let (r, r_err) = fast_two_sum(r_hi, r_lo);
     // exp(r) = 1 + r + r^2 p(r); the error of p is scaled by r^2 / 2 < 0.061.
-    let mut p = V::splat(EXP_COEFFS[12]);
-    for &c in EXP_COEFFS[..12].iter().rev() {
-        p = p.mul_add(r, V::splat(c));
-    }
+    let r2 = r.mul(r);
+    let p = estrin(r, r2, &EXP_COEFFS);
     let one = V::splat(1.0);
     let (one_r, one_r_err) = fast_two_sum(one, r);
-    let tail = one_r_err.add(r.mul(r).mul_add(p, r_err.mul(one.add(r))));
+    let tail = one_r_err.add(r2.mul_add(p, r_err.mul(one.add(r))));
     let (e_hi, e_lo) = fast_two_sum(one_r, tail);
     (e_hi, e_lo, k)
 }
@@ -160,10 +189,7 @@ fn log1p_unit<V: Vector>(e_hi: V, e_lo: V) -> (V, V) {
     let residual = neg_u.mul_add(d, e_hi).add(e_lo.sub(u.mul(d_err.add(e_lo))));
     let u_err = residual.div(d);
     let u2 = u.mul(u);
-    let mut q = V::splat(ATANH_COEFFS[14]);
-    for &c in ATANH_COEFFS[..14].iter().rev() {
-        q = q.mul_add(u2, V::splat(c));
-    }
+    let q = estrin(u2, u2.mul(u2), &ATANH_COEFFS);
     // 2 (u + u^3 q): 2u is exact; the rest is below a tenth of it.
     let (hi, lo) = fast_two_sum(two.mul(u), two.mul(u_err).add(two.mul(u).mul(u2).mul(q)));
     // Below 2^-60: log1p(e) = e - e^2 / 2 + O(e^3), where e / (2 + e) would lose subnormal bits.

@@ -99,6 +99,21 @@ fn scaled<V: Vector, T>(slope: V, scale: Scale<'_, T>, each: impl FnOnce() -> V)
     }
 }
 
+/// The chunk's length, after checking that every buffer has it: said once before a loop, the
+/// loop then needs no bounds checks.
+#[inline(always)]
+fn checked_len<T>(c: &Chunk<'_, '_, T>) -> usize {
+    let n = c.x.len();
+    let len_ok = |len: Option<usize>| len.is_none_or(|len| len == n);
+    assert!(
+        c.y.len() == n
+            && len_ok(c.each.map(<[T]>::len))
+            && len_ok(c.loss.as_deref().map(<[T]>::len))
+            && len_ok(c.grad.as_deref().map(<[T]>::len))
+    );
+    n
+}
+
 /// Which results a chunk's loop computes, `(LOSS, GRAD)`: each combination is compiled on its
 /// own, so a loop that needs no gradient (or no loss) does none of that half's arithmetic.
 #[inline(always)]
@@ -242,15 +257,7 @@ fn chunk_f32_of<B: VectorF32, S: VectorF32<Wide = Scalar>, const LOSS: bool, con
     factor: (f32, f32),
 ) {
     debug_assert_eq!(B::LANES, LANES);
-    let n = c.x.len();
-    // Every buffer has the chunk's length; said once here, the loop needs no bounds checks.
-    let len_ok = |len: Option<usize>| len.is_none_or(|len| len == n);
-    assert!(
-        c.y.len() == n
-            && len_ok(c.each.map(<[f32]>::len))
-            && len_ok(c.loss.as_deref().map(<[f32]>::len))
-            && len_ok(c.grad.as_deref().map(<[f32]>::len))
-    );
+    let n = checked_len(&c);
     let full = n / LANES * LANES;
     if full > 0 {
         let mut acc = B::Wide::load(&total.0);
@@ -283,11 +290,11 @@ fn chunk_f32_wide_of<B: Vector, const LOSS: bool, const GRAD: bool>(
     total: &mut Lanes,
 ) {
     debug_assert_eq!(B::LANES, LANES);
-    let n = c.x.len();
+    let n = checked_len(&c);
     let full = n / LANES * LANES;
     let mut acc = B::load(&total.0);
-    for start in (0..full).step_by(LANES) {
-        group::<B, LOSS, GRAD>(&mut c, start, &mut acc);
+    for g in 0..n / LANES {
+        group::<B, LOSS, GRAD>(&mut c, g * LANES, &mut acc);
     }
     acc.store(&mut total.0);
     for i in full..n {
@@ -382,11 +389,11 @@ fn chunk_f64_of<B: Vector, const LOSS: bool, const GRAD: bool>(
     total: &mut CompensatedLanes,
 ) {
     debug_assert_eq!(B::LANES, LANES);
-    let n = c.x.len();
+    let n = checked_len(&c);
     let full = n / LANES * LANES;
     let (mut hi, mut lo) = (B::load(&total.hi), B::load(&total.lo));
-    for start in (0..full).step_by(LANES) {
-        group_f64::<B, LOSS, GRAD>(&mut c, start, &mut hi, &mut lo);
+    for g in 0..n / LANES {
+        group_f64::<B, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo);
     }
     hi.store(&mut total.hi);
     lo.store(&mut total.lo);

@@ -54,10 +54,10 @@ const ROUNDER: f32 = 12_582_912.0 + 127.0;
 /// `c[0] + c[1] v + ... + c[4] v^4` by Estrin's scheme, given `v^2`.
 #[inline(always)]
 fn estrin5<V: VectorF32>(v: V, v2: V, c: &[f32; 5]) -> V {
-    let k = |i: usize| V::splat(c[i]);
-    let p01 = v.mul_add(k(1), k(0));
-    let p23 = v.mul_add(k(3), k(2));
-    let p24 = v2.mul_add(k(4), p23);
+    let [c0, c1, c2, c3, c4] = c.map(V::splat);
+    let p01 = v.mul_add(c1, c0);
+    let p23 = v.mul_add(c3, c2);
+    let p24 = v2.mul_add(c4, p23);
     v2.mul_add(p24, p01)
 }
 

@@ -1,4 +1,4 @@
-//! Four `f64` lanes with AVX2 and FMA.
+//! Four `f64` lanes ([`Avx2`]) and eight `f32` lanes ([`Avx2F32`]) with AVX2 and FMA.
 //!
 //! Every method is `#[inline(always)]` and only ever runs inlined into a function compiled with
 //! `#[target_feature(enable = "avx2,fma")]`, which `kernel` calls only after

@@ -1,9 +1,11 @@
-//! Vectors of `f64` lanes, and the choice of instruction set at run time.
+//! Vectors of `f64` and of `f32` lanes, and the choice of instruction set at run time.
 //!
-//! The vector kernels (`crate::kernel`) are written once against [`Vector`] and instantiated
-//! with each implementation: [`portable::Scalar`] (one lane, plain Rust, every target) and, on
-//! x86-64, [`avx2::Avx2`] (four lanes, AVX2 and FMA). Every operation is exactly rounded IEEE
-//! arithmetic, so each lane gets the same bits on every path; only speed differs.
+//! The vector kernels (`crate::kernel`, `crate::element`, `crate::single`) are written once
+//! against [`Vector`] (`f64` lanes) or [`VectorF32`] (`f32` lanes) and instantiated with each
+//! implementation: [`portable::Scalar`] and [`portable::Scalar32`] (one lane, plain Rust, every
+//! target) and, on x86-64, [`avx2::Avx2`] and [`avx2::Avx2F32`] (four and eight lanes, AVX2 and
+//! FMA). Every operation is exactly rounded IEEE arithmetic, so each lane gets the same bits on
+//! every path; only speed differs.
 //!
 //! The path is chosen once: the best the CPU supports, capped by the environment variable
 //! `SOFTMARGIN_ISA` (`portable` or `avx2`) or by [`set_isa`].
@@ -114,7 +116,7 @@ pub(crate) trait VectorF32: Copy {
 pub enum Isa {
     /// Plain Rust, one element at a time; available everywhere.
     Portable = 1,
-    /// AVX2 and FMA, four `f64` lanes (x86-64).
+    /// AVX2 and FMA: four `f64` or eight `f32` lanes per vector (x86-64).
     Avx2 = 2,
 }
 
