@@ -186,13 +186,19 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
 fn c_entry_small(reps: usize) {
     const N: usize = 32;
     let x: Vec<f32> = (0..N).map(|i| i as f32 * 0.37 - 6.0).collect();
-    let y: Vec<f32> = (0..N).map(|i| if i % 3 == 0 { 1.0 } else { -1.0 }).collect();
+    let y: Vec<f32> = (0..N)
+        .map(|i| if i % 3 == 0 { 1.0 } else { -1.0 })
+        .collect();
     let mut out = 0.0f32;
     set_num_threads(1).unwrap();
     for (name, reduction) in [("NONE", 0), ("MEAN", 1)] {
         let mut loss = [0.0f32; N];
         let ns = median_ns(reps, N, || {
-            let dst = if reduction == 0 { loss.as_mut_ptr() } else { &mut out };
+            let dst = if reduction == 0 {
+                loss.as_mut_ptr()
+            } else {
+                &mut out
+            };
             // SAFETY: x and y hold N values, dst holds N values (NONE) or one (MEAN).
             let status = unsafe {
                 softmargin::ffi::softmargin_forward_f32(
