@@ -90,13 +90,18 @@ pub(crate) fn loss_slope<V: Vector>(x: V, y: V) -> (V, V) {
 
 /// The gradient of one lane group: `slope` times its factor; `each` loads the group's
 /// per-element factors, and is only called for [`Scale::Each`].
+///
+/// A NaN result is made the canonical quiet NaN: where a NaN slope meets a NaN factor with
+/// another payload, the product's payload is the first NaN operand's, and which operand is
+/// first is the compiler's choice, different in each path's code.
 #[inline(always)]
 fn scaled<V: Vector, T>(slope: V, scale: Scale<'_, T>, each: impl FnOnce() -> V) -> V {
-    match scale {
+    let v = match scale {
         Scale::Each(_) => slope.mul(each()),
         Scale::Times(g) => slope.mul(V::splat(g)),
         Scale::TimesOver(g, n) => slope.mul(V::splat(g)).div(V::splat(n)),
-    }
+    };
+    V::select(v.is_nan(), V::splat(f64::NAN), v)
 }
 
 /// The chunk's length, after checking that every buffer has it: said once before a loop, the

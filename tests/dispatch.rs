@@ -36,9 +36,17 @@ fn alone(x: f32, y: f32, g: f32) -> [u32; 3] {
     [loss[0].to_bits(), grad[0].to_bits(), scaled[0].to_bits()]
 }
 
-/// Both types' outputs for one case.
+/// Both types' outputs for one case; the per-element factors include NaNs whose payload
+/// differs from the canonical NaN that NaN inputs give.
 fn both(x: &[f32], y: &[f32]) -> Vec<u64> {
-    let g = vec![0.75f32; x.len()];
+    let factors = [
+        0.75f32,
+        f32::from_bits(0xffff_ffff),
+        -2.5,
+        0.75,
+        f32::from_bits(0x7fc0_0001),
+    ];
+    let g: Vec<f32> = (0..x.len()).map(|i| factors[i % factors.len()]).collect();
     let mut bits = outputs(x, y, &g);
     let wide = |v: &[f32]| {
         v.iter()
