@@ -31,7 +31,7 @@ pub struct Point<V> {
 
 /// `a + b` exactly, as a rounded sum and its error, when `|a| >= |b|` or `a` is 0 (Fast2Sum).
 #[inline(always)]
-fn fast_two_sum<V: Vector>(a: V, b: V) -> (V, V) {
+pub(crate) fn fast_two_sum<V: Vector>(a: V, b: V) -> (V, V) {
     let s = a.add(b);
     (s, b.sub(s.sub(a)))
 }
@@ -76,14 +76,14 @@ fn ldexp<V: Vector>(v: V, k: V) -> V {
 }
 
 /// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^21 (fdlibm's constants).
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+pub(crate) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub(crate) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// `c[0] + c[1] x + ... + c[n-1] x^(n-1)` for `n` from 13 to 16, by Estrin's scheme given
 /// `x^2`: four levels of independent FMAs instead of Horner's chain of `n - 1`, which the
 /// out-of-order window cannot hide.
 #[inline(always)]
-fn estrin<V: Vector>(x: V, x2: V, c: &[f64]) -> V {
+pub(crate) fn estrin<V: Vector>(x: V, x2: V, c: &[f64]) -> V {
     debug_assert!((13..=16).contains(&c.len()));
     // `c[i] + c[i + 1] x`, or `c[i]` alone past the end (functions, not closures: a closure
     // would not inline into the instruction-set paths' functions).

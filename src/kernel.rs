@@ -10,15 +10,16 @@
 //! (element `i` of a leaf into accumulator `i % 16`) whatever the vector width, so they agree
 //! bitwise too.
 //!
-//! `f64` data runs through the double-double kernel of [`crate::element`], written against
-//! [`Vector`] too, with sixteen compensated accumulators.
+//! `f64` data runs the same way through [`double`] (the design of [`single`] in `f64` lanes)
+//! and, lane by lane, through the double-double kernel of [`crate::element`] for the rest, with
+//! sixteen compensated accumulators.
 
 use crate::element::{two_sum, ATANH_COEFFS, EXP_COEFFS};
 use crate::pass::{Chunk, Scale};
 use crate::simd::portable::{Scalar, Scalar32};
 use crate::simd::{self, Isa, Vector, VectorF32};
-use crate::single;
 use crate::sum::{CompensatedLanes, Lanes, LANES};
+use crate::{double, single};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 
@@ -434,13 +435,120 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
     }
 }
 
-/// A chunk of `f64` elements with `B` a bundle of [`LANES`] lanes (see [`chunk_f32`]).
+/// Elements `start..start + V::LANES` of an `f64` chunk on path `V` through [`double`]; the
+/// lanes outside its range go through [`group_f64`] one at a time (see [`group_single`]).
+#[inline(always)]
+fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
+    c: &mut Chunk<'_, '_, f64>,
+    start: usize,
+    hi: &mut V,
+    lo: &mut V,
+) {
+    let r = double::loss_slope::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
+    let mut ok_grad = r.ok_grad;
+    if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
+        // (slope_hi + slope_lo) g, one rounding (then the division by n, for MEAN).
+        let times = |g: V| r.slope_hi.mul_add(g, r.slope_lo.mul(g));
+        let v = match c.scale {
+            Scale::Each(_) => {
+                let g = V::load(&c.each.expect("per-element factors")[start..]);
+                let size = g.abs();
+                let normal = V::and(
+                    size.ge(V::splat(f64::MIN_POSITIVE)),
+                    V::splat(f64::MAX).ge(size),
+                );
+                ok_grad = V::and(ok_grad, normal);
+                times(g)
+            }
+            Scale::Times(g) => times(V::splat(g)),
+            Scale::TimesOver(g, n) => times(V::splat(g)).div(V::splat(n)),
+        };
+        v.store(&mut out[start..]);
+    }
+    if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
+        r.loss.store(&mut out[start..]);
+    }
+    if LOSS && c.sum {
+        // As in group_f64, with the lanes outside adding 0 (exactly nothing) here.
+        let zero = V::splat(0.0);
+        let (s, err) = two_sum(*hi, V::select(r.ok, r.loss, zero));
+        *hi = s;
+        *lo = lo.add(err.add(V::select(r.ok, r.loss_err, zero)));
+    }
+    let all = u32::MAX >> (32 - V::LANES);
+    let outside = if LOSS { !V::bits(r.ok) & all } else { 0 };
+    let outside_grad = if GRAD { !V::bits(ok_grad) & all } else { 0 };
+    if outside | outside_grad != 0 {
+        let (mut his, mut los) = ([0.0; LANES], [0.0; LANES]);
+        hi.store(&mut his);
+        lo.store(&mut los);
+        outside_lanes_f64::<LOSS, GRAD>(c, start, &mut his, &mut los, outside, outside_grad);
+        (*hi, *lo) = (V::load(&his), V::load(&los));
+    }
+}
+
+/// The lanes of an `f64` group outside the range of [`double`] (see [`outside_lanes`]).
+#[cold]
+#[inline(never)]
+fn outside_lanes_f64<const LOSS: bool, const GRAD: bool>(
+    c: &mut Chunk<'_, '_, f64>,
+    start: usize,
+    his: &mut [f64; LANES],
+    los: &mut [f64; LANES],
+    outside: u32,
+    outside_grad: u32,
+) {
+    for (i, (h, l)) in his.iter_mut().zip(los.iter_mut()).enumerate() {
+        let (mut a, mut b) = (Scalar(*h), Scalar(*l));
+        if outside >> i & 1 == 1 {
+            group_f64::<Scalar, LOSS, GRAD>(c, start + i, &mut a, &mut b);
+        } else if outside_grad >> i & 1 == 1 {
+            group_f64::<Scalar, false, GRAD>(c, start + i, &mut a, &mut b);
+        }
+        (*h, *l) = (a.0, b.0);
+    }
+}
+
+/// A chunk of `f64` elements with `B` a bundle of [`LANES`] lanes (see [`chunk_f32`]): through
+/// [`double`], unless a gradient factor for the whole chunk is outside its range (not a normal
+/// number), then all through [`crate::element`].
 #[inline(always)]
 fn chunk_f64<B: Vector>(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
-    match needs(&c) {
-        (true, false) => chunk_f64_of::<B, true, false>(c, total),
-        (false, true) => chunk_f64_of::<B, false, true>(c, total),
-        _ => chunk_f64_of::<B, true, true>(c, total),
+    let (loss, grad) = needs(&c);
+    let fast = !grad
+        || match c.scale {
+            Scale::Each(_) => true,
+            Scale::Times(g) | Scale::TimesOver(g, _) => g.is_normal(),
+        };
+    match (fast, loss, grad) {
+        (true, true, false) => chunk_double_of::<B, true, false>(c, total),
+        (true, false, true) => chunk_double_of::<B, false, true>(c, total),
+        (true, _, _) => chunk_double_of::<B, true, true>(c, total),
+        (false, true, false) => chunk_f64_of::<B, true, false>(c, total),
+        (false, false, true) => chunk_f64_of::<B, false, true>(c, total),
+        (false, _, _) => chunk_f64_of::<B, true, true>(c, total),
+    }
+}
+
+#[inline(always)]
+fn chunk_double_of<B: Vector, const LOSS: bool, const GRAD: bool>(
+    mut c: Chunk<'_, '_, f64>,
+    total: &mut CompensatedLanes,
+) {
+    debug_assert_eq!(B::LANES, LANES);
+    let n = checked_len(&c);
+    let full = n / LANES * LANES;
+    let (mut hi, mut lo) = (B::load(&total.hi), B::load(&total.lo));
+    for g in 0..n / LANES {
+        group_double::<B, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo);
+    }
+    hi.store(&mut total.hi);
+    lo.store(&mut total.lo);
+    for i in full..n {
+        let j = i % LANES;
+        let (mut h, mut l) = (Scalar(total.hi[j]), Scalar(total.lo[j]));
+        group_double::<Scalar, LOSS, GRAD>(&mut c, i, &mut h, &mut l);
+        (total.hi[j], total.lo[j]) = (h.0, l.0);
     }
 }
 

@@ -34,6 +34,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod double;
 mod element;
 pub mod ffi;
 mod kernel;

@@ -29,11 +29,11 @@ fn outputs<T: Elem>(x: &[T], y: &[T], g: &[T]) -> Vec<u64> {
 }
 
 /// Every output of the element-wise passes for element `i` alone, as bits.
-fn alone(x: f32, y: f32, g: f32) -> [u32; 3] {
-    let (mut loss, mut grad, mut scaled) = ([0.0f32], [0.0f32], [0.0f32]);
+fn alone<T: Elem>(x: T, y: T, g: T) -> [u64; 3] {
+    let (mut loss, mut grad, mut scaled) = ([T::default()], [T::default()], [T::default()]);
     forward_backward_none([x][..].into(), [y][..].into(), &mut loss, &mut grad).unwrap();
     backward_none([g][..].into(), [x][..].into(), [y][..].into(), &mut scaled).unwrap();
-    [loss[0].to_bits(), grad[0].to_bits(), scaled[0].to_bits()]
+    [loss[0].bits(), grad[0].bits(), scaled[0].bits()]
 }
 
 /// Both types' outputs for one case; the per-element factors include NaNs whose payload
@@ -202,22 +202,33 @@ fn each_element_on_its_own() {
         );
     }
     let g: Vec<f32> = (0..x.len()).map(|i| factors[i % factors.len()]).collect();
+    let wide = |v: &[f32]| v.iter().map(|&a| f64::from(a)).collect::<Vec<f64>>();
     for path in Isa::ALL.into_iter().filter(|p| p.is_supported()) {
         set_isa(path).unwrap();
-        let n = x.len();
-        let (mut loss, mut grad, mut scaled) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
-        forward_backward_none(x[..].into(), y[..].into(), &mut loss, &mut grad).unwrap();
-        backward_none(g[..].into(), x[..].into(), y[..].into(), &mut scaled).unwrap();
-        for i in 0..n {
-            let together = [loss[i].to_bits(), grad[i].to_bits(), scaled[i].to_bits()];
-            assert_eq!(
-                together,
-                alone(x[i], y[i], g[i]),
-                "{path:?}: element {i}: x = {:e}, y = {:e}, g = {:e}",
-                x[i],
-                y[i],
-                g[i]
-            );
-        }
+        on_its_own(path, &x, &y, &g);
+        on_its_own(path, &wide(&x), &wide(&y), &wide(&g));
+    }
+}
+
+fn on_its_own<T: Elem>(path: Isa, x: &[T], y: &[T], g: &[T]) {
+    let n = x.len();
+    let (mut loss, mut grad, mut scaled) = (
+        vec![T::default(); n],
+        vec![T::default(); n],
+        vec![T::default(); n],
+    );
+    forward_backward_none(x.into(), y.into(), &mut loss, &mut grad).unwrap();
+    backward_none(g.into(), x.into(), y.into(), &mut scaled).unwrap();
+    for i in 0..n {
+        let together = [loss[i].bits(), grad[i].bits(), scaled[i].bits()];
+        assert_eq!(
+            together,
+            alone(x[i], y[i], g[i]),
+            "{path:?} {}: element {i}: x = {:?}, y = {:?}, g = {:?}",
+            T::NAME,
+            x[i],
+            y[i],
+            g[i]
+        );
     }
 }

@@ -126,6 +126,16 @@ impl Vector for Avx2 {
         unsafe { _mm256_cmp_pd::<_CMP_UNORD_Q>(self.0, self.0) }
     }
     #[inline(always)]
+    fn and(a: __m256d, b: __m256d) -> __m256d {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_and_pd(a, b) }
+    }
+    #[inline(always)]
+    fn bits(mask: __m256d) -> u32 {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_movemask_pd(mask) as u32 }
+    }
+    #[inline(always)]
     fn select(mask: __m256d, a: Self, b: Self) -> Self {
         // SAFETY: AVX is available (module docs).
         Avx2(unsafe { _mm256_blendv_pd(b.0, a.0, mask) })

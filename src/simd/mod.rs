@@ -59,6 +59,9 @@ pub(crate) trait Vector: Copy {
     fn ge(self, o: Self) -> Self::Mask;
     fn eq(self, o: Self) -> Self::Mask;
     fn is_nan(self) -> Self::Mask;
+    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Lane `i`'s condition in bit `i`.
+    fn bits(mask: Self::Mask) -> u32;
     /// Per lane, `a` where `mask` holds and `b` elsewhere.
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
 }
@@ -337,6 +340,19 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
             #[inline(always)]
             |i| V::is_nan(self[i]),
         )
+    }
+    #[inline(always)]
+    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask {
+        build(
+            #[inline(always)]
+            |i| V::and(a[i], b[i]),
+        )
+    }
+    #[inline(always)]
+    fn bits(mask: Self::Mask) -> u32 {
+        mask.into_iter()
+            .enumerate()
+            .fold(0, |acc, (i, m)| acc | V::bits(m) << (i * V::LANES))
     }
     #[inline(always)]
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self {

@@ -91,6 +91,14 @@ impl Vector for Scalar {
         self.0.is_nan()
     }
     #[inline(always)]
+    fn and(a: bool, b: bool) -> bool {
+        a & b
+    }
+    #[inline(always)]
+    fn bits(mask: bool) -> u32 {
+        mask as u32
+    }
+    #[inline(always)]
     fn select(mask: bool, a: Self, b: Self) -> Self {
         // A branch-free blend: all ones or all zeros.
         let m = (mask as u64).wrapping_neg();
