@@ -79,9 +79,10 @@ fn ldexp<V: Vector>(v: V, k: V) -> V {
 pub(crate) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 pub(crate) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
-/// `c[0] + c[1] x + ... + c[n-1] x^(n-1)` for `n` from 13 to 16, by Estrin's scheme given
-/// `x^2`: four levels of independent FMAs instead of Horner's chain of `n - 1`, which the
-/// out-of-order window cannot hide.
+/// `c[0] + c[1] x + ... + c[n-1] x^(n-1)` for `n` from 13 to 16, given `x^2`: `c[4..]` by
+/// Estrin's scheme (its rounding errors are scaled by `x^4`), then four Horner steps, so that
+/// the result carries about one rounding of its own size, as with Horner throughout, with a
+/// dependency chain of about half the length.
 #[inline(always)]
 pub(crate) fn estrin<V: Vector>(x: V, x2: V, c: &[f64]) -> V {
     debug_assert!((13..=16).contains(&c.len()));
@@ -96,18 +97,20 @@ pub(crate) fn estrin<V: Vector>(x: V, x2: V, c: &[f64]) -> V {
         }
     }
     let x4 = x2.mul(x2);
-    let q0 = x2.mul_add(pair(x, c, 2), pair(x, c, 0));
-    let q1 = x2.mul_add(pair(x, c, 6), pair(x, c, 4));
-    let q2 = x2.mul_add(pair(x, c, 10), pair(x, c, 8));
+    let q4 = x2.mul_add(pair(x, c, 6), pair(x, c, 4));
+    let q8 = x2.mul_add(pair(x, c, 10), pair(x, c, 8));
     // c[12..]: one to four coefficients.
-    let q3 = if c.len() > 14 {
+    let q12 = if c.len() > 14 {
         x2.mul_add(pair(x, c, 14), pair(x, c, 12))
     } else {
         pair(x, c, 12)
     };
-    let s0 = x4.mul_add(q1, q0);
-    let s1 = x4.mul_add(q3, q2);
-    x4.mul(x4).mul_add(s1, s0)
+    let tail = x4.mul_add(x4.mul_add(q12, q8), q4);
+    let mut p = tail;
+    for &k in c[..4].iter().rev() {
+        p = p.mul_add(x, V::splat(k));
+    }
+    p
 }
 
 /// `1 / k!` for k = 2..=14: the Taylor coefficients of `exp(r) - 1 - r`.
