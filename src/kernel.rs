@@ -521,17 +521,33 @@ fn chunk_f64<B: Vector>(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
             Scale::Times(g) | Scale::TimesOver(g, _) => g.is_normal(),
         };
     match (fast, loss, grad) {
-        (true, true, false) => chunk_double_of::<B, true, false>(c, total),
-        (true, false, true) => chunk_double_of::<B, false, true>(c, total),
-        (true, _, _) => chunk_double_of::<B, true, true>(c, total),
-        (false, true, false) => chunk_f64_of::<B, true, false>(c, total),
-        (false, false, true) => chunk_f64_of::<B, false, true>(c, total),
-        (false, _, _) => chunk_f64_of::<B, true, true>(c, total),
+        (true, true, false) => chunk_f64_of::<B, true, true, false>(c, total),
+        (true, false, true) => chunk_f64_of::<B, true, false, true>(c, total),
+        (true, _, _) => chunk_f64_of::<B, true, true, true>(c, total),
+        (false, true, false) => chunk_f64_of::<B, false, true, false>(c, total),
+        (false, false, true) => chunk_f64_of::<B, false, false, true>(c, total),
+        (false, _, _) => chunk_f64_of::<B, false, true, true>(c, total),
+    }
+}
+
+/// Elements `start..start + V::LANES` of an `f64` chunk through [`group_double`] with `FAST`,
+/// else all through [`group_f64`].
+#[inline(always)]
+fn group_f64_by<V: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>(
+    c: &mut Chunk<'_, '_, f64>,
+    start: usize,
+    hi: &mut V,
+    lo: &mut V,
+) {
+    if FAST {
+        group_double::<V, LOSS, GRAD>(c, start, hi, lo)
+    } else {
+        group_f64::<V, LOSS, GRAD>(c, start, hi, lo)
     }
 }
 
 #[inline(always)]
-fn chunk_double_of<B: Vector, const LOSS: bool, const GRAD: bool>(
+fn chunk_f64_of<B: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>(
     mut c: Chunk<'_, '_, f64>,
     total: &mut CompensatedLanes,
 ) {
@@ -540,36 +556,14 @@ fn chunk_double_of<B: Vector, const LOSS: bool, const GRAD: bool>(
     let full = n / LANES * LANES;
     let (mut hi, mut lo) = (B::load(&total.hi), B::load(&total.lo));
     for g in 0..n / LANES {
-        group_double::<B, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo);
+        group_f64_by::<B, FAST, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo);
     }
     hi.store(&mut total.hi);
     lo.store(&mut total.lo);
     for i in full..n {
         let j = i % LANES;
         let (mut h, mut l) = (Scalar(total.hi[j]), Scalar(total.lo[j]));
-        group_double::<Scalar, LOSS, GRAD>(&mut c, i, &mut h, &mut l);
-        (total.hi[j], total.lo[j]) = (h.0, l.0);
-    }
-}
-
-#[inline(always)]
-fn chunk_f64_of<B: Vector, const LOSS: bool, const GRAD: bool>(
-    mut c: Chunk<'_, '_, f64>,
-    total: &mut CompensatedLanes,
-) {
-    debug_assert_eq!(B::LANES, LANES);
-    let n = checked_len(&c);
-    let full = n / LANES * LANES;
-    let (mut hi, mut lo) = (B::load(&total.hi), B::load(&total.lo));
-    for g in 0..n / LANES {
-        group_f64::<B, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo);
-    }
-    hi.store(&mut total.hi);
-    lo.store(&mut total.lo);
-    for i in full..n {
-        let j = i % LANES;
-        let (mut h, mut l) = (Scalar(total.hi[j]), Scalar(total.lo[j]));
-        group_f64::<Scalar, LOSS, GRAD>(&mut c, i, &mut h, &mut l);
+        group_f64_by::<Scalar, FAST, LOSS, GRAD>(&mut c, i, &mut h, &mut l);
         (total.hi[j], total.lo[j]) = (h.0, l.0);
     }
 }
