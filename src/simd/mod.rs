@@ -207,6 +207,66 @@ fn build<T: Copy, const N: usize>(f: impl Fn(usize) -> T) -> [T; N] {
     unsafe { std::mem::transmute_copy(&out) }
 }
 
+/// The element-wise operations of a bundle: each lane operation applied to each vector.
+macro_rules! lanewise {
+    (binary: $($b:ident),*; unary: $($u:ident),*; compare: $($c:ident),*;) => {
+        $(
+            #[inline(always)]
+            fn $b(self, o: Self) -> Self {
+                build(
+                    #[inline(always)]
+                    |i| self[i].$b(o[i]),
+                )
+            }
+        )*
+        $(
+            #[inline(always)]
+            fn $u(self) -> Self {
+                build(
+                    #[inline(always)]
+                    |i| self[i].$u(),
+                )
+            }
+        )*
+        $(
+            #[inline(always)]
+            fn $c(self, o: Self) -> Self::Mask {
+                build(
+                    #[inline(always)]
+                    |i| self[i].$c(o[i]),
+                )
+            }
+        )*
+        #[inline(always)]
+        fn mul_add(self, b: Self, c: Self) -> Self {
+            build(
+                #[inline(always)]
+                |i| self[i].mul_add(b[i], c[i]),
+            )
+        }
+        #[inline(always)]
+        fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask {
+            build(
+                #[inline(always)]
+                |i| V::and(a[i], b[i]),
+            )
+        }
+        #[inline(always)]
+        fn bits(mask: Self::Mask) -> u32 {
+            mask.into_iter()
+                .enumerate()
+                .fold(0, |acc, (i, m)| acc | V::bits(m) << (i * V::LANES))
+        }
+        #[inline(always)]
+        fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
+            build(
+                #[inline(always)]
+                |i| V::select(mask[i], a[i], b[i]),
+            )
+        }
+    };
+}
+
 /// `N` vectors side by side: one kernel call then keeps `N` independent dependency chains in
 /// flight, which a single vector's long chain of operations would leave the CPU waiting on.
 impl<V: Vector, const N: usize> Vector for [V; N] {
@@ -243,122 +303,16 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
             v.store(&mut dst[i * V::LANES..]);
         }
     }
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].add(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn sub(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].sub(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].mul(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn div(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].div(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn mul_add(self, b: Self, c: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].mul_add(b[i], c[i]),
-        )
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::abs(self[i]),
-        )
-    }
-    #[inline(always)]
-    fn max(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].max(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn round(self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::round(self[i]),
-        )
-    }
-    #[inline(always)]
-    fn sign(self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::sign(self[i]),
-        )
-    }
-    #[inline(always)]
-    fn exp2_int(self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::exp2_int(self[i]),
-        )
-    }
-    #[inline(always)]
-    fn lt(self, o: Self) -> Self::Mask {
-        build(
-            #[inline(always)]
-            |i| self[i].lt(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn ge(self, o: Self) -> Self::Mask {
-        build(
-            #[inline(always)]
-            |i| self[i].ge(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn eq(self, o: Self) -> Self::Mask {
-        build(
-            #[inline(always)]
-            |i| self[i].eq(o[i]),
-        )
+    lanewise! {
+        binary: add, sub, mul, div, max;
+        unary: abs, round, sign, exp2_int;
+        compare: lt, ge, eq;
     }
     #[inline(always)]
     fn is_nan(self) -> Self::Mask {
         build(
             #[inline(always)]
             |i| V::is_nan(self[i]),
-        )
-    }
-    #[inline(always)]
-    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask {
-        build(
-            #[inline(always)]
-            |i| V::and(a[i], b[i]),
-        )
-    }
-    #[inline(always)]
-    fn bits(mask: Self::Mask) -> u32 {
-        mask.into_iter()
-            .enumerate()
-            .fold(0, |acc, (i, m)| acc | V::bits(m) << (i * V::LANES))
-    }
-    #[inline(always)]
-    fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::select(mask[i], a[i], b[i]),
         )
     }
 }
@@ -393,115 +347,9 @@ impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
             |i| V::widen(self[i]),
         )
     }
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].add(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn sub(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].sub(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].mul(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn div(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].div(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn mul_add(self, b: Self, c: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].mul_add(b[i], c[i]),
-        )
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::abs(self[i]),
-        )
-    }
-    #[inline(always)]
-    fn neg(self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::neg(self[i]),
-        )
-    }
-    #[inline(always)]
-    fn flip_sign_by(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].flip_sign_by(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn max(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].max(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| self[i].min(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn exp2_biased(self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::exp2_biased(self[i]),
-        )
-    }
-    #[inline(always)]
-    fn le(self, o: Self) -> Self::Mask {
-        build(
-            #[inline(always)]
-            |i| self[i].le(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn ge(self, o: Self) -> Self::Mask {
-        build(
-            #[inline(always)]
-            |i| self[i].ge(o[i]),
-        )
-    }
-    #[inline(always)]
-    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask {
-        build(
-            #[inline(always)]
-            |i| V::and(a[i], b[i]),
-        )
-    }
-    #[inline(always)]
-    fn bits(mask: Self::Mask) -> u32 {
-        mask.into_iter()
-            .enumerate()
-            .fold(0, |acc, (i, m)| acc | V::bits(m) << (i * V::LANES))
-    }
-    #[inline(always)]
-    fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::select(mask[i], a[i], b[i]),
-        )
+    lanewise! {
+        binary: add, sub, mul, div, flip_sign_by, max, min;
+        unary: abs, neg, exp2_biased;
+        compare: le, ge;
     }
 }
