@@ -15,8 +15,9 @@
  *  - reduction is any int32_t; values other than SOFTMARGIN_REDUCTION_* are refused.
  *  - Thread safety: every function may be called from any number of threads at once, as long
  *    as no thread writes a buffer that another call is reading or writing. The library keeps
- *    no per-call state; large buffers are split across its own thread pool
- *    (softmargin_set_num_threads), small ones run on the calling thread.
+ *    no per-call state; a large buffer is shared between the calling thread and the
+ *    library's own worker threads (softmargin_set_num_threads), a small one runs on the
+ *    calling thread alone.
  *  - Accuracy: every element's loss, and its gradient for a grad_output of 1, is within 2 ulp
  *    of the correctly rounded value over the whole range, subnormal results included. Where
  *    PyTorch's log1p(exp(m)) overflows (x = -100, y = 1 in float: inf loss, NaN gradient),
@@ -276,9 +277,12 @@ const char *softmargin_version(void);
  * the value of the environment variable `SOFTMARGIN_NUM_THREADS` when it holds an integer from
  * 1 to `SOFTMARGIN_MAX_THREADS`, and otherwise the number of CPUs available to the process.
  *
- * Calls on small buffers (fewer than 32768 elements) always run on the calling thread. Results
- * are bitwise the same for every thread count. Calls already running finish with the threads
- * they started with. May be called from any thread at any time.
+ * With `n` threads, a call on a large buffer runs on the calling thread and on `n - 1` worker
+ * threads that the library creates on first use; a calling thread that has finished its part
+ * waits busily (for at most 0.2 ms) for the workers' last parts before it sleeps. Calls on
+ * small buffers (fewer than 32768 elements) always run on the calling thread alone. Results are
+ * bitwise the same for every thread count. Calls already running finish with the threads they
+ * started with. May be called from any thread at any time.
  *
  * Returns `SOFTMARGIN_STATUS_OK`, or `SOFTMARGIN_STATUS_INVALID_ARGUMENT` (nothing changed)
  * when `num_threads` exceeds `SOFTMARGIN_MAX_THREADS`.

@@ -6,8 +6,17 @@
 //! splits at a block boundary near its middle. Partial sums are merged bottom-up along that
 //! tree, so a reduction performs the same additions in the same order whether the tree runs on
 //! one thread or many; threads only change which core evaluates which subtree.
+//!
+//! With `n` threads the calling thread is one of them. The tree is cut into pieces (whole
+//! subtrees, a few dozen per thread), which the caller and the pool's `n - 1` workers take in
+//! order from a shared counter until none is left; the pieces' results are then merged along
+//! the same tree. The call costs no hand-over to the pool and no wake-up of the caller on its
+//! critical path (which medium sizes feel), and a thread that is slowed down takes fewer
+//! pieces.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
@@ -17,9 +26,6 @@ pub const BLOCK: usize = 4096;
 /// Calls on fewer elements run on the calling thread: waking the pool would cost more than
 /// the work.
 pub const PARALLEL_MIN: usize = 8 * BLOCK;
-
-/// Subtrees smaller than this are not split across threads.
-const JOIN_MIN: usize = 2 * BLOCK;
 
 /// The largest thread count [`set_num_threads`] accepts.
 pub const MAX_THREADS: usize = 1024;
@@ -44,27 +50,117 @@ pub(crate) trait Task: Sized + Send {
 /// Runs `task` over the block tree, on the pool when it is large enough.
 pub(crate) fn run<T: Task>(task: T) -> T::Out {
     if task.len() < PARALLEL_MIN {
-        return tree(task, false);
+        return tree(task);
     }
     match pool() {
-        Some(pool) => pool.install(|| tree(task, true)),
-        None => tree(task, false),
+        Some((pool, threads)) => shared(task, &pool, threads),
+        None => tree(task),
     }
 }
 
-fn tree<T: Task>(task: T, parallel: bool) -> T::Out {
+/// The split point of a node of `len > BLOCK` elements.
+fn middle(len: usize) -> usize {
+    len.div_ceil(BLOCK) / 2 * BLOCK
+}
+
+/// Pieces per thread: enough that the last piece taken is a small part of each thread's work.
+const PIECES_PER_THREAD: usize = 64;
+
+/// How long the caller, done with its pieces, waits busily for the workers before it sleeps:
+/// a sleeping caller's wake-up would otherwise be on the critical path of every call.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// A piece of the tree and then its result.
+enum Piece<T: Task> {
+    Todo(T),
+    Taken,
+    Done(T::Out),
+}
+
+/// `task` on `threads` threads: the caller and the `threads - 1` workers of `pool`.
+fn shared<T: Task>(task: T, pool: &ThreadPool, threads: usize) -> T::Out {
+    let len = task.len();
+    let piece = (len / (PIECES_PER_THREAD * threads)).max(BLOCK);
+    let mut pieces = Vec::new();
+    cut(task, piece, &mut |t| {
+        pieces.push(Mutex::new(Piece::Todo(t)))
+    });
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(slot) = pieces.get(i) else { break };
+        let Piece::Todo(t) = std::mem::replace(&mut *lock(slot), Piece::Taken) else {
+            unreachable!("each piece is taken once")
+        };
+        let out = tree(t);
+        *lock(slot) = Piece::Done(out);
+        done.fetch_add(1, Ordering::Release);
+    };
+    pool.in_place_scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|_| work());
+        }
+        work();
+        let start = Instant::now();
+        while done.load(Ordering::Acquire) < pieces.len() && start.elapsed() < SPIN {
+            std::hint::spin_loop();
+        }
+    });
+    let mut results =
+        pieces.into_iter().map(
+            |slot| match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                Piece::Done(out) => out,
+                _ => unreachable!("the scope ends when every piece is done"),
+            },
+        );
+    merge_cut::<T>(len, piece, &mut results)
+}
+
+/// Locks a piece; a panic elsewhere leaves it valid (and the call panics when the scope ends).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether a node of `len` elements is a piece when pieces are about `piece` elements.
+fn is_piece(len: usize, piece: usize) -> bool {
+    len <= piece || len <= BLOCK
+}
+
+/// Cuts `task` into pieces of about `piece` elements along the tree, first to last.
+fn cut<T: Task>(task: T, piece: usize, out: &mut impl FnMut(T)) {
+    let len = task.len();
+    if is_piece(len, piece) {
+        return out(task);
+    }
+    let (earlier, later) = task.split_at(middle(len));
+    cut(earlier, piece, out);
+    cut(later, piece, out);
+}
+
+/// Merges the results of the pieces of a node of `len` elements, as the tree does.
+fn merge_cut<T: Task>(
+    len: usize,
+    piece: usize,
+    results: &mut impl Iterator<Item = T::Out>,
+) -> T::Out {
+    if is_piece(len, piece) {
+        return results.next().expect("one result per piece");
+    }
+    let mid = middle(len);
+    let earlier = merge_cut::<T>(mid, piece, results);
+    let later = merge_cut::<T>(len - mid, piece, results);
+    T::merge(earlier, later)
+}
+
+/// `task` on the calling thread, leaf after leaf.
+fn tree<T: Task>(task: T) -> T::Out {
     let len = task.len();
     if len <= BLOCK {
         return task.leaf();
     }
-    let mid = len.div_ceil(BLOCK) / 2 * BLOCK;
-    let (earlier, later) = task.split_at(mid);
-    let (a, b) = if parallel && len >= JOIN_MIN {
-        rayon::join(|| tree(earlier, true), || tree(later, true))
-    } else {
-        (tree(earlier, false), tree(later, false))
-    };
-    T::merge(a, b)
+    let (earlier, later) = task.split_at(middle(len));
+    T::merge(tree(earlier), tree(later))
 }
 
 /// The thread count requested and the pool built for it.
@@ -131,8 +227,9 @@ pub fn set_num_threads(count: usize) -> Result<(), TooManyThreads> {
     Ok(())
 }
 
-/// The pool for the current thread count, built on first use; `None` for one thread.
-fn pool() -> Option<Arc<ThreadPool>> {
+/// The pool for the current thread count, built on first use, with that count: `None` for
+/// one thread. The pool has one worker fewer than the count, the caller being the other.
+fn pool() -> Option<(Arc<ThreadPool>, usize)> {
     let mut t = threads();
     let count = *t.count.get_or_insert_with(default_num_threads);
     if count <= 1 {
@@ -141,48 +238,63 @@ fn pool() -> Option<Arc<ThreadPool>> {
     if t.pool.is_none() {
         // If the threads cannot be created the call runs on the calling thread: same result.
         t.pool = ThreadPoolBuilder::new()
-            .num_threads(count)
+            .num_threads(count - 1)
             .thread_name(|i| format!("softmargin-{i}"))
             .build()
             .ok()
             .map(Arc::new);
     }
-    t.pool.clone()
+    t.pool.clone().map(|pool| (pool, count))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Records the tree's leaves as (start, len) and merges them in order.
-    struct Leaves {
+    /// A range of elements whose result is the tree it was computed by.
+    struct Shape {
         start: usize,
         len: usize,
     }
 
-    impl Task for Leaves {
-        type Out = Vec<(usize, usize)>;
+    /// The leaves `(start, len)` and how they were merged.
+    #[derive(Debug, PartialEq)]
+    enum Tree {
+        Leaf(usize, usize),
+        Node(Box<Tree>, Box<Tree>),
+    }
+
+    impl Tree {
+        fn leaves(&self) -> Vec<(usize, usize)> {
+            match self {
+                Tree::Leaf(start, len) => vec![(*start, *len)],
+                Tree::Node(a, b) => [a.leaves(), b.leaves()].concat(),
+            }
+        }
+    }
+
+    impl Task for Shape {
+        type Out = Tree;
         fn len(&self) -> usize {
             self.len
         }
         fn split_at(self, mid: usize) -> (Self, Self) {
             (
-                Leaves {
+                Shape {
                     start: self.start,
                     len: mid,
                 },
-                Leaves {
+                Shape {
                     start: self.start + mid,
                     len: self.len - mid,
                 },
             )
         }
-        fn leaf(self) -> Self::Out {
-            vec![(self.start, self.len)]
+        fn leaf(self) -> Tree {
+            Tree::Leaf(self.start, self.len)
         }
-        fn merge(mut earlier: Self::Out, later: Self::Out) -> Self::Out {
-            earlier.extend(later);
-            earlier
+        fn merge(earlier: Tree, later: Tree) -> Tree {
+            Tree::Node(Box::new(earlier), Box::new(later))
         }
     }
 
@@ -197,18 +309,39 @@ mod tests {
             3 * BLOCK + 5,
             100 * BLOCK + 17,
         ] {
-            for parallel in [false, true] {
-                let leaves = tree(Leaves { start: 0, len }, parallel);
-                let mut next = 0;
-                for (i, &(start, n)) in leaves.iter().enumerate() {
-                    assert_eq!(start, next);
-                    assert!(
-                        n <= BLOCK && (n == BLOCK || i == leaves.len() - 1),
-                        "{leaves:?}"
-                    );
-                    next += n;
-                }
-                assert_eq!(next, len);
+            let leaves = tree(Shape { start: 0, len }).leaves();
+            let mut next = 0;
+            for (i, &(start, n)) in leaves.iter().enumerate() {
+                assert_eq!(start, next);
+                assert!(
+                    n <= BLOCK && (n == BLOCK || i == leaves.len() - 1),
+                    "{leaves:?}"
+                );
+                next += n;
+            }
+            assert_eq!(next, len);
+        }
+    }
+
+    /// Shared among the caller and the workers, every leaf is computed once and the results
+    /// merge exactly as the sequential tree merges them, for any thread count.
+    #[test]
+    fn shared_runs_merge_as_the_tree_does() {
+        for threads in [2, 3, 4, 7] {
+            let pool = ThreadPoolBuilder::new()
+                .num_threads(threads - 1)
+                .build()
+                .unwrap();
+            for len in [
+                PARALLEL_MIN,
+                PARALLEL_MIN + 1,
+                37 * BLOCK + 5,
+                64 * BLOCK,
+                PIECES_PER_THREAD * threads * BLOCK * 3 + 17,
+            ] {
+                let want = tree(Shape { start: 0, len });
+                let got = shared(Shape { start: 0, len }, &pool, threads);
+                assert_eq!(got, want, "{threads} threads, {len} elements");
             }
         }
     }

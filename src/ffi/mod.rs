@@ -222,9 +222,12 @@ static VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
 /// the value of the environment variable `SOFTMARGIN_NUM_THREADS` when it holds an integer from
 /// 1 to `SOFTMARGIN_MAX_THREADS`, and otherwise the number of CPUs available to the process.
 ///
-/// Calls on small buffers (fewer than 32768 elements) always run on the calling thread. Results
-/// are bitwise the same for every thread count. Calls already running finish with the threads
-/// they started with. May be called from any thread at any time.
+/// With `n` threads, a call on a large buffer runs on the calling thread and on `n - 1` worker
+/// threads that the library creates on first use; a calling thread that has finished its part
+/// waits busily (for at most 0.2 ms) for the workers' last parts before it sleeps. Calls on
+/// small buffers (fewer than 32768 elements) always run on the calling thread alone. Results are
+/// bitwise the same for every thread count. Calls already running finish with the threads they
+/// started with. May be called from any thread at any time.
 ///
 /// Returns `SOFTMARGIN_STATUS_OK`, or `SOFTMARGIN_STATUS_INVALID_ARGUMENT` (nothing changed)
 /// when `num_threads` exceeds `SOFTMARGIN_MAX_THREADS`.
