@@ -1,7 +1,8 @@
 //! Throughput of every pass, for f32 and f64, at several sizes and thread counts, against the
 //! memory floors and the straightforward libm loop measured in the same run.
 //!
-//! Run with `cargo bench --bench throughput` (add `-- quick` for fewer repetitions). Each figure
+//! Run with `cargo bench --bench throughput` (add `-- quick` for fewer repetitions; sizes such
+//! as `65536`, `f32` or `f64`, `1t` or `2t`, or `c` for the C entry row alone pick rows). Each figure
 //! is the median of repeated runs; the machine's other load shows in the spread, not the median.
 
 use std::hint::black_box;
@@ -217,9 +218,27 @@ fn c_entry_small(reps: usize) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "quick");
+    // Optional filters: sizes (`65536`), element types (`f32`, `f64`), thread counts (`1t`, `2t`),
+    // `c` for the C entry row alone; with none of a kind, all of that kind run.
+    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let types: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a == "f32" || *a == "f64")
+        .collect();
+    let thread_counts: Vec<usize> = args
+        .iter()
+        .filter_map(|a| a.strip_suffix('t')?.parse().ok())
+        .collect();
+    let c_only = args.iter().any(|a| a == "c");
+    let wanted = |list_empty: bool, hit: bool| list_empty || hit;
     println!("pass                   type         N th  time            bandwidth      ratio to floor  speed vs libm loop");
     for n in [32usize, 1 << 10, 1 << 16, 1 << 20, 1 << 24] {
+        if c_only || !wanted(sizes.is_empty(), sizes.contains(&n)) {
+            continue;
+        }
         let reps = if quick {
             3
         } else if n >= 1 << 20 {
@@ -228,10 +247,19 @@ fn main() {
             31
         };
         for threads in [1, 2] {
-            bench::<f32>(n, threads, reps);
-            bench::<f64>(n, threads, reps);
+            if !wanted(thread_counts.is_empty(), thread_counts.contains(&threads)) {
+                continue;
+            }
+            if wanted(types.is_empty(), types.contains(&"f32")) {
+                bench::<f32>(n, threads, reps);
+            }
+            if wanted(types.is_empty(), types.contains(&"f64")) {
+                bench::<f64>(n, threads, reps);
+            }
         }
     }
-    c_entry_small(if quick { 5 } else { 31 });
+    if c_only || sizes.is_empty() {
+        c_entry_small(if quick { 5 } else { 31 });
+    }
     set_num_threads(0).unwrap();
 }
