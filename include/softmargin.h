@@ -166,7 +166,9 @@ int32_t softmargin_forward_f32(const float *input,
  *
  * Accuracy: with a `grad_output` of 1, each gradient is within 2 ulp of the correctly rounded
  * value; another `grad_output` adds at most one rounding, as does the division by `len` for
- * MEAN. An infinite input gives the limit: 0 or `-target`.
+ * MEAN. No intermediate product overflows: a gradient is finite wherever its exact value is
+ * (a huge `grad_output` with targets far from 1 included), and an infinity of the exact value's
+ * sign where that overflows. An infinite input gives the limit: 0 or `-target`.
  */
 int32_t softmargin_backward_f32(const float *grad_output,
                                 const float *input,

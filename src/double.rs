@@ -20,6 +20,11 @@ const MAX_MARGIN: f64 = 64.0;
 /// Targets at least this large (in size) are in the kernel's range for gradients.
 const MIN_TARGET: f64 = 1.0 / 256.0;
 
+/// Gradient factors up to this size are in the kernel's range: the slope's low part is below
+/// 2^-51 of the slope, so that times a factor up to 2^40 it stays below the largest `f64` (see
+/// [`crate::single::MAX_FACTOR`]).
+pub(crate) const MAX_FACTOR: f64 = 1_099_511_627_776.0;
+
 /// What the kernel computes for a vector of elements: `loss` (as a rounded value and its
 /// rounding error) only with `LOSS` and in the lanes of `ok`, `slope_*` only with `GRAD` and in
 /// the lanes of `ok_grad`. The losses do not depend on `GRAD`.

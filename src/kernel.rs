@@ -100,9 +100,41 @@ fn scaled<V: Vector, T>(slope: V, scale: Scale<'_, T>, each: impl FnOnce() -> V)
     let v = match scale {
         Scale::Each(_) => slope.mul(each()),
         Scale::Times(g) => slope.mul(V::splat(g)),
-        Scale::TimesOver(g, n) => slope.mul(V::splat(g)).div(V::splat(n)),
+        Scale::TimesOver(g, n) => match quotient(g, n) {
+            Some((c_hi, c_lo)) => product(slope, V::splat(0.0), V::splat(c_hi), V::splat(c_lo)),
+            None => slope.mul(V::splat(g)).div(V::splat(n)),
+        },
     };
     V::select(v.is_nan(), V::splat(f64::NAN), v)
+}
+
+/// `g / n` as `hi + lo`, the rounded quotient and the rest (to about 2^-106 relative), for a
+/// finite `g` of at least 2^-900 in size, where both parts are normal numbers; `None` for the
+/// others. The MEAN gradient is then the slope times this, with no division per element and no
+/// overflow where `slope * g` alone would overflow; below 2^-900 (where `slope * g` cannot
+/// overflow) it is `(slope * g) / n`.
+fn quotient(g: f64, n: f64) -> Option<(f64, f64)> {
+    if !(g.is_finite() && g.abs() >= 2f64.powi(-900)) {
+        return None;
+    }
+    let hi = g / n;
+    Some((hi, (-hi).mul_add(n, g) / n))
+}
+
+/// `(hi + lo) (c_hi + c_lo)` with one final rounding, for any factor. The small products
+/// overflow only where `hi c_hi` is far beyond the largest `f64`, and then with either sign:
+/// there they are dropped, and the result is the infinity of `hi c_hi`.
+#[inline(always)]
+fn product<V: Vector>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
+    let small = hi.mul_add(c_lo, lo.mul(c_hi));
+    let small = V::select(V::splat(f64::MAX).ge(small.abs()), small, V::splat(0.0));
+    hi.mul_add(c_hi, small)
+}
+
+/// [`product`] for factors up to [`double::MAX_FACTOR`], whose small products cannot overflow.
+#[inline(always)]
+fn product_in_range<V: Vector>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
+    hi.mul_add(c_hi, hi.mul_add(c_lo, lo.mul(c_hi)))
 }
 
 /// The chunk's length, after checking that every buffer has it: said once before a loop, the
@@ -169,11 +201,11 @@ fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
             Scale::Each(_) => {
                 let g = V::load(&c.each.expect("per-element factors")[start..]);
                 let size = g.abs();
-                let normal = V::and(
+                let in_range = V::and(
                     size.ge(V::splat(f32::MIN_POSITIVE)),
-                    size.le(V::splat(f32::MAX)),
+                    size.le(V::splat(single::MAX_FACTOR)),
                 );
-                ok_grad = V::and(ok_grad, normal);
+                ok_grad = V::and(ok_grad, in_range);
                 (g, V::splat(0.0))
             }
             _ => (V::splat(factor.0), V::splat(factor.1)),
@@ -227,7 +259,8 @@ fn outside_lanes<const LOSS: bool, const GRAD: bool>(
 }
 
 /// The gradient factor of a chunk as `hi + lo` in `f32`, when both are within the range of
-/// [`single`] (a normal `hi`); `None` sends the chunk to the `f64`-lane kernel.
+/// [`single`] (a normal `hi` up to [`single::MAX_FACTOR`]); `None` sends the chunk to the
+/// `f64`-lane kernel.
 fn single_factor(scale: Scale<'_, f32>) -> Option<(f32, f32)> {
     let c = match scale {
         Scale::Each(_) => return Some((1.0, 0.0)),
@@ -235,7 +268,7 @@ fn single_factor(scale: Scale<'_, f32>) -> Option<(f32, f32)> {
         Scale::TimesOver(g, n) => g / n,
     };
     let hi = c as f32;
-    hi.is_normal().then(|| (hi, (c - f64::from(hi)) as f32))
+    (hi.is_normal() && hi.abs() <= single::MAX_FACTOR).then(|| (hi, (c - f64::from(hi)) as f32))
 }
 
 /// A chunk of `f32` elements with `B` a bundle of [`LANES`] lanes; chunks start at multiples of
@@ -443,27 +476,26 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
     start: usize,
     hi: &mut V,
     lo: &mut V,
+    factor: (f64, f64),
 ) {
     let r = double::loss_slope::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
     let mut ok_grad = r.ok_grad;
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
-        // (slope_hi + slope_lo) g, one rounding (then the division by n, for MEAN).
-        let times = |g: V| r.slope_hi.mul_add(g, r.slope_lo.mul(g));
-        let v = match c.scale {
+        // (slope_hi + slope_lo) times the factor, one rounding.
+        let (c_hi, c_lo) = match c.scale {
             Scale::Each(_) => {
                 let g = V::load(&c.each.expect("per-element factors")[start..]);
                 let size = g.abs();
-                let normal = V::and(
+                let in_range = V::and(
                     size.ge(V::splat(f64::MIN_POSITIVE)),
-                    V::splat(f64::MAX).ge(size),
+                    V::splat(double::MAX_FACTOR).ge(size),
                 );
-                ok_grad = V::and(ok_grad, normal);
-                times(g)
+                ok_grad = V::and(ok_grad, in_range);
+                (g, V::splat(0.0))
             }
-            Scale::Times(g) => times(V::splat(g)),
-            Scale::TimesOver(g, n) => times(V::splat(g)).div(V::splat(n)),
+            _ => (V::splat(factor.0), V::splat(factor.1)),
         };
-        v.store(&mut out[start..]);
+        product_in_range(r.slope_hi, r.slope_lo, c_hi, c_lo).store(&mut out[start..]);
     }
     if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         r.loss.store(&mut out[start..]);
@@ -509,24 +541,37 @@ fn outside_lanes_f64<const LOSS: bool, const GRAD: bool>(
     }
 }
 
+/// The gradient factor of an `f64` chunk as `hi + lo` (see [`quotient`]), when it is within the
+/// range of [`double`] (a normal `hi` up to [`double::MAX_FACTOR`]); `None` sends the chunk to
+/// [`crate::element`].
+fn double_factor(scale: Scale<'_, f64>) -> Option<(f64, f64)> {
+    let factor = match scale {
+        Scale::Each(_) => Some((1.0, 0.0)),
+        Scale::Times(g) => g.is_normal().then_some((g, 0.0)),
+        Scale::TimesOver(g, n) => quotient(g, n),
+    };
+    factor.filter(|(hi, _)| hi.abs() <= double::MAX_FACTOR)
+}
+
 /// A chunk of `f64` elements with `B` a bundle of [`LANES`] lanes (see [`chunk_f32`]): through
-/// [`double`], unless a gradient factor for the whole chunk is outside its range (not a normal
-/// number), then all through [`crate::element`].
+/// [`double`], unless a gradient factor for the whole chunk is outside its range, then all
+/// through [`crate::element`].
 #[inline(always)]
 fn chunk_f64<B: Vector>(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
     let (loss, grad) = needs(&c);
-    let fast = !grad
-        || match c.scale {
-            Scale::Each(_) => true,
-            Scale::Times(g) | Scale::TimesOver(g, _) => g.is_normal(),
-        };
-    match (fast, loss, grad) {
-        (true, true, false) => chunk_f64_of::<B, true, true, false>(c, total),
-        (true, false, true) => chunk_f64_of::<B, true, false, true>(c, total),
-        (true, _, _) => chunk_f64_of::<B, true, true, true>(c, total),
-        (false, true, false) => chunk_f64_of::<B, false, true, false>(c, total),
-        (false, false, true) => chunk_f64_of::<B, false, false, true>(c, total),
-        (false, _, _) => chunk_f64_of::<B, false, true, true>(c, total),
+    let factor = if grad {
+        double_factor(c.scale)
+    } else {
+        Some((1.0, 0.0))
+    };
+    let f = factor.unwrap_or((1.0, 0.0));
+    match (factor.is_some(), loss, grad) {
+        (true, true, false) => chunk_f64_of::<B, true, true, false>(c, total, f),
+        (true, false, true) => chunk_f64_of::<B, true, false, true>(c, total, f),
+        (true, _, _) => chunk_f64_of::<B, true, true, true>(c, total, f),
+        (false, true, false) => chunk_f64_of::<B, false, true, false>(c, total, f),
+        (false, false, true) => chunk_f64_of::<B, false, false, true>(c, total, f),
+        (false, _, _) => chunk_f64_of::<B, false, true, true>(c, total, f),
     }
 }
 
@@ -538,9 +583,10 @@ fn group_f64_by<V: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>
     start: usize,
     hi: &mut V,
     lo: &mut V,
+    factor: (f64, f64),
 ) {
     if FAST {
-        group_double::<V, LOSS, GRAD>(c, start, hi, lo)
+        group_double::<V, LOSS, GRAD>(c, start, hi, lo, factor)
     } else {
         group_f64::<V, LOSS, GRAD>(c, start, hi, lo)
     }
@@ -550,20 +596,21 @@ fn group_f64_by<V: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>
 fn chunk_f64_of<B: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>(
     mut c: Chunk<'_, '_, f64>,
     total: &mut CompensatedLanes,
+    factor: (f64, f64),
 ) {
     debug_assert_eq!(B::LANES, LANES);
     let n = checked_len(&c);
     let full = n / LANES * LANES;
     let (mut hi, mut lo) = (B::load(&total.hi), B::load(&total.lo));
     for g in 0..n / LANES {
-        group_f64_by::<B, FAST, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo);
+        group_f64_by::<B, FAST, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo, factor);
     }
     hi.store(&mut total.hi);
     lo.store(&mut total.lo);
     for i in full..n {
         let j = i % LANES;
         let (mut h, mut l) = (Scalar(total.hi[j]), Scalar(total.lo[j]));
-        group_f64_by::<Scalar, FAST, LOSS, GRAD>(&mut c, i, &mut h, &mut l);
+        group_f64_by::<Scalar, FAST, LOSS, GRAD>(&mut c, i, &mut h, &mut l, factor);
         (total.hi[j], total.lo[j]) = (h.0, l.0);
     }
 }

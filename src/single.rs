@@ -176,7 +176,14 @@ pub(crate) fn loss_slope<V: VectorF32, const LOSS: bool, const GRAD: bool>(
     }
 }
 
-/// `(hi + lo) (c_hi + c_lo)` with one final rounding.
+/// Gradient factors up to this size are in the kernel's range.
+///
+/// The slope's low part is below 2^-23 of the slope, which is at most `|y|`: with a factor up to
+/// 2^20 in size, the small products of [`times`] stay below the largest `f32`. Beyond that they
+/// could overflow, with either sign, where the gradient is an infinity of the other.
+pub(crate) const MAX_FACTOR: f32 = 1_048_576.0;
+
+/// `(hi + lo) (c_hi + c_lo)` with one final rounding, for `c_hi` up to [`MAX_FACTOR`] in size.
 #[inline(always)]
 pub(crate) fn times<V: VectorF32>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
     hi.mul_add(c_hi, hi.mul_add(c_lo, lo.mul(c_hi)))

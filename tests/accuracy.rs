@@ -137,21 +137,38 @@ fn scaled_gradients<T: Elem>(seed: u64) {
     }
 
     let g0 = T::from_f64(0.37);
-    for (reduction, factors) in [(Reduced::Sum, 1), (Reduced::Mean, 2)] {
+    for reduction in [Reduced::Sum, Reduced::Mean] {
         backward_reduced(g0, x[..].into(), y[..].into(), reduction, &mut grad).unwrap();
-        for i in 0..n {
-            let (sign, s) = ref_slope(x[i], y[i]).unwrap();
-            let mut v = s.v.mul_f(g0.to_f64());
-            if reduction == Reduced::Mean {
-                v = v.div(Dd::from(n as f64));
-            }
-            let e = ulps(grad[i], sign, Scaled { v, k: s.k });
-            assert!(
-                e <= extra_bound::<T>(factors),
-                "{} {reduction:?}: {e} ulp",
-                T::NAME
-            );
+        check_gradients(&x, &y, g0, Some(reduction), &grad);
+    }
+}
+
+/// Checks `grad`, the gradients of `x` against `y` with the factor `g` and `reduction` (`None`:
+/// `g` for every element), against the reference: one rounding more for `g`, one more for
+/// MEAN's division. The reference scales instead of overflowing, so wants beyond the format's
+/// range are exact too.
+fn check_gradients<T: Elem>(x: &[T], y: &[T], g: T, reduction: Option<Reduced>, grad: &[T]) {
+    let gv = g.to_f64();
+    // |g| = f 2^eg with f in [1, 2).
+    let eg = gv.abs().log2().floor() as i32;
+    let f = reference::ldexp(gv.abs(), -eg);
+    let mean = reduction == Some(Reduced::Mean);
+    for i in 0..x.len() {
+        let (sign, s) = ref_slope(x[i], y[i]).unwrap();
+        let mut v = s.v.mul_f(f);
+        if mean {
+            v = v.div(Dd::from(x.len() as f64));
         }
+        let want = Scaled { v, k: s.k + eg };
+        let e = ulps(grad[i], sign * gv.signum(), want);
+        assert!(
+            e <= extra_bound::<T>(1 + u32::from(mean)),
+            "{} {reduction:?}, g = {gv:e}, x = {:e}, y = {:e}: got {:e}, {e} ulp",
+            T::NAME,
+            x[i].to_f64(),
+            y[i].to_f64(),
+            grad[i].to_f64()
+        );
     }
 }
 
@@ -163,6 +180,54 @@ fn f32_gradients_scaled_by_grad_output() {
 #[test]
 fn f64_gradients_scaled_by_grad_output() {
     scaled_gradients::<f64>(8);
+}
+
+/// Gradients for a `grad_output` anywhere in the range, with arbitrary targets: the result is
+/// `slope * g` (per element, or SUM) or `slope * g / len` (MEAN), finite wherever that value is,
+/// even when `slope * g` alone is beyond the largest finite value (targets far from 1 with a
+/// huge `g`), an infinity of the right sign where it overflows, and correct where it is
+/// subnormal.
+fn gradients_at_the_limits_of_grad_output<T: Elem>(seed: u64) {
+    let n = 3000;
+    let (x, y) = inputs::<T>(Family::Moderate, Targets::Any, n, seed);
+    let reference::Format {
+        mantissa,
+        emin,
+        emax,
+    } = T::FORMAT;
+    let pow2 = |k| reference::ldexp(1.0, k);
+    let largest = pow2(emax) * (2.0 - pow2(-mantissa));
+    let factors = [
+        largest,
+        -largest / 3.0,
+        pow2(emax - 20) * 1.375,
+        pow2(emax / 2) * -1.1,
+        1.0 + pow2(-mantissa),
+        pow2(emin) * 1.5,
+        pow2(emin - mantissa) * 3.0,
+    ];
+    let mut grad = vec![T::default(); n];
+    for g in factors.map(T::from_f64) {
+        let each = vec![g; n];
+        for reduction in [None, Some(Reduced::Sum), Some(Reduced::Mean)] {
+            match reduction {
+                None => backward_none(each[..].into(), x[..].into(), y[..].into(), &mut grad),
+                Some(r) => backward_reduced(g, x[..].into(), y[..].into(), r, &mut grad),
+            }
+            .unwrap();
+            check_gradients(&x, &y, g, reduction, &grad);
+        }
+    }
+}
+
+#[test]
+fn f32_gradients_at_the_limits_of_grad_output() {
+    gradients_at_the_limits_of_grad_output::<f32>(9);
+}
+
+#[test]
+fn f64_gradients_at_the_limits_of_grad_output() {
+    gradients_at_the_limits_of_grad_output::<f64>(10);
 }
 
 /// The reference checked against facts it does not compute from: ln 2, e, and the identities
@@ -192,6 +257,30 @@ fn reference_self_check() {
             "sigmoid identity at {m:?}"
         );
     }
+    // Overflow: a value that rounds to infinity counts an infinity of its sign as exact, and
+    // the largest finite value is not one; max + ulp(max) / 2 is (ties to even).
+    let f64_max = Scaled::plain(Dd::from(f64::MAX));
+    assert_eq!(reference::ulp_error_f64(f64::MAX, 1.0, f64_max), 0.0);
+    assert_eq!(
+        reference::ulp_error_f64(f64::INFINITY, 1.0, f64_max),
+        f64::INFINITY
+    );
+    let half_past = Scaled::plain(Dd::from(f64::MAX).add(Dd::from(reference::pow2(970))));
+    assert_eq!(reference::ulp_error_f64(f64::INFINITY, 1.0, half_past), 0.0);
+    let huge = Scaled {
+        v: Dd::from(1.5),
+        k: 3000,
+    };
+    assert_eq!(reference::ulp_error_f64(f64::INFINITY, 1.0, huge), 0.0);
+    assert_eq!(
+        reference::ulp_error_f64(f64::NEG_INFINITY, 1.0, huge),
+        f64::INFINITY
+    );
+    assert_eq!(
+        reference::ulp_error_f32(f32::INFINITY, -1.0, huge),
+        f64::INFINITY
+    );
+    assert_eq!(reference::ulp_error_f32(f32::NEG_INFINITY, -1.0, huge), 0.0);
     // The subnormal tail: log(1 + exp(-745)) is exp(-745) to 2^-1000, and exp(-745) = 2^-1074.75.
     let tail = reference::softplus(Dd::from(-745.0));
     let log2 = (tail.v.hi.log2() + f64::from(tail.k)) - (-745.0 / std::f64::consts::LN_2);

@@ -81,7 +81,9 @@ pub unsafe extern "C" fn softmargin_forward_f32(
 ///
 /// Accuracy: with a `grad_output` of 1, each gradient is within 2 ulp of the correctly rounded
 /// value; another `grad_output` adds at most one rounding, as does the division by `len` for
-/// MEAN. An infinite input gives the limit: 0 or `-target`.
+/// MEAN. No intermediate product overflows: a gradient is finite wherever its exact value is
+/// (a huge `grad_output` with targets far from 1 included), and an infinity of the exact value's
+/// sign where that overflows. An infinite input gives the limit: 0 or `-target`.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_backward_f32(
     grad_output: *const f32,

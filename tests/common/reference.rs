@@ -320,9 +320,12 @@ pub fn ulp_error(got: f64, sign: f64, want: Scaled, format: Format) -> f64 {
         return got.abs() / pow2_any(emin - mantissa);
     }
     if got.is_infinite() {
-        // Round to nearest overflows from max + ulp(max) / 2 = 2^(emax + 1) - 2^(emax - mantissa - 1).
-        let threshold = Dd::from(pow2(emax) * 2.0 - pow2(emax - mantissa - 1));
-        let big = k >= 0 && v.scale(k).sub(threshold).hi >= 0.0;
+        // Round to nearest overflows from max + ulp(max) / 2 = 2^emax (2 - 2^(-mantissa - 1)):
+        // compared as v 2^k = f 2^e with f in [1, 2), which stays in range for any k.
+        let e = exponent(v);
+        let f = v.scale(-e / 2).scale(-(e - e / 2));
+        let big =
+            e + k > emax || (e + k == emax && f.sub(Dd::from(2.0 - pow2(-mantissa - 1))).hi >= 0.0);
         return if big && got.signum() == sign {
             0.0
         } else {
