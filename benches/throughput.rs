@@ -19,36 +19,51 @@ use softmargin::{
     Reduced,
 };
 
-/// Median wall time of one run of `f`, in nanoseconds, over `reps` samples; each sample times
-/// enough back-to-back runs (about 64K elements' worth) that the clock's own cost vanishes.
-fn median_ns(reps: usize, n: usize, mut f: impl FnMut()) -> f64 {
-    f(); // warm up: page faults, pool start
+/// Median wall times of one run of each of `count` measurements, in nanoseconds: `f(k)` runs
+/// measurement `k`. The measurements take turns, sample after sample, so that a ratio of two
+/// medians compares runs made at the same times: the machine's load shifts both alike. Each
+/// sample times enough back-to-back runs (about 64K elements' worth) that the clock's own cost
+/// vanishes.
+fn medians(reps: usize, n: usize, count: usize, mut f: impl FnMut(usize)) -> Vec<f64> {
+    for k in 0..count {
+        f(k); // warm up: page faults, pool start
+    }
     let runs = (65_536 / n.max(1)).max(1);
-    let mut times: Vec<f64> = (0..reps)
-        .map(|_| {
+    let mut times = vec![Vec::with_capacity(reps); count];
+    for _ in 0..reps {
+        for (k, samples) in times.iter_mut().enumerate() {
             let t = Instant::now();
             for _ in 0..runs {
-                f();
+                f(k);
             }
-            t.elapsed().as_nanos() as f64 / runs as f64
+            samples.push(t.elapsed().as_nanos() as f64 / runs as f64);
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut samples| {
+            samples.sort_by(f64::total_cmp);
+            samples[reps / 2]
         })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[reps / 2]
+        .collect()
 }
 
-/// Floors on `threads` threads: a pass that only reads x and y, and one that also writes an
-/// array; both do one trivial integer or float operation per element.
-fn floors<T: Elem>(
-    pool: &rayon::ThreadPool,
-    x: &[T],
-    y: &[T],
-    out: &mut [T],
-    reps: usize,
-) -> (f64, f64) {
+/// The floors on the pool's threads: a pass that only reads x and y (`write` false), or one
+/// that also writes `out`; both do one trivial integer or float operation per element.
+fn floor<T: Elem>(pool: &rayon::ThreadPool, x: &[T], y: &[T], out: &mut [T], write: bool) {
     let grain = 1 << 15;
-    let n = x.len();
-    let read = median_ns(reps, n, || {
+    if write {
+        pool.install(|| {
+            out.par_chunks_mut(grain)
+                .zip(x.par_chunks(grain).zip(y.par_chunks(grain)))
+                .for_each(|(o, (a, b))| {
+                    for ((o, p), q) in o.iter_mut().zip(a).zip(b) {
+                        *o = T::from_f64(p.to_f64() + q.to_f64());
+                    }
+                })
+        });
+        black_box(&out);
+    } else {
         let v = pool.install(|| {
             x.par_chunks(grain)
                 .zip(y.par_chunks(grain))
@@ -60,20 +75,7 @@ fn floors<T: Elem>(
                 .reduce(|| 0, |a, b| a ^ b)
         });
         black_box(v);
-    });
-    let write = median_ns(reps, n, || {
-        pool.install(|| {
-            out.par_chunks_mut(grain)
-                .zip(x.par_chunks(grain).zip(y.par_chunks(grain)))
-                .for_each(|(o, (a, b))| {
-                    for ((o, p), q) in o.iter_mut().zip(a).zip(b) {
-                        *o = T::from_f64(p.to_f64() + q.to_f64());
-                    }
-                })
-        });
-        black_box(&out);
-    });
-    (read, write)
+    }
 }
 
 /// One element's loss the straightforward way, in the element's own precision: `expf` and
@@ -95,16 +97,22 @@ impl Libm for f64 {
 }
 
 /// The straightforward loop over libm, one thread: mean of log1p(exp(-y x)).
-fn libm_loop<T: Libm>(x: &[T], y: &[T], reps: usize) -> f64 {
-    median_ns(reps, x.len(), || {
-        let s: f64 = x
-            .iter()
-            .zip(y)
-            .map(|(&a, &b)| T::libm_loss(black_box(a), b))
-            .sum();
-        black_box(s / x.len() as f64);
-    })
+fn libm_loop<T: Libm>(x: &[T], y: &[T]) {
+    let s: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(&a, &b)| T::libm_loss(black_box(a), b))
+        .sum();
+    black_box(s / x.len() as f64);
 }
+
+/// The passes measured, with the arrays each reads and writes.
+const PASSES: [(&str, f64); 4] = [
+    ("forward MEAN", 2.0),
+    ("forward NONE", 3.0),
+    ("backward NONE", 4.0),
+    ("forward_backward MEAN", 3.0),
+];
 
 fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
     let x: Vec<T> = (0..n)
@@ -120,42 +128,30 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         .num_threads(threads)
         .build()
         .unwrap();
-    let (read, write) = floors(&pool, &x, &y, &mut out, reps);
-    let libm = libm_loop(&x, &y, reps);
+    // Measurements 0..4 are the passes, then the read floor, the read+write floor and the
+    // libm loop, all taking turns.
+    let times = medians(reps, n, PASSES.len() + 3, |k| match k {
+        0 => {
+            black_box(forward_reduced(&x, &y, Reduced::Mean).unwrap());
+        }
+        1 => forward_none(x[..].into(), y[..].into(), &mut out).unwrap(),
+        2 => backward_none(y[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap(),
+        3 => {
+            black_box(
+                forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad)
+                    .unwrap(),
+            );
+        }
+        4 => floor(&pool, &x, &y, &mut out, false),
+        5 => floor(&pool, &x, &y, &mut out, true),
+        _ => libm_loop(&x, &y),
+    });
+    let (read, write, libm) = (times[4], times[5], times[6]);
     let elem = std::mem::size_of::<T>() as f64;
-    let passes: [(&str, f64, f64); 4] = [
-        (
-            "forward MEAN",
-            2.0,
-            median_ns(reps, n, || {
-                black_box(forward_reduced(&x, &y, Reduced::Mean).unwrap());
-            }),
-        ),
-        (
-            "forward NONE",
-            3.0,
-            median_ns(reps, n, || {
-                forward_none(x[..].into(), y[..].into(), &mut out).unwrap();
-            }),
-        ),
-        (
-            "backward NONE",
-            4.0,
-            median_ns(reps, n, || {
-                backward_none(y[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap();
-            }),
-        ),
-        (
-            "forward_backward MEAN",
-            3.0,
-            median_ns(reps, n, || {
-                black_box(
-                    forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad)
-                        .unwrap(),
-                );
-            }),
-        ),
-    ];
+    let passes = PASSES
+        .iter()
+        .zip(&times)
+        .map(|(&(name, arrays), &ns)| (name, arrays, ns));
     for (name, arrays, ns) in passes {
         let floor = if arrays > 2.0 { write } else { read };
         println!(
@@ -192,27 +188,27 @@ fn c_entry_small(reps: usize) {
         .collect();
     let mut out = 0.0f32;
     set_num_threads(1).unwrap();
-    for (name, reduction) in [("NONE", 0), ("MEAN", 1)] {
-        let mut loss = [0.0f32; N];
-        let ns = median_ns(reps, N, || {
-            let dst = if reduction == 0 {
-                loss.as_mut_ptr()
-            } else {
-                &mut out
-            };
-            // SAFETY: x and y hold N values, dst holds N values (NONE) or one (MEAN).
-            let status = unsafe {
-                softmargin::ffi::softmargin_forward_f32(
-                    black_box(x.as_ptr()),
-                    y.as_ptr(),
-                    N,
-                    reduction,
-                    dst,
-                )
-            };
-            assert_eq!(status, 0);
-            black_box(dst);
-        });
+    let mut loss = [0.0f32; N];
+    let times = medians(reps, N, 2, |reduction| {
+        let dst = if reduction == 0 {
+            loss.as_mut_ptr()
+        } else {
+            &mut out
+        };
+        // SAFETY: x and y hold N values, dst holds N values (NONE) or one (MEAN).
+        let status = unsafe {
+            softmargin::ffi::softmargin_forward_f32(
+                black_box(x.as_ptr()),
+                y.as_ptr(),
+                N,
+                reduction as i32,
+                dst,
+            )
+        };
+        assert_eq!(status, 0);
+        black_box(dst);
+    });
+    for (name, ns) in ["NONE", "MEAN"].iter().zip(times) {
         println!("C entry softmargin_forward_f32, {N} elements, {name}: {ns:.1} ns per call");
     }
 }
