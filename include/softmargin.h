@@ -225,8 +225,9 @@ int32_t softmargin_check_target_f32(const float *target,
  * `softmargin_forward_f32` for `double` data.
  *
  * The losses are summed in compensated double precision (about 106 bits), so the mean and the
- * sum are within 2 ulp of the exact values. The mean is that sum divided by `len`: it is +inf
- * when the sum of the losses exceeds `DBL_MAX`, even where the mean itself would not.
+ * sum are within 2 ulp of the exact values. Losses beyond 2^900 (margins that large) are summed
+ * apart, scaled down, so that the mean is finite wherever it is, also when the sum of the
+ * losses exceeds `DBL_MAX` (the sum is then +inf).
  */
 int32_t softmargin_forward_f64(const double *input,
                                const double *target,

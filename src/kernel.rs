@@ -18,7 +18,7 @@ use crate::element::{two_sum, ATANH_COEFFS, EXP_COEFFS};
 use crate::pass::{Chunk, Scale};
 use crate::simd::portable::{Scalar, Scalar32};
 use crate::simd::{self, Isa, Vector, VectorF32};
-use crate::sum::{CompensatedLanes, Lanes, LANES};
+use crate::sum::{self, Compensated, CompensatedLanes, Lanes, LANES};
 use crate::{double, single};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
@@ -446,16 +446,29 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
     start: usize,
     hi: &mut V,
     lo: &mut V,
+    big: &mut Compensated,
 ) {
     let p = crate::element::point(V::load(&c.x[start..]), V::load(&c.y[start..]));
     if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         p.loss.store(&mut out[start..]);
     }
     if LOSS && c.sum {
+        // Huge losses go to `big` (see `sum::BIG`), and add 0 here.
+        let huge = p.loss.ge(V::splat(sum::BIG));
+        let (loss, loss_err) = if V::bits(huge) == 0 {
+            (p.loss, p.loss_err)
+        } else {
+            add_big(p.loss, p.loss_err, V::bits(huge), big);
+            let zero = V::splat(0.0);
+            (
+                V::select(huge, zero, p.loss),
+                V::select(huge, zero, p.loss_err),
+            )
+        };
         // The running sum and the loss exactly; both errors go to `lo`.
-        let (s, err) = two_sum(*hi, p.loss);
+        let (s, err) = two_sum(*hi, loss);
         *hi = s;
-        *lo = lo.add(err.add(p.loss_err));
+        *lo = lo.add(err.add(loss_err));
     }
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
         scaled(
@@ -468,6 +481,19 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
     }
 }
 
+/// Adds the lanes of `loss + loss_err` in `lanes` (lane `i` in bit `i`) to `big`, in lane order,
+/// scaled by [`sum::BIG_SCALE`]. Out of line: only margins beyond 2^900 get here.
+#[cold]
+#[inline(never)]
+fn add_big<V: Vector>(loss: V, loss_err: V, lanes: u32, big: &mut Compensated) {
+    let (mut l, mut e) = ([0.0; LANES], [0.0; LANES]);
+    loss.store(&mut l[..V::LANES]);
+    loss_err.store(&mut e[..V::LANES]);
+    for i in (0..V::LANES).filter(|i| lanes >> i & 1 == 1) {
+        big.add(l[i] * sum::BIG_SCALE, e[i] * sum::BIG_SCALE);
+    }
+}
+
 /// Elements `start..start + V::LANES` of an `f64` chunk on path `V` through [`double`]; the
 /// lanes outside its range go through [`group_f64`] one at a time (see [`group_single`]).
 #[inline(always)]
@@ -476,6 +502,7 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
     start: usize,
     hi: &mut V,
     lo: &mut V,
+    big: &mut Compensated,
     factor: (f64, f64),
 ) {
     let r = double::loss_slope::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
@@ -514,7 +541,7 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
         let (mut his, mut los) = ([0.0; LANES], [0.0; LANES]);
         hi.store(&mut his);
         lo.store(&mut los);
-        outside_lanes_f64::<LOSS, GRAD>(c, start, &mut his, &mut los, outside, outside_grad);
+        outside_lanes_f64::<LOSS, GRAD>(c, start, (&mut his, &mut los, big), outside, outside_grad);
         (*hi, *lo) = (V::load(&his), V::load(&los));
     }
 }
@@ -525,17 +552,16 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
 fn outside_lanes_f64<const LOSS: bool, const GRAD: bool>(
     c: &mut Chunk<'_, '_, f64>,
     start: usize,
-    his: &mut [f64; LANES],
-    los: &mut [f64; LANES],
+    (his, los, big): (&mut [f64; LANES], &mut [f64; LANES], &mut Compensated),
     outside: u32,
     outside_grad: u32,
 ) {
     for (i, (h, l)) in his.iter_mut().zip(los.iter_mut()).enumerate() {
         let (mut a, mut b) = (Scalar(*h), Scalar(*l));
         if outside >> i & 1 == 1 {
-            group_f64::<Scalar, LOSS, GRAD>(c, start + i, &mut a, &mut b);
+            group_f64::<Scalar, LOSS, GRAD>(c, start + i, &mut a, &mut b, big);
         } else if outside_grad >> i & 1 == 1 {
-            group_f64::<Scalar, false, GRAD>(c, start + i, &mut a, &mut b);
+            group_f64::<Scalar, false, GRAD>(c, start + i, &mut a, &mut b, big);
         }
         (*h, *l) = (a.0, b.0);
     }
@@ -583,12 +609,13 @@ fn group_f64_by<V: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>
     start: usize,
     hi: &mut V,
     lo: &mut V,
+    big: &mut Compensated,
     factor: (f64, f64),
 ) {
     if FAST {
-        group_double::<V, LOSS, GRAD>(c, start, hi, lo, factor)
+        group_double::<V, LOSS, GRAD>(c, start, hi, lo, big, factor)
     } else {
-        group_f64::<V, LOSS, GRAD>(c, start, hi, lo)
+        group_f64::<V, LOSS, GRAD>(c, start, hi, lo, big)
     }
 }
 
@@ -602,17 +629,19 @@ fn chunk_f64_of<B: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>
     let n = checked_len(&c);
     let full = n / LANES * LANES;
     let (mut hi, mut lo) = (B::load(&total.hi), B::load(&total.lo));
+    let mut big = total.big;
     for g in 0..n / LANES {
-        group_f64_by::<B, FAST, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo, factor);
+        group_f64_by::<B, FAST, LOSS, GRAD>(&mut c, g * LANES, &mut hi, &mut lo, &mut big, factor);
     }
     hi.store(&mut total.hi);
     lo.store(&mut total.lo);
     for i in full..n {
         let j = i % LANES;
         let (mut h, mut l) = (Scalar(total.hi[j]), Scalar(total.lo[j]));
-        group_f64_by::<Scalar, FAST, LOSS, GRAD>(&mut c, i, &mut h, &mut l, factor);
+        group_f64_by::<Scalar, FAST, LOSS, GRAD>(&mut c, i, &mut h, &mut l, &mut big, factor);
         (total.hi[j], total.lo[j]) = (h.0, l.0);
     }
+    total.big = big;
 }
 
 /// `chunk_f64` compiled for AVX2 and FMA: four vectors of four lanes in flight.

@@ -91,7 +91,6 @@ impl Compensated {
 impl Compensated {
     /// Adds one term, given as a rounded value and its rounding error (the kernels add in
     /// vector lanes; this is the same step on one lane).
-    #[cfg(test)]
     pub fn add(&mut self, term: f64, term_err: f64) {
         let (s, err) = two_sum(self.hi, term);
         self.hi = s;
@@ -124,12 +123,23 @@ impl Accumulator for Compensated {
     }
 }
 
+/// `f64` losses at least this large (2^900) are summed apart, in [`CompensatedLanes::big`],
+/// scaled by [`BIG_SCALE`]: the others cannot overflow a sum of fewer than 2^64 terms, and
+/// these scaled cannot either, so a MEAN is finite wherever it is, even when the sum is not.
+/// Only margins beyond 2^900 reach it.
+pub const BIG: f64 = 8.452_712_498_170_644e270;
+
+/// 2^-128, the scale of the sum of huge losses; exact for them.
+pub const BIG_SCALE: f64 = 2.938_735_877_055_719e-39;
+
 /// Sixteen compensated sums, for `f64` data, filled like [`Lanes`]: element `i` of a leaf into
-/// lane `i % 16`. A merged sum keeps its value in lane 0.
+/// lane `i % 16`; and the sum of the huge losses. A merged sum keeps its value in lane 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CompensatedLanes {
     pub hi: [f64; LANES],
     pub lo: [f64; LANES],
+    /// The sum of the losses of at least [`BIG`], times [`BIG_SCALE`], in element order.
+    pub big: Compensated,
 }
 
 impl CompensatedLanes {
@@ -143,19 +153,38 @@ impl CompensatedLanes {
     }
 }
 
+impl CompensatedLanes {
+    /// The sum as a compensated value times `scale`: the lanes alone, or, with huge losses,
+    /// the lanes brought to their scale and added to them.
+    fn resolved(self) -> (Compensated, f64) {
+        let lanes = self.combined();
+        if self.big == Compensated::default() {
+            return (lanes, 1.0);
+        }
+        let down = Compensated {
+            hi: lanes.hi * BIG_SCALE,
+            lo: lanes.lo * BIG_SCALE,
+        };
+        (down.merge(self.big), 1.0 / BIG_SCALE)
+    }
+}
+
 impl Accumulator for CompensatedLanes {
     fn merge(self, later: Self) -> Self {
         let both = self.combined().merge(later.combined());
         let mut merged = CompensatedLanes::default();
         merged.hi[0] = both.hi;
         merged.lo[0] = both.lo;
+        merged.big = self.big.merge(later.big);
         merged
     }
     fn total(self) -> f64 {
-        self.combined().total()
+        let (sum, scale) = self.resolved();
+        sum.total() * scale
     }
     fn mean(self, count: usize) -> f64 {
-        self.combined().mean(count)
+        let (sum, scale) = self.resolved();
+        sum.mean(count) * scale
     }
 }
 

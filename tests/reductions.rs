@@ -25,9 +25,10 @@ fn check_reductions<T: Elem>(family: Family, targets: Targets, n: usize, seed: u
     let sum = forward_reduced(&x, &y, Reduced::Sum).unwrap();
     let mean = forward_reduced(&x, &y, Reduced::Mean).unwrap();
     if !exact.hi.is_finite() {
-        // Only f64 data gets here: a sum beyond the f64 range. The sum and, as documented,
-        // the mean (computed from that sum) are +inf.
-        assert!(sum.to_f64() == f64::INFINITY && mean.to_f64() == f64::INFINITY);
+        // Only f64 data gets here: a sum beyond the f64 range. The sum is +inf, the mean is not.
+        assert_eq!(sum.to_f64(), f64::INFINITY);
+        let e_mean = ulps(mean, 1.0, Scaled::plain(ref_mean(&x, &y)));
+        assert!(e_mean <= BOUND, "{} n = {n}: mean {e_mean} ulp", T::NAME);
         return;
     }
     let e_sum = ulps(sum, 1.0, Scaled::plain(exact));
@@ -146,4 +147,65 @@ fn empty_mean_is_nan_and_empty_sum_is_zero() {
     let mut grad: [f64; 0] = [];
     let loss = forward_backward_reduced(none[..].into(), none[..].into(), Reduced::Mean, &mut grad);
     assert!(loss.unwrap().is_nan());
+}
+
+/// The reference mean of the losses of finite elements: the double-double sum of each loss
+/// divided by the count first, which no loss of a finite element can overflow.
+fn ref_mean<T: Elem>(x: &[T], y: &[T]) -> Dd {
+    let n = Dd::from(x.len() as f64);
+    x.iter().zip(y).fold(Dd::ZERO, |acc, (&xi, &yi)| {
+        let l = ref_loss(xi, yi).expect("finite margin");
+        // Losses scaled below the normal range are far below what a mean can resolve here.
+        let l = if l.k == 0 { l.v } else { Dd::ZERO };
+        acc.add(l.div(n))
+    })
+}
+
+/// A MEAN whose sum of losses exceeds the largest finite value is still the finite mean, and
+/// the SUM an infinity, whatever else the buffer holds, on both passes that reduce: huge
+/// losses (margins near the largest finite values) among ordinary ones, in one block and across
+/// blocks and threads.
+fn huge_losses<T: Elem>(n: usize, huge_every: usize, seed: u64) {
+    let (mut x, mut y) = inputs::<T>(Family::Moderate, Targets::Signs, n, seed);
+    let mut rng = common::Rng::new(seed + 1);
+    let format = T::FORMAT;
+    let big = common::reference::ldexp(
+        2.0 - common::reference::ldexp(1.0, -format.mantissa),
+        format.emax,
+    );
+    for i in (0..n).step_by(huge_every) {
+        y[i] = T::from_f64(1.0);
+        x[i] = T::from_f64(-big * rng.uniform(0.5, 1.0));
+    }
+    let mean_ref = ref_mean(&x, &y);
+    let mean = forward_reduced(&x, &y, Reduced::Mean).unwrap();
+    let e = ulps(mean, 1.0, Scaled::plain(mean_ref));
+    assert!(
+        e <= BOUND,
+        "{} MEAN of {n}: {:e}, {e} ulp",
+        T::NAME,
+        mean.to_f64()
+    );
+    let mut grad = vec![T::default(); n];
+    let fused = forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad);
+    assert_eq!(fused.unwrap().to_f64().to_bits(), mean.to_f64().to_bits());
+    let sum = forward_reduced(&x, &y, Reduced::Sum).unwrap().to_f64();
+    let sum_ref = mean_ref.hi * n as f64;
+    if sum_ref.is_infinite() {
+        assert_eq!(sum, f64::INFINITY, "{} SUM of {n}", T::NAME);
+    }
+}
+
+#[test]
+fn f64_mean_of_losses_whose_sum_overflows() {
+    for (n, every) in [(2, 1), (17, 3), (5000, 7), (70_001, 1001), (300_000, 2)] {
+        huge_losses::<f64>(n, every, n as u64);
+    }
+}
+
+#[test]
+fn f32_mean_of_losses_whose_sum_exceeds_the_float_range() {
+    for (n, every) in [(2, 1), (17, 3), (70_001, 1001)] {
+        huge_losses::<f32>(n, every, n as u64);
+    }
 }
