@@ -455,10 +455,11 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
     if LOSS && c.sum {
         // Huge losses go to `big` (see `sum::BIG`), and add 0 here.
         let huge = p.loss.ge(V::splat(sum::BIG));
-        let (loss, loss_err) = if V::bits(huge) == 0 {
+        let huge_lanes = V::bits(huge);
+        let (loss, loss_err) = if huge_lanes == 0 {
             (p.loss, p.loss_err)
         } else {
-            add_big(p.loss, p.loss_err, V::bits(huge), big);
+            add_big(p.loss, p.loss_err, huge_lanes, big);
             let zero = V::splat(0.0);
             (
                 V::select(huge, zero, p.loss),
@@ -541,7 +542,7 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
         let (mut his, mut los) = ([0.0; LANES], [0.0; LANES]);
         hi.store(&mut his);
         lo.store(&mut los);
-        outside_lanes_f64::<LOSS, GRAD>(c, start, (&mut his, &mut los, big), outside, outside_grad);
+        outside_lanes_f64::<LOSS, GRAD>(c, start, &mut his, &mut los, big, outside, outside_grad);
         (*hi, *lo) = (V::load(&his), V::load(&los));
     }
 }
@@ -552,7 +553,9 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
 fn outside_lanes_f64<const LOSS: bool, const GRAD: bool>(
     c: &mut Chunk<'_, '_, f64>,
     start: usize,
-    (his, los, big): (&mut [f64; LANES], &mut [f64; LANES], &mut Compensated),
+    his: &mut [f64; LANES],
+    los: &mut [f64; LANES],
+    big: &mut Compensated,
     outside: u32,
     outside_grad: u32,
 ) {

@@ -151,9 +151,7 @@ impl CompensatedLanes {
         });
         pairwise(lanes, |a, b| a.merge(b))
     }
-}
 
-impl CompensatedLanes {
     /// The sum as a compensated value times `scale`: the lanes alone, or, with huge losses,
     /// the lanes brought to their scale and added to them.
     fn resolved(self) -> (Compensated, f64) {
