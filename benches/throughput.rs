@@ -229,10 +229,13 @@ fn main() {
         .filter_map(|a| a.strip_suffix('t')?.parse().ok())
         .collect();
     let c_only = args.iter().any(|a| a == "c");
-    let wanted = |list_empty: bool, hit: bool| list_empty || hit;
+    // An empty filter picks everything of its kind.
+    fn picked<T: PartialEq>(filter: &[T], v: T) -> bool {
+        filter.is_empty() || filter.contains(&v)
+    }
     println!("pass                   type         N th  time            bandwidth      ratio to floor  speed vs libm loop");
     for n in [32usize, 1 << 10, 1 << 16, 1 << 20, 1 << 24] {
-        if c_only || !wanted(sizes.is_empty(), sizes.contains(&n)) {
+        if c_only || !picked(&sizes, n) {
             continue;
         }
         let reps = if quick {
@@ -243,13 +246,13 @@ fn main() {
             31
         };
         for threads in [1, 2] {
-            if !wanted(thread_counts.is_empty(), thread_counts.contains(&threads)) {
+            if !picked(&thread_counts, threads) {
                 continue;
             }
-            if wanted(types.is_empty(), types.contains(&"f32")) {
+            if picked(&types, "f32") {
                 bench::<f32>(n, threads, reps);
             }
-            if wanted(types.is_empty(), types.contains(&"f64")) {
+            if picked(&types, "f64") {
                 bench::<f64>(n, threads, reps);
             }
         }
