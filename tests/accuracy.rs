@@ -149,9 +149,7 @@ fn scaled_gradients<T: Elem>(seed: u64) {
 /// range are exact too.
 fn check_gradients<T: Elem>(x: &[T], y: &[T], g: T, reduction: Option<Reduced>, grad: &[T]) {
     let gv = g.to_f64();
-    // |g| = f 2^eg with f in [1, 2).
-    let eg = gv.abs().log2().floor() as i32;
-    let f = reference::ldexp(gv.abs(), -eg);
+    let (f, eg) = reference::split_pow2(gv);
     let mean = reduction == Some(Reduced::Mean);
     for i in 0..x.len() {
         let (sign, s) = ref_slope(x[i], y[i]).unwrap();
@@ -196,7 +194,7 @@ fn gradients_at_the_limits_of_grad_output<T: Elem>(seed: u64) {
         emax,
     } = T::FORMAT;
     let pow2 = |k| reference::ldexp(1.0, k);
-    let largest = pow2(emax) * (2.0 - pow2(-mantissa));
+    let largest = reference::largest(T::FORMAT);
     let factors = [
         largest,
         -largest / 3.0,

@@ -168,11 +168,7 @@ fn ref_mean<T: Elem>(x: &[T], y: &[T]) -> Dd {
 fn huge_losses<T: Elem>(n: usize, huge_every: usize, seed: u64) {
     let (mut x, mut y) = inputs::<T>(Family::Moderate, Targets::Signs, n, seed);
     let mut rng = common::Rng::new(seed + 1);
-    let format = T::FORMAT;
-    let big = common::reference::ldexp(
-        2.0 - common::reference::ldexp(1.0, -format.mantissa),
-        format.emax,
-    );
+    let big = common::reference::largest(T::FORMAT);
     for i in (0..n).step_by(huge_every) {
         y[i] = T::from_f64(1.0);
         x[i] = T::from_f64(-big * rng.uniform(0.5, 1.0));

@@ -247,13 +247,8 @@ pub fn slope(x: f64, y: f64) -> Option<(f64, Scaled)> {
         return None;
     }
     let s = sigmoid(m);
-    // |y| = f 2^ey with f in [1, 2), so that s |y| cannot overflow before its scaling.
-    let ey = if y == 0.0 {
-        0
-    } else {
-        y.abs().log2().floor() as i32
-    };
-    let f = ldexp(y.abs(), -ey);
+    // s |y| = s f 2^ey, which cannot overflow before its scaling.
+    let (f, ey) = split_pow2(y);
     Some((
         -y.signum(),
         Scaled {
@@ -337,6 +332,21 @@ pub fn ulp_error(got: f64, sign: f64, want: Scaled, format: Format) -> f64 {
     let g = ldexp(got * sign, -k);
     let d = Dd::from(g).sub(v).hi.abs();
     ldexp(d, k - ulp_exp)
+}
+
+/// `|v| = f 2^e` exactly, with `f` in [1, 2) (up to the rounding of `log2` at a power of two),
+/// as `(f, e)`; `(0, 0)` for 0.
+pub fn split_pow2(v: f64) -> (f64, i32) {
+    if v == 0.0 {
+        return (0.0, 0);
+    }
+    let e = v.abs().log2().floor() as i32;
+    (ldexp(v.abs(), -e), e)
+}
+
+/// The largest finite value of a format.
+pub fn largest(format: Format) -> f64 {
+    ldexp(2.0 - ldexp(1.0, -format.mantissa), format.emax)
 }
 
 /// `v * 2^k` for any `k`, in steps that stay in the normal range (one rounding at most).
