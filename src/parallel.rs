@@ -13,6 +13,10 @@
 //! the same tree. The call costs no hand-over to the pool and no wake-up of the caller on its
 //! critical path (which medium sizes feel), and a thread that is slowed down takes fewer
 //! pieces.
+//!
+//! A process that forks keeps working in the child: the pool's threads do not exist there, so
+//! a `fork` handler (registered with the first pool) forgets the pool in the child, and the
+//! child's first large call builds a new one.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -236,6 +240,7 @@ fn pool() -> Option<(Arc<ThreadPool>, usize)> {
         return None;
     }
     if t.pool.is_none() {
+        fork::watch();
         // If the threads cannot be created the call runs on the calling thread: same result.
         t.pool = ThreadPoolBuilder::new()
             .num_threads(count - 1)
@@ -245,6 +250,61 @@ fn pool() -> Option<(Arc<ThreadPool>, usize)> {
             .map(Arc::new);
     }
     t.pool.clone().map(|pool| (pool, count))
+}
+
+/// What `fork` does to the pool: nothing in the parent; in the child, where none of its
+/// threads exist (a call on it would wait for them forever), the pool is forgotten, and the
+/// child's next large call builds a new one. The handlers hold the state's lock across the
+/// fork, so that the child never inherits it locked by a thread it does not have.
+#[cfg(unix)]
+mod fork {
+    use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// The state's lock, held by the forking thread from `prepare` to `parent` or `child`.
+        static HELD: RefCell<Option<MutexGuard<'static, Threads>>> = const { RefCell::new(None) };
+    }
+
+    // The handlers must not panic (a panic cannot cross into C): nothing here can, and the
+    // thread-local is reached with `try_with`, which fails only during thread exit.
+
+    extern "C" fn prepare() {
+        let guard = threads();
+        let _ = HELD.try_with(|held| held.replace(Some(guard)));
+    }
+
+    extern "C" fn parent() {
+        let _ = HELD.try_with(|held| drop(held.take()));
+    }
+
+    extern "C" fn child() {
+        let _ = HELD.try_with(|held| {
+            if let Some(mut t) = held.take() {
+                // Dropping the pool would signal its threads through locks that a thread of
+                // the parent may have held: it is leaked instead, once per fork.
+                std::mem::forget(t.pool.take());
+            }
+        });
+    }
+
+    /// Registers the handlers, once per process (a child inherits them).
+    pub(super) fn watch() {
+        use std::sync::Once;
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: the handlers are plain functions that do not unwind (they only lock,
+            // move and forget values); registration can only fail for lack of memory, and
+            // then a child behaves as before.
+            unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+        });
+    }
+}
+
+#[cfg(not(unix))]
+mod fork {
+    /// No `fork` here.
+    pub(super) fn watch() {}
 }
 
 #[cfg(test)]

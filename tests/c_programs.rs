@@ -59,7 +59,7 @@ fn build_std(source: &str, cpp_std: Option<&str>, link: Link) -> PathBuf {
     let libs = lib_dir();
     let mut cmd = tool.to_command();
     cmd.arg(format!("-std={}", cpp_std.unwrap_or("c99")))
-        .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror"])
+        .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-pthread"])
         .arg("-I")
         .arg(root().join("include"))
         .arg(root().join(source))
@@ -171,6 +171,15 @@ fn c_api_test_passes() {
     assert!(last.ends_with(" passed, 0 failed"), "{out}");
     let passed: u32 = last.split_whitespace().next().unwrap().parse().unwrap();
     assert!(passed >= 25, "{out}");
+}
+
+/// A child after fork() computes what its parent does, whether the parent's worker threads were
+/// idle at the fork or busy with a large call on another thread; the program's watchdogs turn a
+/// hang into a failure.
+#[test]
+fn forked_children_get_the_parents_results() {
+    let out = build_and_run("tests/c/fork_test.c", false);
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
 }
 
 #[test]

@@ -44,6 +44,15 @@ fn exports(file: &str, text: &str) -> Vec<(String, String)> {
         if line.trim_start().starts_with("//") {
             continue;
         }
+        // A private `extern "C" fn` is no symbol: a callback handed to C (the fork handlers).
+        if !line.trim_start().starts_with("pub ") {
+            assert!(
+                i == 0 || !lines[i - 1].contains("no_mangle"),
+                "{file}:{}: a private extern \"C\" fn must not be exported",
+                i + 1
+            );
+            continue;
+        }
         assert!(
             i > 0 && lines[i - 1].trim() == "#[no_mangle]",
             "{file}:{}: extern \"C\" fn without #[no_mangle] directly above",
