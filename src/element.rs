@@ -25,8 +25,9 @@ pub struct Point<V> {
     pub loss: V,
     /// The rounding error of `loss` (what remains of the double-double value).
     pub loss_err: V,
-    /// `-y sigmoid(-y x)`, the derivative of the loss with respect to `x`, rounded to `f64`.
-    pub slope: V,
+    /// `-y sigmoid(-y x)`, the derivative of the loss with respect to `x`, before any factor
+    /// and before rounding.
+    pub slope: Slope<V>,
 }
 
 /// `a + b` exactly, as a rounded sum and its error, when `|a| >= |b|` or `a` is 0 (Fast2Sum).
@@ -57,7 +58,7 @@ fn is_finite<V: Vector>(v: V) -> V::Mask {
     v.sub(v).eq(V::splat(0.0))
 }
 
-/// `2^k` for integral `k` in `-1222..=0`, subnormal powers included (0 below 2^-1074): a normal
+/// `2^k` for integral `k <= 0`, subnormal powers included (0 below 2^-1074): a normal
 /// power times 2^-200, which is exact.
 #[inline(always)]
 fn pow2_any<V: Vector>(k: V) -> V {
@@ -67,7 +68,7 @@ fn pow2_any<V: Vector>(k: V) -> V {
         .mul(V::splat(f64::from_bits(0x3370_0000_0000_0000)))
 }
 
-/// `v * 2^k` for integral `k` in `-2200..=0`: exact where the result is normal and `|v| >=
+/// `v * 2^k` for integral `k <= 0`: exact where the result is normal and `|v| >=
 /// 2^-22`, one rounding (of an exact product) where it is subnormal.
 #[inline(always)]
 fn ldexp<V: Vector>(v: V, k: V) -> V {
@@ -131,7 +132,7 @@ pub(crate) const EXP_COEFFS: [f64; 13] = [
 ];
 
 /// `exp(a_hi + a_lo)` as a double-double times a power of two, `(e_hi, e_lo, k)` with `e_hi`
-/// in about [0.7, 1.42] and `k` integral, for `-1500 <= a_hi <= 0`; relative error about 2^-55.
+/// in about [0.7, 1.42] and `k` integral, for `-2300 <= a_hi <= 0`; relative error about 2^-55.
 #[inline(always)]
 fn exp_neg<V: Vector>(a_hi: V, a_lo: V) -> (V, V, V) {
     // a = k ln2 + r, |r| <= ln2 / 2; k ln2_hi is exact and a_hi - k ln2_hi exact (Sterbenz).
@@ -201,28 +202,132 @@ fn log1p_unit<V: Vector>(e_hi: V, e_lo: V) -> (V, V) {
     (V::select(tiny, e_hi, hi), V::select(tiny, tiny_lo, lo))
 }
 
-/// `-y (s_hi + s_lo) 2^k`, rounded once (twice at most where subnormal); the limit 0 where `s`
-/// is 0 and `y` infinite.
+/// Margins below this leave a sigmoid under 2^-3318, which even times the largest target and
+/// the largest factor (2^2048) is below half the smallest subnormal: the gradient is a zero
+/// there for any finite factor, and an infinity for an infinite one.
+const FAR: f64 = -2300.0;
+
+/// The scale of the sigmoid in the lanes below [`FAR`]: far below anything a gradient can show.
+const FAR_SCALE: f64 = -8000.0;
+
+/// The derivative `-y sigmoid(-y x)` of one lane, unrounded: `-y (s_hi + s_lo) 2^k` with the
+/// sigmoid's double-double `s_hi + s_lo` in about [0.35, 1.42] (1 and 0 for the limits of an
+/// infinite margin, NaN for a NaN one) and `k` integral, so that a factor can enter before the
+/// one rounding.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slope<V> {
+    neg_y: V,
+    s_hi: V,
+    s_lo: V,
+    k: V,
+}
+
+/// A gradient factor `(f_hi + f_lo) 2^e` with `1 <= |f_hi| < 2` (or a zero, an infinity or NaN
+/// with `e = 0`), so that a product with it neither overflows nor underflows before its scaling.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Factor<V> {
+    hi: V,
+    lo: V,
+    e: V,
+}
+
+impl<V: Vector> Factor<V> {
+    /// The factor `g`.
+    #[inline(always)]
+    pub(crate) fn of(g: V) -> Self {
+        let (hi, e) = g.frexp();
+        Factor {
+            hi,
+            lo: V::splat(0.0),
+            e,
+        }
+    }
+
+    /// The factor of one.
+    #[cfg(test)]
+    #[inline(always)]
+    pub(crate) fn one() -> Self {
+        Factor {
+            hi: V::splat(1.0),
+            lo: V::splat(0.0),
+            e: V::splat(0.0),
+        }
+    }
+
+    /// A factor held once for many lanes.
+    #[inline(always)]
+    pub(crate) fn splat(f: Factor<crate::simd::portable::Scalar>) -> Self {
+        Factor {
+            hi: V::splat(f.hi.0),
+            lo: V::splat(f.lo.0),
+            e: V::splat(f.e.0),
+        }
+    }
+}
+
+impl Factor<crate::simd::portable::Scalar> {
+    /// The factor `g / n` (MEAN), the quotient of `g`'s significand to about 2^-106.
+    pub(crate) fn quotient(g: f64, n: f64) -> Self {
+        use crate::simd::portable::Scalar;
+        let Factor { hi: f, e: eg, .. } = Factor::of(Scalar(g));
+        let q = f.0 / n;
+        if !(q.is_finite() && q != 0.0) {
+            return Factor::of(Scalar(q));
+        }
+        let rest = (-q).mul_add(n, f.0) / n;
+        let (hi, e) = Scalar(q).frexp();
+        Factor {
+            hi,
+            // 2^-e <= 2^64 (q >= 2^-64 for counts below 2^64): exact.
+            lo: Scalar(rest).mul(Scalar(0.0).sub(e).exp2_int()),
+            e: e.add(eg),
+        }
+    }
+}
+
+/// `v 2^k` for integral `k` of any size, with `|v|` in about [2^-2, 2^3] (or 0): exact where
+/// the result is normal, one rounding where it is subnormal, an infinity where it overflows.
 #[inline(always)]
-fn slope<V: Vector>(y: V, s_hi: V, s_lo: V, k: V) -> V {
+fn ldexp_any<V: Vector>(v: V, k: V) -> V {
     let zero = V::splat(0.0);
-    // Keep -y s finite before the scaling when y is near the top of the range.
-    let big = V::select(
-        k.lt(zero),
-        y.abs().sub(V::splat(f64::from_bits(0x7e70_0000_0000_0000))),
-        V::splat(-1.0),
-    )
-    .ge(zero);
-    let neg_y = zero.sub(V::select(
-        big,
-        y.mul(V::splat(f64::from_bits(0x3bf0_0000_0000_0000))),
-        y,
-    ));
-    let k = V::select(big, k.add(V::splat(64.0)), k);
-    let (p, p_err) = two_prod(neg_y, s_hi);
-    let v = ldexp(p.add(neg_y.mul_add(s_lo, p_err)), k);
-    let v = V::select(is_finite(p), v, p);
-    V::select(s_hi.eq(zero), zero.sub(y).sign(), v)
+    // k1 = min(max(k, -1000), 1023); the rest is below 0 for large negative k, above for large
+    // positive k (where the result overflows well before 2^1023 more).
+    let k1 = zero.sub(zero.sub(k.max(V::splat(-1000.0))).max(V::splat(-1023.0)));
+    let rest = k.sub(k1);
+    let up = zero.sub(zero.sub(rest.max(zero)).max(V::splat(-1023.0)));
+    let down = pow2_any(zero.sub(zero.sub(rest).max(zero)));
+    v.mul(k1.exp2_int())
+        .mul(V::select(rest.ge(zero), up.exp2_int(), down))
+}
+
+impl<V: Vector> Slope<V> {
+    /// The gradient `-y sigmoid(-y x) f`, rounded once (twice at most where subnormal): an
+    /// infinity only where the exact value overflows, NaN only where it is undefined (a zero
+    /// sigmoid or target times an infinite factor, an infinite target times a zero factor) or
+    /// an operand is NaN.
+    #[inline(always)]
+    pub(crate) fn times(self, f: Factor<V>) -> V {
+        let Slope {
+            neg_y,
+            s_hi,
+            s_lo,
+            k,
+        } = self;
+        let (y, ey) = neg_y.frexp();
+        // (p + p_lo) = y s and (q + q_lo) = y s f, each to about 2^-104 relative; in size
+        // both stay within [2^-2, 2^3], so nothing overflows or underflows before the scaling.
+        let (p, p_err) = two_prod(y, s_hi);
+        let p_lo = y.mul_add(s_lo, p_err);
+        let (q, q_err) = two_prod(p, f.hi);
+        let q_lo = p.mul_add(f.lo, p_lo.mul_add(f.hi, q_err));
+        let g = ldexp_any(q.add(q_lo), k.add(ey).add(f.e));
+        // An infinite target or factor: the product's infinity (or NaN), whose error terms are
+        // NaN and whose scaling could be inf * 0.
+        let g = V::select(is_finite(q), g, q);
+        // The limit 0 of an infinite margin: a zero of the product's sign, also for an
+        // infinite target (NaN for an infinite factor).
+        V::select(s_hi.eq(V::splat(0.0)), neg_y.sign().mul(f.hi), g)
+    }
 }
 
 /// Loss and slope of `f64` lanes `x` (inputs) and `y` (targets), in double-double throughout;
@@ -238,14 +343,11 @@ pub(crate) fn point<V: Vector>(x: V, y: V) -> Point<V> {
     // a = -|m|; e = exp(a) = (e_hi + e_lo) 2^k, and its value (ev_hi + ev_lo).
     let a_hi = V::select(positive, zero.sub(m_hi), m_hi);
     let a_lo = V::select(positive, zero.sub(m_lo), m_lo);
-    // exp(a) < 2^-2164 below -1500: nothing, even times the largest target, is left of it.
-    let far = a_hi.lt(V::splat(-1500.0));
+    // Below FAR, exp(a) is held as 1 times 2^FAR_SCALE: 0 in any sum, and far below anything a
+    // gradient can show, but not 0 times an infinite factor.
+    let far = a_hi.lt(V::splat(FAR));
     let (e_hi, e_lo, k) = exp_neg(V::select(far, zero, a_hi), V::select(far, zero, a_lo));
-    let (e_hi, e_lo, k) = (
-        V::select(far, zero, e_hi),
-        V::select(far, zero, e_lo),
-        V::select(far, zero, k),
-    );
+    let k = V::select(far, V::splat(FAR_SCALE), k);
     let (ev_hi, ev_lo) = scaled(e_hi, e_lo, k);
 
     // softplus(m) = max(m, 0) + log1p(e).
@@ -268,18 +370,25 @@ pub(crate) fn point<V: Vector>(x: V, y: V) -> Point<V> {
         .mul_add(d_hi, n_hi)
         .add(n_lo.sub(s_hi.mul(d_lo)))
         .div(d_hi);
-    let slope = slope(y, s_hi, s_lo, k);
 
-    // An infinite margin gives the limits (loss +inf and sigmoid 1, or 0 and 0); NaN stays NaN.
+    // An infinite margin gives the limits: a loss of +inf or 0, a sigmoid of 1 (as computed:
+    // 1 / (1 + 0)) or 0. A margin of finite inputs that overflowed to -inf keeps the far
+    // sigmoid instead: tiny but not 0, as the exact one. NaN stays NaN.
     let finite = is_finite(m_hi);
     let nan = m_hi.is_nan();
     let quiet = V::splat(f64::NAN);
     let limit_loss = V::select(positive, V::splat(f64::INFINITY), zero);
-    let limit_slope = V::select(positive, zero.sub(y), zero.sub(y).sign());
+    let finite_inputs = V::and(is_finite(x), is_finite(y));
+    let s_hi = V::select(finite_inputs, s_hi, V::select(positive, s_hi, zero));
     Point {
         loss: V::select(nan, quiet, V::select(finite, loss, limit_loss)),
         loss_err: V::select(finite, loss_err, zero),
-        slope: V::select(nan, quiet, V::select(finite, slope, limit_slope)),
+        slope: Slope {
+            neg_y: zero.sub(y),
+            s_hi: V::select(nan, quiet, s_hi),
+            s_lo,
+            k,
+        },
     }
 }
 
@@ -287,13 +396,22 @@ pub(crate) fn point<V: Vector>(x: V, y: V) -> Point<V> {
 #[cfg(test)]
 use crate::simd::portable::Scalar;
 
+/// The loss, its rounding error and the slope (rounded) of one `f64` element.
 #[cfg(test)]
-fn point_f64(x: f64, y: f64) -> Point<f64> {
+struct PointF64 {
+    loss: f64,
+    #[allow(dead_code)]
+    loss_err: f64,
+    slope: f64,
+}
+
+#[cfg(test)]
+fn point_f64(x: f64, y: f64) -> PointF64 {
     let p = point(Scalar(x), Scalar(y));
-    Point {
+    PointF64 {
         loss: p.loss.0,
         loss_err: p.loss_err.0,
-        slope: p.slope.0,
+        slope: p.slope.times(Factor::one()).0,
     }
 }
 

@@ -14,7 +14,7 @@
 //! and, lane by lane, through the double-double kernel of [`crate::element`] for the rest, with
 //! sixteen compensated accumulators.
 
-use crate::element::{two_sum, ATANH_COEFFS, EXP_COEFFS};
+use crate::element::{two_sum, Factor, ATANH_COEFFS, EXP_COEFFS};
 use crate::pass::{Chunk, Scale};
 use crate::simd::portable::{Scalar, Scalar32};
 use crate::simd::{self, Isa, Vector, VectorF32};
@@ -30,9 +30,12 @@ const EXP: &[f64] = EXP_COEFFS.split_at(7).0;
 /// truncation below 2^-32.
 const ATANH: &[f64] = ATANH_COEFFS.split_at(8).0;
 
-/// Margins below -200 leave nothing an `f32` result can show: `exp(-200) < 2^-288`, and even
-/// times the largest `f32` target that is below half the smallest subnormal.
-const FAR: f64 = -200.0;
+/// Margins are clamped to at least this in `exp`: below -282, `sigmoid(m) < 2^-406`, which even
+/// times the largest `f32` target and the largest `f32` factor (2^256) is below half the
+/// smallest subnormal, so every finite-factor result there is the zero it rounds to. The
+/// clamped value (2^-577) keeps `-y sigmoid(m)` nonzero in `f64` for every target such a margin
+/// can have (|y| >= 2^-119), so that an infinite factor gives the infinity of the exact product.
+const FAR: f64 = -400.0;
 
 /// `c[0] + c[1] z + ... + c[7] z^7` (missing coefficients are 0) by Estrin's scheme: a
 /// dependency chain of four steps instead of Horner's seven, which matters when one call has
@@ -60,11 +63,9 @@ pub(crate) fn loss_slope<V: Vector>(x: V, y: V) -> (V, V) {
     // Exact: a product of two 24-bit significands.
     let m = neg_y.mul(x);
     // e = exp(a), a = -|m| clamped to FAR (NaN lanes are fixed at the end).
-    let a = zero.sub(m.abs());
-    let far = a.lt(V::splat(FAR));
-    let a = a.max(V::splat(FAR));
+    let a = zero.sub(m.abs()).max(V::splat(FAR));
     let k = a.mul(V::splat(LOG2E)).round();
-    // |k| <= 289, so one fused step with ln 2 rounded to f64 leaves r within 2^-43 of exact.
+    // |k| <= 577, so one fused step with ln 2 rounded to f64 leaves r within 2^-44 of exact.
     let r = k.mul_add(V::splat(-std::f64::consts::LN_2), a);
     let r2 = r.mul(r);
     let p = estrin(r, r2, EXP);
@@ -80,8 +81,9 @@ pub(crate) fn loss_slope<V: Vector>(x: V, y: V) -> (V, V) {
     let two_u = u.add(u);
     let log1p_e = two_u.mul(u2).mul_add(t, two_u);
     let loss = m.max(zero).add(log1p_e);
-    // sigmoid(m): 1 / (1 + e) for m >= 0, e / (1 + e) below, exactly 0 far below.
-    let s = V::select(m.ge(zero), inv, V::select(far, zero, e.mul(inv)));
+    // sigmoid(m): 1 / (1 + e) for m >= 0, e / (1 + e) below, the limit 0 at m = -inf.
+    let minus_inf = m.eq(V::splat(f64::NEG_INFINITY));
+    let s = V::select(m.ge(zero), inv, V::select(minus_inf, zero, e.mul(inv)));
     // -y s, with the limit 0 (not inf * 0) where s is 0.
     let slope = V::select(s.eq(zero), neg_y.sign(), neg_y.mul(s));
     let nan = m.is_nan();
@@ -89,7 +91,8 @@ pub(crate) fn loss_slope<V: Vector>(x: V, y: V) -> (V, V) {
     (V::select(nan, quiet, loss), V::select(nan, quiet, slope))
 }
 
-/// The gradient of one lane group: `slope` times its factor; `each` loads the group's
+/// The gradient of one lane group of `f32` data in `f64` lanes: `slope` times its factor, in
+/// `f64`, where it cannot overflow (both are below 2^128 in size); `each` loads the group's
 /// per-element factors, and is only called for [`Scale::Each`].
 ///
 /// A NaN result is made the canonical quiet NaN: where a NaN slope meets a NaN factor with
@@ -105,6 +108,12 @@ fn scaled<V: Vector, T>(slope: V, scale: Scale<'_, T>, each: impl FnOnce() -> V)
             None => slope.mul(V::splat(g)).div(V::splat(n)),
         },
     };
+    canonical_nan(v)
+}
+
+/// `v` with every NaN lane the canonical quiet NaN (see [`scaled`]).
+#[inline(always)]
+fn canonical_nan<V: Vector>(v: V) -> V {
     V::select(v.is_nan(), V::splat(f64::NAN), v)
 }
 
@@ -448,7 +457,8 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
     lo: &mut V,
     big: &mut Compensated,
 ) {
-    let p = crate::element::point(V::load(&c.x[start..]), V::load(&c.y[start..]));
+    let (x, y) = (V::load(&c.x[start..]), V::load(&c.y[start..]));
+    let p = crate::element::point(x, y);
     if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         p.loss.store(&mut out[start..]);
     }
@@ -472,13 +482,12 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
         *lo = lo.add(err.add(loss_err));
     }
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
-        scaled(
-            p.slope,
-            c.scale,
-            #[inline(always)]
-            || V::load(&c.each.expect("per-element factors")[start..]),
-        )
-        .store(&mut out[start..]);
+        let factor = match c.scale {
+            Scale::Each(_) => Factor::of(V::load(&c.each.expect("per-element factors")[start..])),
+            Scale::Times(g) => Factor::splat(Factor::of(Scalar(g))),
+            Scale::TimesOver(g, n) => Factor::splat(Factor::quotient(g, n)),
+        };
+        canonical_nan(p.slope.times(factor)).store(&mut out[start..]);
     }
 }
 

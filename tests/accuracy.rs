@@ -7,7 +7,8 @@ mod common;
 use common::reference::{self, Dd, Scaled};
 use common::{inputs, ref_loss, ref_slope, ulps, Elem, Family, Targets, FAMILIES};
 use softmargin::{
-    backward_none, backward_reduced, forward_backward_none, forward_none, Operand, Reduced,
+    backward_none, backward_reduced, forward_backward_none, forward_none, set_isa, Isa, Operand,
+    Reduced,
 };
 
 /// The contract: every element within 2 ulp of the correctly rounded value.
@@ -106,15 +107,62 @@ elementwise_tests! {
     f64_elements_with_any_targets: f64, Targets::Any;
 }
 
-/// One rounding per extra factor: `* g` for a general `grad_output`, `/ len` for MEAN. For `f32`
-/// all factors are applied in double precision and rounded once.
-fn extra_bound<T: Elem>(factors: u32) -> f64 {
-    if T::NAME == "f32" {
-        BOUND
+/// The exact gradient `-y sigmoid(-y x) g / n` (`n` = 1 but for MEAN) as a sign and magnitude,
+/// for finite `x`, `y` and `g`; also where the margin overflows the reference's `f64`: there
+/// the sigmoid is 1 (margin +inf) or below `exp(-2^1000)` (margin -inf), which times any
+/// finite factor rounds to 0.
+fn exact_gradient<T: Elem>(x: T, y: T, g: f64, n: f64) -> (f64, Scaled) {
+    let (fg, eg) = reference::split_pow2(g);
+    let (sign, s) = ref_slope(x, y).unwrap_or_else(|| {
+        let positive = -y.to_f64() * x.to_f64() > 0.0;
+        let (fy, ey) = reference::split_pow2(y.to_f64());
+        let v = if positive { Dd::from(fy) } else { Dd::ZERO };
+        (-y.to_f64().signum(), Scaled { v, k: ey })
+    });
+    let v = s.v.mul_f(fg).div(Dd::from(n));
+    (sign * g.signum(), Scaled { v, k: s.k + eg })
+}
+
+/// Checks `grad`, the gradients of `x` against `y` with the factor `g` and `reduction` (`None`:
+/// `g` for every element): each within 2 ulp of the exact product, whatever the factor. The
+/// reference scales instead of overflowing, so wants beyond the format's range are exact too.
+fn check_gradients<T: Elem>(x: &[T], y: &[T], g: T, reduction: Option<Reduced>, grad: &[T]) {
+    let gv = g.to_f64();
+    let n = if reduction == Some(Reduced::Mean) {
+        x.len() as f64
     } else {
-        BOUND + 0.5 * f64::from(factors)
+        1.0
+    };
+    for i in 0..x.len() {
+        let (sign, want) = exact_gradient(x[i], y[i], gv, n);
+        let e = ulps(grad[i], sign, want);
+        assert!(
+            e <= BOUND,
+            "{:?} {} {reduction:?}, g = {gv:e}, x = {:e}, y = {:e}: got {:e}, {e} ulp",
+            softmargin::isa(),
+            T::NAME,
+            x[i].to_f64(),
+            y[i].to_f64(),
+            grad[i].to_f64()
+        );
     }
 }
+
+/// The gradients of `x` against `y` for the factor `g`: per element (`None`), SUM or MEAN.
+fn gradients<T: Elem>(x: &[T], y: &[T], g: T, reduction: Option<Reduced>) -> Vec<T> {
+    let mut grad = vec![T::default(); x.len()];
+    match reduction {
+        None => {
+            let each = vec![g; x.len()];
+            backward_none(each[..].into(), x.into(), y.into(), &mut grad)
+        }
+        Some(r) => backward_reduced(g, x.into(), y.into(), r, &mut grad),
+    }
+    .unwrap();
+    grad
+}
+
+const REDUCTIONS: [Option<Reduced>; 3] = [None, Some(Reduced::Sum), Some(Reduced::Mean)];
 
 fn scaled_gradients<T: Elem>(seed: u64) {
     let n = 20_000;
@@ -126,47 +174,16 @@ fn scaled_gradients<T: Elem>(seed: u64) {
     let mut grad = vec![T::default(); n];
     backward_none(g[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap();
     for i in 0..n {
-        let (sign, s) = ref_slope(x[i], y[i]).unwrap();
         let gi = g[i].to_f64();
-        let want = Scaled {
-            v: s.v.mul_f(gi.abs()),
-            k: s.k,
-        };
-        let e = ulps(grad[i], sign * gi.signum(), want);
-        assert!(e <= extra_bound::<T>(1), "{} g = {gi}: {e} ulp", T::NAME);
+        let (sign, want) = exact_gradient(x[i], y[i], gi, 1.0);
+        let e = ulps(grad[i], sign, want);
+        assert!(e <= BOUND, "{} g = {gi}: {e} ulp", T::NAME);
     }
 
     let g0 = T::from_f64(0.37);
     for reduction in [Reduced::Sum, Reduced::Mean] {
         backward_reduced(g0, x[..].into(), y[..].into(), reduction, &mut grad).unwrap();
         check_gradients(&x, &y, g0, Some(reduction), &grad);
-    }
-}
-
-/// Checks `grad`, the gradients of `x` against `y` with the factor `g` and `reduction` (`None`:
-/// `g` for every element), against the reference: one rounding more for `g`, one more for
-/// MEAN's division. The reference scales instead of overflowing, so wants beyond the format's
-/// range are exact too.
-fn check_gradients<T: Elem>(x: &[T], y: &[T], g: T, reduction: Option<Reduced>, grad: &[T]) {
-    let gv = g.to_f64();
-    let (f, eg) = reference::split_pow2(gv);
-    let mean = reduction == Some(Reduced::Mean);
-    for i in 0..x.len() {
-        let (sign, s) = ref_slope(x[i], y[i]).unwrap();
-        let mut v = s.v.mul_f(f);
-        if mean {
-            v = v.div(Dd::from(x.len() as f64));
-        }
-        let want = Scaled { v, k: s.k + eg };
-        let e = ulps(grad[i], sign * gv.signum(), want);
-        assert!(
-            e <= extra_bound::<T>(1 + u32::from(mean)),
-            "{} {reduction:?}, g = {gv:e}, x = {:e}, y = {:e}: got {:e}, {e} ulp",
-            T::NAME,
-            x[i].to_f64(),
-            y[i].to_f64(),
-            grad[i].to_f64()
-        );
     }
 }
 
@@ -180,14 +197,9 @@ fn f64_gradients_scaled_by_grad_output() {
     scaled_gradients::<f64>(8);
 }
 
-/// Gradients for a `grad_output` anywhere in the range, with arbitrary targets: the result is
-/// `slope * g` (per element, or SUM) or `slope * g / len` (MEAN), finite wherever that value is,
-/// even when `slope * g` alone is beyond the largest finite value (targets far from 1 with a
-/// huge `g`), an infinity of the right sign where it overflows, and correct where it is
-/// subnormal.
-fn gradients_at_the_limits_of_grad_output<T: Elem>(seed: u64) {
-    let n = 3000;
-    let (x, y) = inputs::<T>(Family::Moderate, Targets::Any, n, seed);
+/// Factors from the whole range of the format: the largest, huge, moderate, near 1, tiny,
+/// subnormal and zero.
+fn factors<T: Elem>() -> Vec<T> {
     let reference::Format {
         mantissa,
         emin,
@@ -195,37 +207,147 @@ fn gradients_at_the_limits_of_grad_output<T: Elem>(seed: u64) {
     } = T::FORMAT;
     let pow2 = |k| reference::ldexp(1.0, k);
     let largest = reference::largest(T::FORMAT);
-    let factors = [
+    [
         largest,
         -largest / 3.0,
+        pow2(emax - 3) * 1.7,
         pow2(emax - 20) * 1.375,
         pow2(emax / 2) * -1.1,
+        f64::from_bits(0x402f_ec8f_6f3b_bae4), // 15.96...
+        2.0,
+        -37.0,
+        64.0,
         1.0 + pow2(-mantissa),
+        -0.37,
         pow2(emin) * 1.5,
         pow2(emin - mantissa) * 3.0,
-    ];
-    let mut grad = vec![T::default(); n];
-    for g in factors.map(T::from_f64) {
-        let each = vec![g; n];
-        for reduction in [None, Some(Reduced::Sum), Some(Reduced::Mean)] {
-            match reduction {
-                None => backward_none(each[..].into(), x[..].into(), y[..].into(), &mut grad),
-                Some(r) => backward_reduced(g, x[..].into(), y[..].into(), r, &mut grad),
+        pow2(emin - mantissa),
+        0.0,
+    ]
+    .map(T::from_f64)
+    .to_vec()
+}
+
+/// Gradients for a `grad_output` anywhere in the range, with any targets and inputs, on every
+/// path: within 2 ulp of the exact `slope * g` (per element, or SUM) or `slope * g / len`
+/// (MEAN), finite wherever that value is (even when `slope * g` alone is beyond the largest
+/// finite value), an infinity of the right sign where it overflows, and correct where it is
+/// subnormal or rounds to zero (also where the gradient for a factor of 1 does).
+fn gradients_for_any_factor<T: Elem>(seed: u64) {
+    let n = 1000;
+    for path in Isa::ALL.into_iter().filter(|p| p.is_supported()) {
+        set_isa(path).unwrap();
+        for (i, family) in FAMILIES.into_iter().chain([Family::FarResults]).enumerate() {
+            for targets in [Targets::Signs, Targets::Any] {
+                let (x, y) = inputs::<T>(family, targets, n, seed + i as u64);
+                for g in factors::<T>() {
+                    for reduction in REDUCTIONS {
+                        let grad = gradients(&x, &y, g, reduction);
+                        check_gradients(&x, &y, g, reduction, &grad);
+                    }
+                }
             }
-            .unwrap();
-            check_gradients(&x, &y, g, reduction, &grad);
         }
     }
 }
 
 #[test]
-fn f32_gradients_at_the_limits_of_grad_output() {
-    gradients_at_the_limits_of_grad_output::<f32>(9);
+fn f32_gradients_for_any_factor() {
+    gradients_for_any_factor::<f32>(9);
 }
 
 #[test]
-fn f64_gradients_at_the_limits_of_grad_output() {
-    gradients_at_the_limits_of_grad_output::<f64>(10);
+fn f64_gradients_for_any_factor() {
+    gradients_for_any_factor::<f64>(10);
+}
+
+/// Where the gradient for a factor of 1 is subnormal or zero, a factor other than 1 must not
+/// multiply its rounding error: the cases found by probing, and their neighbours.
+#[test]
+fn f64_gradients_whose_unit_slope_is_subnormal_or_zero() {
+    let mut cases = vec![
+        (
+            f64::from_bits(0x4086_2e66_6666_6666),
+            1.0,
+            f64::from_bits(0x402f_ec8f_6f3b_bae4),
+        ),
+        (745.0, 1.0, 1e300),
+        (0.0, 4.9e-324, f64::MAX),
+        (-1e-300, -1e-10, f64::MAX),
+        (1500.0, 1.0, f64::MAX),
+        (2.0, -f64::MAX, f64::MAX / 7.0),
+    ];
+    for g in 2..=64 {
+        cases.push((709.9, 1.0, f64::from(g)));
+        cases.push((-709.9, -1.0, f64::from(g) * 1.1));
+    }
+    for path in Isa::ALL.into_iter().filter(|p| p.is_supported()) {
+        set_isa(path).unwrap();
+        for &(x, y, g) in &cases {
+            for reduction in REDUCTIONS {
+                let (x, y) = ([x; 3], [y; 3]);
+                let grad = gradients(&x, &y, g, reduction);
+                check_gradients(&x, &y, g, reduction, &grad);
+            }
+        }
+    }
+}
+
+/// An infinite `grad_output`: the infinity of the exact product's sign wherever the exact
+/// gradient is nonzero (also where its value for a factor of 1 underflows to 0), and NaN only
+/// where it is exactly zero: a zero target, or an infinite input on the side where the limit is
+/// 0.
+fn infinite_factors<T: Elem>(seed: u64) {
+    let n = 1000;
+    let inf = T::from_f64(f64::INFINITY);
+    let mut cases: Vec<(T, T)> = [(745.2, 1.0), (-745.2, -1.0), (0.0, 4.9e-324), (3.0, 0.0)]
+        .map(|(x, y)| (T::from_f64(x), T::from_f64(y)))
+        .to_vec();
+    cases.extend([(inf, T::from_f64(2.0)), (inf, T::from_f64(-0.5))]);
+    for (i, family) in FAMILIES.into_iter().chain([Family::FarResults]).enumerate() {
+        let (x, y) = inputs::<T>(family, Targets::Any, n, seed + i as u64);
+        cases.extend(x.into_iter().zip(y));
+    }
+    let (x, y): (Vec<T>, Vec<T>) = cases.into_iter().unzip();
+    for path in Isa::ALL.into_iter().filter(|p| p.is_supported()) {
+        set_isa(path).unwrap();
+        for g in [f64::INFINITY, f64::NEG_INFINITY] {
+            for reduction in REDUCTIONS {
+                let grad = gradients(&x, &y, T::from_f64(g), reduction);
+                for i in 0..x.len() {
+                    let (xi, yi) = (x[i].to_f64(), y[i].to_f64());
+                    // The margin's side: an infinite input has the limit 0 where -y x -> -inf.
+                    let zero_limit = xi.is_infinite() && -yi * xi < 0.0;
+                    let got = grad[i].to_f64();
+                    if yi == 0.0 || zero_limit {
+                        assert!(
+                            got.is_nan(),
+                            "{path:?} {} g = {g}, x = {xi:e}, y = {yi:e}: {got}",
+                            T::NAME
+                        );
+                    } else {
+                        let want = (-yi.signum() * g.signum()) * f64::INFINITY;
+                        assert_eq!(
+                            got,
+                            want,
+                            "{path:?} {} {reduction:?}, g = {g}, x = {xi:e}, y = {yi:e}",
+                            T::NAME
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn f32_infinite_factors_give_infinities() {
+    infinite_factors::<f32>(11);
+}
+
+#[test]
+fn f64_infinite_factors_give_infinities() {
+    infinite_factors::<f64>(12);
 }
 
 /// The reference checked against facts it does not compute from: ln 2, e, and the identities

@@ -6,7 +6,15 @@
 
 use std::arch::x86_64::*;
 
+use super::portable::{EXPONENT, ONE, TWO_64};
 use super::{Vector, VectorF32};
+
+/// Four `u64` lanes of `bits`.
+#[inline(always)]
+unsafe fn splat64(bits: u64) -> __m256i {
+    // SAFETY: AVX is available (module docs).
+    unsafe { _mm256_set1_epi64x(bits as i64) }
+}
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx2(__m256d);
@@ -104,6 +112,40 @@ impl Vector for Avx2 {
             let biased = _mm256_castpd_si256(_mm256_add_pd(self.0, _mm256_set1_pd(MAGIC)));
             _mm256_castsi256_pd(_mm256_slli_epi64::<52>(biased))
         })
+    }
+    #[inline(always)]
+    fn frexp(self) -> (Self, Self) {
+        // As the portable path's: subnormals scaled by 2^64 first; the exponent field, biased,
+        // converted through the bits of 2^52 + field.
+        // SAFETY: AVX2 is available (module docs).
+        unsafe {
+            let v = self.0;
+            let size = _mm256_andnot_pd(_mm256_set1_pd(-0.0), v);
+            let subnormal = _mm256_cmp_pd::<_CMP_LT_OQ>(size, _mm256_set1_pd(f64::MIN_POSITIVE));
+            let w = _mm256_blendv_pd(v, _mm256_mul_pd(v, _mm256_set1_pd(TWO_64)), subnormal);
+            let bits = _mm256_castpd_si256(w);
+            let field = _mm256_srli_epi64::<52>(_mm256_and_si256(bits, splat64(EXPONENT)));
+            let two_52: f64 = 4_503_599_627_370_496.0;
+            let biased = _mm256_sub_pd(
+                _mm256_castsi256_pd(_mm256_or_si256(field, splat64(two_52.to_bits()))),
+                _mm256_set1_pd(two_52),
+            );
+            let bias = _mm256_blendv_pd(_mm256_set1_pd(1023.0), _mm256_set1_pd(1087.0), subnormal);
+            let e = _mm256_sub_pd(biased, bias);
+            let f = _mm256_castsi256_pd(_mm256_or_si256(
+                _mm256_andnot_si256(splat64(EXPONENT), bits),
+                splat64(ONE),
+            ));
+            // Zeros, infinities and NaN (not below infinity in size) stay as they are.
+            let special = _mm256_or_pd(
+                _mm256_cmp_pd::<_CMP_EQ_OQ>(v, _mm256_setzero_pd()),
+                _mm256_cmp_pd::<_CMP_NLT_UQ>(size, _mm256_set1_pd(f64::INFINITY)),
+            );
+            (
+                Avx2(_mm256_blendv_pd(f, v, special)),
+                Avx2(_mm256_blendv_pd(e, _mm256_setzero_pd(), special)),
+            )
+        }
     }
     #[inline(always)]
     fn lt(self, o: Self) -> __m256d {

@@ -54,6 +54,9 @@ pub(crate) trait Vector: Copy {
     fn sign(self) -> Self;
     /// `2^self` for integral lanes in `-1022..=1023`.
     fn exp2_int(self) -> Self;
+    /// `(f, e)` with `self = f 2^e`, `1 <= |f| < 2` (`f` of `self`'s sign) and `e` integral,
+    /// subnormal lanes included; `(self, 0)` for zeros, infinities and NaN.
+    fn frexp(self) -> (Self, Self);
 
     fn lt(self, o: Self) -> Self::Mask;
     fn ge(self, o: Self) -> Self::Mask;
@@ -315,6 +318,23 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
             |i| V::is_nan(self[i]),
         )
     }
+    #[inline(always)]
+    fn frexp(self) -> (Self, Self) {
+        let parts: [(V, V); N] = build(
+            #[inline(always)]
+            |i| self[i].frexp(),
+        );
+        (
+            build(
+                #[inline(always)]
+                |i| parts[i].0,
+            ),
+            build(
+                #[inline(always)]
+                |i| parts[i].1,
+            ),
+        )
+    }
 }
 
 /// `N` vectors of `f32` lanes side by side, as for [`Vector`].
@@ -351,5 +371,76 @@ impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
         binary: add, sub, mul, div, flip_sign_by, max, min;
         unary: abs, neg, exp2_biased;
         compare: le, ge;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::portable::Scalar;
+    use super::*;
+
+    /// Values of every kind: zeros, subnormals, normals at both ends, infinities, NaN.
+    const VALUES: [f64; 14] = [
+        0.0,
+        -0.0,
+        5e-324,
+        -2.2250738585072009e-308,
+        f64::MIN_POSITIVE,
+        1.0,
+        -1.5,
+        3.0,
+        0.1,
+        -1e300,
+        f64::MAX,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+
+    #[test]
+    fn frexp_splits_into_significand_and_exponent() {
+        for v in VALUES {
+            let (f, e) = Scalar(v).frexp();
+            if v == 0.0 || !v.is_finite() {
+                assert_eq!((f.0.to_bits(), e.0), (v.to_bits(), 0.0), "{v:e}");
+                continue;
+            }
+            assert!(
+                (1.0..2.0).contains(&f.0.abs()) && f.0.signum() == v.signum(),
+                "{v:e}"
+            );
+            // f 2^e in two exact steps (e may be below the normal exponents).
+            let half = (e.0 / 2.0).trunc();
+            let back = f.0 * 2f64.powi(half as i32) * 2f64.powi((e.0 - half) as i32);
+            assert_eq!(back.to_bits(), v.to_bits(), "{v:e}: {f:?} {e:?}");
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn frexp_is_the_same_on_every_path() {
+        if !Isa::Avx2.is_supported() {
+            return;
+        }
+        /// # Safety
+        /// The CPU must support AVX2 and FMA.
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn on_avx2(v: &[f64; 4]) -> ([f64; 4], [f64; 4]) {
+            let (f, e) = avx2::Avx2::load(v).frexp();
+            let (mut fs, mut es) = ([0.0; 4], [0.0; 4]);
+            f.store(&mut fs);
+            e.store(&mut es);
+            (fs, es)
+        }
+        for chunk in VALUES.chunks(4) {
+            let mut v = [1.0; 4];
+            v[..chunk.len()].copy_from_slice(chunk);
+            // SAFETY: AVX2 and FMA are supported, as just checked.
+            let (fs, es) = unsafe { on_avx2(&v) };
+            for i in 0..4 {
+                let (f, e) = Scalar(v[i]).frexp();
+                assert_eq!((fs[i].to_bits(), es[i]), (f.0.to_bits(), e.0), "{:e}", v[i]);
+            }
+        }
     }
 }

@@ -10,6 +10,12 @@ pub(crate) struct Scalar(pub f64);
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Scalar32(pub f32);
 
+/// 2^64, which brings any subnormal `f64` into the normal range.
+pub(crate) const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+/// The exponent field of an `f64`, and the bits of 1.0.
+pub(crate) const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+pub(crate) const ONE: u64 = 0x3ff0_0000_0000_0000;
+
 impl Vector for Scalar {
     const LANES: usize = 1;
     type Mask = bool;
@@ -73,6 +79,21 @@ impl Vector for Scalar {
     #[inline(always)]
     fn exp2_int(self) -> Self {
         Scalar(f64::from_bits(((self.0 as i64 + 1023) as u64) << 52))
+    }
+    #[inline(always)]
+    fn frexp(self) -> (Self, Self) {
+        let v = self.0;
+        // Subnormals are brought into the normal range first, exactly.
+        let subnormal = v.abs() < f64::MIN_POSITIVE;
+        let w = if subnormal { v * TWO_64 } else { v };
+        let bits = w.to_bits();
+        let field = (bits >> 52) & 0x7ff;
+        if v == 0.0 || field == 0x7ff {
+            return (self, Scalar(0.0));
+        }
+        let f = f64::from_bits((bits & !EXPONENT) | ONE);
+        let e = field as f64 - if subnormal { 1087.0 } else { 1023.0 };
+        (Scalar(f), Scalar(e))
     }
     #[inline(always)]
     fn lt(self, o: Self) -> bool {

@@ -120,6 +120,9 @@ pub enum Family {
     SubnormalResults,
     /// Inputs and margins near zero, where the loss is near log 2.
     NearZero,
+    /// Margins beyond those of subnormal losses, down to where no factor can make the gradient
+    /// nonzero (`sigmoid(m)` times 2^256 in `f32`, 2^2048 in `f64`, below the subnormals).
+    FarResults,
 }
 
 pub const FAMILIES: [Family; 4] = [
@@ -161,6 +164,10 @@ pub fn inputs<T: Elem>(family: Family, targets: Targets, n: usize, seed: u64) ->
                 T::from_f64(-m / yi.to_f64())
             }
             Family::NearZero => T::from_f64(rng.sign() * 2f64.powf(rng.uniform(-60.0, 2.0))),
+            Family::FarResults => {
+                let m = T::SUBNORMAL_MARGIN * rng.uniform(1.0, 3.2);
+                T::from_f64(-m / yi.to_f64())
+            }
         };
         // Inputs derived from a target can overflow or come out NaN (0 target): keep the pair
         // only when both are finite.

@@ -132,9 +132,9 @@ impl Scaled {
     }
 }
 
-/// `exp(x)` as `v * 2^k` with `v` in about [0.7, 1.5], for `x` in [-1500, 709].
+/// `exp(x)` as `v * 2^k` with `v` in about [0.7, 1.5], for `x` in [-3000, 709].
 pub fn exp_scaled(x: Dd) -> Scaled {
-    assert!(x.hi >= -1500.0 && x.hi <= 709.8, "exp_scaled({x:?})");
+    assert!(x.hi >= -3000.0 && x.hi <= 709.8, "exp_scaled({x:?})");
     let k = (x.hi / LN2[0]).round();
     // r = x - k ln2, with k ln2 exact to far below the double-double precision.
     let r = x
@@ -219,7 +219,8 @@ pub fn softplus(m: Dd) -> Scaled {
     Scaled::plain(log1p_series(e.v.scale(e.k)))
 }
 
-/// `sigmoid(m) = 1 / (1 + exp(-m))` for a finite margin.
+/// `sigmoid(m) = 1 / (1 + exp(-m))` for a finite margin; 0 below -3000, where it is below
+/// 2^-4328, which no target and factor (at most 2^2048 together) can bring into any range.
 pub fn sigmoid(m: Dd) -> Scaled {
     if m.hi >= -700.0 {
         if m.hi > 700.0 {
@@ -227,7 +228,7 @@ pub fn sigmoid(m: Dd) -> Scaled {
         }
         return Scaled::plain(Dd::ONE.div(Dd::ONE.add(exp(m.neg()))));
     }
-    if m.hi < -1500.0 {
+    if m.hi < -3000.0 {
         return Scaled::plain(Dd::ZERO);
     }
     // e / (1 + e) = e (1 - e + ...), e < 2^-1000.
