@@ -469,7 +469,7 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
         let (loss, loss_err) = if huge_lanes == 0 {
             (p.loss, p.loss_err)
         } else {
-            add_big(p.loss, p.loss_err, huge_lanes, big);
+            add_big(x, y, p.loss, p.loss_err, huge_lanes, big);
             let zero = V::splat(0.0);
             (
                 V::select(huge, zero, p.loss),
@@ -492,15 +492,31 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
 }
 
 /// Adds the lanes of `loss + loss_err` in `lanes` (lane `i` in bit `i`) to `big`, in lane order,
-/// scaled by [`sum::BIG_SCALE`]. Out of line: only margins beyond 2^900 get here.
+/// scaled by [`sum::BIG_SCALE`]; a loss beyond the largest `f64` (its margin `-y x` overflowed,
+/// and the loss is that margin) as the margin computed at that scale. Out of line: only margins
+/// beyond 2^900 get here.
 #[cold]
 #[inline(never)]
-fn add_big<V: Vector>(loss: V, loss_err: V, lanes: u32, big: &mut Compensated) {
-    let (mut l, mut e) = ([0.0; LANES], [0.0; LANES]);
+fn add_big<V: Vector>(x: V, y: V, loss: V, loss_err: V, lanes: u32, big: &mut Compensated) {
+    let (mut xs, mut ys, mut l, mut e) = ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    x.store(&mut xs[..V::LANES]);
+    y.store(&mut ys[..V::LANES]);
     loss.store(&mut l[..V::LANES]);
     loss_err.store(&mut e[..V::LANES]);
     for i in (0..V::LANES).filter(|i| lanes >> i & 1 == 1) {
-        big.add(l[i] * sum::BIG_SCALE, e[i] * sum::BIG_SCALE);
+        if l[i].is_finite() {
+            big.add(l[i] * sum::BIG_SCALE, e[i] * sum::BIG_SCALE);
+        } else {
+            // The larger factor scaled (exactly: it is beyond 2^512), the product exactly.
+            let (mut a, mut b) = (-ys[i], xs[i]);
+            if a.abs() >= b.abs() {
+                a *= sum::BIG_SCALE;
+            } else {
+                b *= sum::BIG_SCALE;
+            }
+            let m = a * b;
+            big.add(m, if m.is_finite() { a.mul_add(b, -m) } else { 0.0 });
+        }
     }
 }
 

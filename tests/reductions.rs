@@ -205,3 +205,49 @@ fn f32_mean_of_losses_whose_sum_exceeds_the_float_range() {
         huge_losses::<f32>(n, every, n as u64);
     }
 }
+
+/// A MEAN is finite wherever it is, also when single losses exceed the largest `f64` (their
+/// margins `-y x` overflow, and each loss is its margin): one or a few such elements among
+/// ordinary ones, in one block and across blocks and threads; the SUM is +inf.
+#[test]
+fn f64_mean_of_losses_beyond_the_largest_double() {
+    let pow2 = common::reference::pow2;
+    for (n, huge) in [
+        (100, vec![37]),
+        (101, vec![0, 100]),
+        (70_001, vec![5, 40_000, 69_999]),
+    ] {
+        let (mut x, mut y) = inputs::<f64>(Family::Moderate, Targets::Signs, n, n as u64);
+        for &i in &huge {
+            let share = 1e10 / huge.len() as f64;
+            (x[i], y[i]) = (-1e300, share * (1.0 + i as f64 / n as f64));
+        }
+        // The reference: every loss divided by n, the huge ones at a scale of 2^-128.
+        let nd = Dd::from(n as f64);
+        let mut scaled = Dd::ZERO;
+        for i in 0..n {
+            let term = if huge.contains(&i) {
+                common::reference::margin(x[i], y[i] * pow2(-128))
+            } else {
+                let l = ref_loss(x[i], y[i]).expect("finite margin");
+                let l = if l.k == 0 { l.v } else { Dd::ZERO };
+                l.scale(-128)
+            };
+            scaled = scaled.add(term.div(nd));
+        }
+        let want = scaled.scale(128);
+        assert!(want.hi.is_finite());
+        let mean = forward_reduced(&x, &y, Reduced::Mean).unwrap();
+        let e = ulps(mean, 1.0, Scaled::plain(want));
+        assert!(
+            e <= BOUND,
+            "MEAN of {n}: {mean:e} for {:e}, {e} ulp",
+            want.hi
+        );
+        let mut grad = vec![0.0; n];
+        let fused = forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad);
+        assert_eq!(fused.unwrap().to_bits(), mean.to_bits());
+        let sum = forward_reduced(&x, &y, Reduced::Sum).unwrap();
+        assert_eq!(sum, f64::INFINITY, "SUM of {n}");
+    }
+}
