@@ -455,6 +455,129 @@ macro_rules! abi_tests {
                     softmargin::forward_reduced(&x, &y, softmargin::Reduced::Mean).unwrap();
                 assert_eq!(mean.to_bits(), core_mean.to_bits());
             }
+
+            /// Every pair of rules broken in one call gives the status of the rule the header
+            /// lists first, wherever the two are broken: on the same buffer, the later rule's
+            /// buffer before the earlier rule's, or after it.
+            #[test]
+            fn rules_are_checked_in_the_documented_order() {
+                type Call = unsafe fn(&[usize], usize, i32) -> i32;
+                let calls: [(&str, Call, &[usize], i32); 7] = [
+                    (
+                        "forward NONE",
+                        |p, n, r| unsafe { $fwd(p[0] as _, p[1] as _, n, r, p[2] as _) },
+                        &[2],
+                        SOFTMARGIN_REDUCTION_NONE,
+                    ),
+                    (
+                        "forward MEAN",
+                        |p, n, r| unsafe { $fwd(p[0] as _, p[1] as _, n, r, p[2] as _) },
+                        &[2],
+                        SOFTMARGIN_REDUCTION_MEAN,
+                    ),
+                    (
+                        "backward NONE",
+                        |p, n, r| unsafe { $bwd(p[0] as _, p[1] as _, p[2] as _, n, r, p[3] as _) },
+                        &[3],
+                        SOFTMARGIN_REDUCTION_NONE,
+                    ),
+                    (
+                        "backward SUM",
+                        |p, n, r| unsafe { $bwd(p[0] as _, p[1] as _, p[2] as _, n, r, p[3] as _) },
+                        &[3],
+                        SOFTMARGIN_REDUCTION_SUM,
+                    ),
+                    (
+                        "forward_backward NONE",
+                        |p, n, r| unsafe { $fb(p[0] as _, p[1] as _, n, r, p[2] as _, p[3] as _) },
+                        &[2, 3],
+                        SOFTMARGIN_REDUCTION_NONE,
+                    ),
+                    (
+                        "forward_backward MEAN",
+                        |p, n, r| unsafe { $fb(p[0] as _, p[1] as _, n, r, p[2] as _, p[3] as _) },
+                        &[2, 3],
+                        SOFTMARGIN_REDUCTION_MEAN,
+                    ),
+                    // No reduction: the `reduction` argument is ignored.
+                    (
+                        "check_target",
+                        |p, n, _| unsafe { $chk(p[0] as _, n, p[1] as _) },
+                        &[1],
+                        SOFTMARGIN_REDUCTION_NONE,
+                    ),
+                ];
+                // The header's order.
+                let rules = [
+                    SOFTMARGIN_STATUS_INVALID_REDUCTION,
+                    SOFTMARGIN_STATUS_INVALID_ARGUMENT,
+                    SOFTMARGIN_STATUS_NULL_POINTER,
+                    SOFTMARGIN_STATUS_MISALIGNED,
+                    SOFTMARGIN_STATUS_OVERLAP,
+                ];
+                let n = 5;
+                let mut mem = canary(6 * n);
+                let size = std::mem::size_of::<T>();
+                for (name, call, outputs, reduction) in calls {
+                    let params = outputs.iter().max().unwrap() + 1;
+                    let base: Vec<usize> = (0..params)
+                        .map(|i| mem[i * n..].as_mut_ptr() as usize)
+                        .collect();
+                    // Which parameters can break a rule (None: the call itself breaks it).
+                    let has_reduction = !name.starts_with("check");
+                    let can = |rule: i32, j: usize| match rule {
+                        SOFTMARGIN_STATUS_OVERLAP => outputs.contains(&j),
+                        SOFTMARGIN_STATUS_INVALID_REDUCTION => false,
+                        // first_invalid may be NULL.
+                        SOFTMARGIN_STATUS_NULL_POINTER => has_reduction || j == 0,
+                        _ => true,
+                    };
+                    let breaks_call = |rule| rule == SOFTMARGIN_STATUS_INVALID_REDUCTION;
+                    let rules: Vec<i32> = rules
+                        .into_iter()
+                        .filter(|&r| has_reduction || !breaks_call(r))
+                        .collect();
+                    // Breaks `rule` at parameter `j` of `p` (or of the call).
+                    let apply = |rule: i32, j: usize, p: &mut Vec<usize>, r: &mut i32| match rule {
+                        SOFTMARGIN_STATUS_INVALID_REDUCTION => *r = 7,
+                        // A buffer that would reach past the end of the address space (also
+                        // a single value), aligned for its type.
+                        SOFTMARGIN_STATUS_INVALID_ARGUMENT => p[j] = usize::MAX - (size - 1),
+                        SOFTMARGIN_STATUS_NULL_POINTER => p[j] = 0,
+                        SOFTMARGIN_STATUS_MISALIGNED => p[j] += 1,
+                        // Partly over the first input.
+                        _ => p[j] = base[0] + size,
+                    };
+                    for (a, &first) in rules.iter().enumerate() {
+                        for &later in &rules[a + 1..] {
+                            let firsts: Vec<Option<usize>> = if breaks_call(first) {
+                                vec![None]
+                            } else {
+                                (0..params).filter(|&j| can(first, j)).map(Some).collect()
+                            };
+                            let laters: Vec<usize> =
+                                (0..params).filter(|&j| can(later, j)).collect();
+                            for &i in &firsts {
+                                for &j in &laters {
+                                    if i == Some(j) && later == SOFTMARGIN_STATUS_OVERLAP {
+                                        continue;
+                                    }
+                                    let (mut p, mut r) = (base.clone(), reduction);
+                                    apply(later, j, &mut p, &mut r);
+                                    apply(first, i.unwrap_or(0), &mut p, &mut r);
+                                    // SAFETY: the call is refused before any access.
+                                    let got = unsafe { call(&p, n, r) };
+                                    assert_eq!(
+                                        got, first,
+                                        "{name}: rule {first} at {i:?} and rule {later} at {j}"
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                assert!(untouched(&mem));
+            }
         }
     };
 }

@@ -14,8 +14,9 @@ use crate::Operand;
 /// A nonzero status: why a call was refused.
 pub(crate) type Refusal = i32;
 
-/// A caller's buffer: a pointer and an element count, checked to be non-NULL (unless empty),
-/// aligned (unless empty), and to fit in the address space.
+/// A caller's buffer: a pointer and an element count. Made unchecked by [`Buffer::array`] or
+/// [`Buffer::scalar`]; a call passes all of its buffers to [`check`] before it uses any, and
+/// then each is non-NULL (unless empty), aligned (unless empty), and fits in the address space.
 pub(crate) struct Buffer<T> {
     ptr: *const T,
     len: usize,
@@ -46,49 +47,70 @@ impl Region {
     }
 }
 
-/// Checks that `len` elements of `T` have a size that a buffer can have.
-pub(crate) fn check_len<T>(len: usize) -> Result<(), Refusal> {
-    match len.checked_mul(size_of::<T>()) {
-        Some(bytes) if bytes <= isize::MAX as usize => Ok(()),
-        _ => Err(SOFTMARGIN_STATUS_INVALID_ARGUMENT),
+/// What [`check`] needs of a buffer of any element type.
+#[derive(Clone, Copy)]
+pub(crate) struct Claim {
+    addr: usize,
+    len: usize,
+    size: usize,
+    align: usize,
+}
+
+/// Checks the buffers of a call, one rule at a time over all of them, in the header's order:
+/// `SOFTMARGIN_STATUS_INVALID_ARGUMENT` (a size beyond the address space, or a buffer that
+/// would wrap around its end), then `_NULL_POINTER`, then `_MISALIGNED`; the first rule that
+/// a buffer breaks is the call's status, whichever buffer it is. An empty array's pointer is
+/// never read, so it may be NULL or misaligned.
+pub(crate) fn check(claims: &[Claim]) -> Result<(), Refusal> {
+    let fits = |c: &Claim| match c.len.checked_mul(c.size) {
+        Some(bytes) => bytes <= isize::MAX as usize && c.addr.checked_add(bytes).is_some(),
+        None => false,
+    };
+    let rules: [(fn(&Claim) -> bool, Refusal); 3] = [
+        (fits, SOFTMARGIN_STATUS_INVALID_ARGUMENT),
+        (
+            |c| c.len == 0 || c.addr != 0,
+            SOFTMARGIN_STATUS_NULL_POINTER,
+        ),
+        (
+            |c| c.len == 0 || c.addr % c.align == 0,
+            SOFTMARGIN_STATUS_MISALIGNED,
+        ),
+    ];
+    for (holds, refusal) in rules {
+        if !claims.iter().all(holds) {
+            return Err(refusal);
+        }
     }
+    Ok(())
 }
 
 impl<T> Buffer<T> {
     /// An array of `len` elements, which may be NULL (and is then never read) when `len` is 0.
-    pub(crate) fn array(ptr: *const T, len: usize) -> Result<Self, Refusal> {
-        check_len::<T>(len)?;
-        if len == 0 {
-            return Ok(Buffer {
-                ptr: std::ptr::null(),
-                len: 0,
-            });
-        }
-        if ptr.is_null() {
-            return Err(SOFTMARGIN_STATUS_NULL_POINTER);
-        }
-        if (ptr as usize) % align_of::<T>() != 0 {
-            return Err(SOFTMARGIN_STATUS_MISALIGNED);
-        }
-        // check_len bounds the size by isize::MAX; the end must not wrap either.
-        if (ptr as usize).checked_add(len * size_of::<T>()).is_none() {
-            return Err(SOFTMARGIN_STATUS_INVALID_ARGUMENT);
-        }
-        Ok(Buffer { ptr, len })
+    pub(crate) fn array(ptr: *const T, len: usize) -> Self {
+        Buffer { ptr, len }
     }
 
     /// A single value, which must not be NULL.
-    pub(crate) fn scalar(ptr: *const T) -> Result<Self, Refusal> {
-        if ptr.is_null() {
-            return Err(SOFTMARGIN_STATUS_NULL_POINTER);
+    pub(crate) fn scalar(ptr: *const T) -> Self {
+        Buffer { ptr, len: 1 }
+    }
+
+    /// What [`check`] needs of the buffer.
+    pub(crate) fn claim(&self) -> Claim {
+        Claim {
+            addr: self.ptr as usize,
+            len: self.len,
+            size: size_of::<T>(),
+            align: align_of::<T>(),
         }
-        Self::array(ptr, 1)
     }
 
     fn region(&self) -> Region {
         let start = self.ptr as usize;
         Region {
             start,
+            // Checked not to wrap (an empty buffer is empty wherever it points).
             end: start + self.len * size_of::<T>(),
         }
     }
@@ -146,7 +168,7 @@ impl<T> Buffer<T> {
             return &[];
         }
         // SAFETY: non-NULL, aligned, and within one allocation of at most isize::MAX bytes
-        // (checked in `array`); readable and unaliased by the caller's contract.
+        // (checked by `check`); readable and unaliased by the caller's contract.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
@@ -168,7 +190,7 @@ impl<T> Buffer<T> {
     /// # Safety
     /// The buffer must be a writable [`Buffer::scalar`] that no live reference covers.
     pub(crate) unsafe fn write(&self, value: T) {
-        // SAFETY: non-NULL and aligned (checked in `scalar`); writable by the caller's contract.
+        // SAFETY: non-NULL and aligned (checked by `check`); writable by the caller's contract.
         unsafe { self.ptr.cast_mut().write(value) }
     }
 }
@@ -177,16 +199,29 @@ impl<T> Buffer<T> {
 mod tests {
     use super::*;
 
+    fn checked<T>(buffers: &[Buffer<T>]) -> Result<(), Refusal> {
+        check(&buffers.iter().map(Buffer::claim).collect::<Vec<_>>())
+    }
+
+    /// Whether `len` elements of `T` have a size that a buffer can have: the size rule alone
+    /// (a NULL pointer breaks only the next rule).
+    fn check_len<T>(len: usize) -> Result<(), Refusal> {
+        match checked(&[Buffer::<T>::array(std::ptr::null(), len)]) {
+            Err(SOFTMARGIN_STATUS_NULL_POINTER) => Ok(()),
+            other => other,
+        }
+    }
+
     #[test]
     fn null_is_accepted_only_for_empty_arrays() {
-        assert!(Buffer::<f32>::array(std::ptr::null(), 0).is_ok());
+        assert!(checked(&[Buffer::<f32>::array(std::ptr::null(), 0)]).is_ok());
         assert_eq!(
-            Buffer::<f32>::array(std::ptr::null(), 1).err(),
-            Some(SOFTMARGIN_STATUS_NULL_POINTER)
+            checked(&[Buffer::<f32>::array(std::ptr::null(), 1)]),
+            Err(SOFTMARGIN_STATUS_NULL_POINTER)
         );
         assert_eq!(
-            Buffer::<f64>::scalar(std::ptr::null()).err(),
-            Some(SOFTMARGIN_STATUS_NULL_POINTER)
+            checked(&[Buffer::<f64>::scalar(std::ptr::null())]),
+            Err(SOFTMARGIN_STATUS_NULL_POINTER)
         );
     }
 
@@ -204,10 +239,10 @@ mod tests {
         assert_eq!(check_len::<f64>(isize::MAX as usize / 8), Ok(()));
         let end = (usize::MAX - 15) as *const f64;
         assert_eq!(
-            Buffer::array(end, 4).err(),
-            Some(SOFTMARGIN_STATUS_INVALID_ARGUMENT)
+            checked(&[Buffer::array(end, 4)]),
+            Err(SOFTMARGIN_STATUS_INVALID_ARGUMENT)
         );
-        assert!(Buffer::array(x.as_ptr(), 2).is_ok());
+        assert!(checked(&[Buffer::array(x.as_ptr(), 2)]).is_ok());
     }
 
     #[test]
@@ -215,27 +250,47 @@ mod tests {
         let x = [0.0f64; 3];
         let odd = (x.as_ptr() as usize + 4) as *const f64;
         assert_eq!(
-            Buffer::array(odd, 2).err(),
-            Some(SOFTMARGIN_STATUS_MISALIGNED)
+            checked(&[Buffer::array(odd, 2)]),
+            Err(SOFTMARGIN_STATUS_MISALIGNED)
         );
         // Nothing is read from an empty buffer, so its pointer is not checked.
-        assert!(Buffer::array(odd, 0).is_ok());
+        assert!(checked(&[Buffer::array(odd, 0)]).is_ok());
+    }
+
+    /// A rule broken by a later buffer comes before a later rule broken by an earlier one.
+    #[test]
+    fn each_rule_is_checked_over_every_buffer_before_the_next() {
+        let x = [0.0f64; 3];
+        let odd = (x.as_ptr() as usize + 4) as *const f64;
+        let wraps = (usize::MAX - 15) as *const f64;
+        let null = std::ptr::null();
+        let cases = [
+            ([odd, null], SOFTMARGIN_STATUS_NULL_POINTER),
+            ([null, odd], SOFTMARGIN_STATUS_NULL_POINTER),
+            ([odd, wraps], SOFTMARGIN_STATUS_INVALID_ARGUMENT),
+            ([null, wraps], SOFTMARGIN_STATUS_INVALID_ARGUMENT),
+        ];
+        for (ptrs, want) in cases {
+            let buffers = ptrs.map(|p| Buffer::array(p, 2));
+            assert_eq!(checked(&buffers), Err(want));
+        }
     }
 
     #[test]
     fn overlap_rules() {
         let x = [0.0f32; 8];
         let p = x.as_ptr();
-        let whole = Buffer::array(p, 8).unwrap();
-        let head = Buffer::array(p, 4).unwrap();
+        let whole = Buffer::array(p, 8);
+        let head = Buffer::array(p, 4);
         // SAFETY: in bounds of x.
-        let tail = Buffer::array(unsafe { p.add(4) }, 4).unwrap();
-        let shifted = Buffer::array(unsafe { p.add(1) }, 4).unwrap();
+        let tail = Buffer::array(unsafe { p.add(4) }, 4);
+        let shifted = Buffer::array(unsafe { p.add(1) }, 4);
+        assert!(checked(&[whole, head, tail, shifted]).is_ok());
         assert_eq!(whole.is_alias_of(&whole), Ok(true));
         assert_eq!(head.is_alias_of(&tail), Ok(false));
         assert_eq!(head.is_alias_of(&whole), Err(SOFTMARGIN_STATUS_OVERLAP));
         assert_eq!(head.is_alias_of(&shifted), Err(SOFTMARGIN_STATUS_OVERLAP));
-        let empty = Buffer::<f32>::array(p, 0).unwrap();
+        let empty = Buffer::<f32>::array(p, 0);
         assert_eq!(empty.is_alias_of(&whole), Ok(false));
     }
 }

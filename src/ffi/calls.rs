@@ -1,10 +1,10 @@
 //! The bodies of the exported functions, generic over the element type.
 //!
-//! Each checks every rule of its call in the order the header documents (reduction, then each
-//! pointer in parameter order, then overlaps), and only then builds slices and calls the core.
-//! So on every refusal no output byte has been written.
+//! Each checks every rule of its call in the order the header documents (the reduction, then
+//! each rule of [`check`] over all the buffers, then overlaps), and only then builds slices and
+//! calls the core. So on every refusal no output byte has been written.
 
-use super::args::{check_len, Buffer, Refusal};
+use super::args::{check, Buffer, Refusal};
 use super::status::{
     SOFTMARGIN_STATUS_INVALID_REDUCTION, SOFTMARGIN_STATUS_INVALID_TARGET, SOFTMARGIN_STATUS_OK,
     SOFTMARGIN_STATUS_OVERLAP,
@@ -43,12 +43,15 @@ pub(crate) unsafe fn forward<T: Float>(
 ) -> i32 {
     status((|| {
         let reduction = reduction(reduction_raw)?;
-        check_len::<T>(len)?;
-        let x = Buffer::array(input, len)?;
-        let y = Buffer::array(target, len)?;
+        let x = Buffer::array(input, len);
+        let y = Buffer::array(target, len);
+        let out = match reduction {
+            None => Buffer::array(output.cast_const(), len),
+            Some(_) => Buffer::scalar(output.cast_const()),
+        };
+        check(&[x.claim(), y.claim(), out.claim()])?;
         match reduction {
             None => {
-                let out = Buffer::array(output, len)?;
                 let outputs = [(out, Operand::Loss)];
                 // SAFETY: each input is readable (caller's contract); an aliased one is only
                 // reached through `out`, which nothing else covers.
@@ -58,7 +61,6 @@ pub(crate) unsafe fn forward<T: Float>(
                 }
             }
             Some(reduction) => {
-                let out = Buffer::scalar(output)?;
                 x.is_alias_of(&out)?;
                 y.is_alias_of(&out)?;
                 // SAFETY: the inputs are only read, and the slices end before `out` is written.
@@ -84,14 +86,14 @@ pub(crate) unsafe fn backward<T: Float>(
 ) -> i32 {
     status((|| {
         let reduction = reduction(reduction_raw)?;
-        check_len::<T>(len)?;
         let g = match reduction {
-            None => Buffer::array(grad_output, len)?,
-            Some(_) => Buffer::scalar(grad_output)?,
+            None => Buffer::array(grad_output, len),
+            Some(_) => Buffer::scalar(grad_output),
         };
-        let x = Buffer::array(input, len)?;
-        let y = Buffer::array(target, len)?;
-        let out = Buffer::array(grad_input, len)?;
+        let x = Buffer::array(input, len);
+        let y = Buffer::array(target, len);
+        let out = Buffer::array(grad_input.cast_const(), len);
+        check(&[g.claim(), x.claim(), y.claim(), out.claim()])?;
         let outputs = [(out, Operand::Grad)];
         g.is_alias_of(&out)?;
         // SAFETY: inputs are readable (caller's contract); an aliased one is only reached
@@ -131,14 +133,14 @@ pub(crate) unsafe fn forward_backward<T: Float>(
 ) -> i32 {
     status((|| {
         let reduction = reduction(reduction_raw)?;
-        check_len::<T>(len)?;
-        let x = Buffer::array(input, len)?;
-        let y = Buffer::array(target, len)?;
+        let x = Buffer::array(input, len);
+        let y = Buffer::array(target, len);
         let out = match reduction {
-            None => Buffer::array(output, len)?,
-            Some(_) => Buffer::scalar(output)?,
+            None => Buffer::array(output.cast_const(), len),
+            Some(_) => Buffer::scalar(output.cast_const()),
         };
-        let grad = Buffer::array(grad_input, len)?;
+        let grad = Buffer::array(grad_input.cast_const(), len);
+        check(&[x.claim(), y.claim(), out.claim(), grad.claim()])?;
         if out.overlaps(&grad) {
             return Err(SOFTMARGIN_STATUS_OVERLAP);
         }
@@ -179,17 +181,17 @@ pub(crate) unsafe fn check_target<T: Float>(
     first_invalid: *mut usize,
 ) -> i32 {
     let result = (|| {
-        check_len::<T>(len)?;
-        let y = Buffer::array(target, len)?;
-        let out = if first_invalid.is_null() {
-            None
-        } else {
-            let out = Buffer::scalar(first_invalid.cast_const())?;
-            if out.overlaps(&y) {
-                return Err(SOFTMARGIN_STATUS_OVERLAP);
-            }
-            Some(out)
-        };
+        let y = Buffer::array(target, len);
+        // first_invalid may be NULL: then it is not written, and an empty buffer stands for it.
+        let out = Buffer::array(
+            first_invalid.cast_const(),
+            usize::from(!first_invalid.is_null()),
+        );
+        check(&[y.claim(), out.claim()])?;
+        if out.overlaps(&y) {
+            return Err(SOFTMARGIN_STATUS_OVERLAP);
+        }
+        let out = (!first_invalid.is_null()).then_some(out);
         // SAFETY: the target is readable; `out` is disjoint from it and written after the scan.
         unsafe {
             let first = crate::first_invalid_target(y.slice());
