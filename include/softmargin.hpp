@@ -42,6 +42,9 @@ class Error : public std::runtime_error {
 public:
     explicit Error(std::int32_t status)
         : std::runtime_error(softmargin_status_str(status)), status_(status) {}
+    /** A refusal with a description more precise than the status's own. */
+    Error(std::int32_t status, const std::string &what)
+        : std::runtime_error(what), status_(status) {}
     /** The SOFTMARGIN_STATUS_* value. */
     std::int32_t status() const noexcept { return status_; }
 
@@ -57,11 +60,21 @@ inline void check(std::int32_t status) {
     }
 }
 
+/* The overloads that return or take one value need a reduction to one value. */
 inline void require_reduced(Reduction reduction) {
     if (reduction == Reduction::None) {
-        throw Error(SOFTMARGIN_STATUS_INVALID_REDUCTION);
+        throw Error(SOFTMARGIN_STATUS_INVALID_REDUCTION,
+                    "this overload reduces to one value: it needs Reduction::Mean or "
+                    "Reduction::Sum, not Reduction::None");
     }
 }
+
+/* T in a parameter that takes no part in deducing it, so that a scalar of another type (1.0
+ * for float buffers) converts instead of making the call ambiguous. */
+template <class T>
+struct same {
+    typedef T type;
+};
 
 template <class T>
 struct api;
@@ -131,10 +144,11 @@ void backward(const T *grad_output, const T *input, const T *target, std::size_t
                                            detail::raw(reduction), grad_input));
 }
 
-/** The gradient of the mean or sum scaled by the scalar grad_output. */
+/** The gradient of the mean or sum scaled by the scalar grad_output (Reduction::None throws
+ * Error), which may be of any type that converts to T: backward(1.0, x, ...) for float x. */
 template <class T>
-void backward(T grad_output, const T *input, const T *target, std::size_t len,
-              Reduction reduction, T *grad_input) {
+void backward(typename detail::same<T>::type grad_output, const T *input, const T *target,
+              std::size_t len, Reduction reduction, T *grad_input) {
     detail::require_reduced(reduction);
     backward(&grad_output, input, target, len, reduction, grad_input);
 }
@@ -147,7 +161,8 @@ void forward_backward(const T *input, const T *target, std::size_t len, Reductio
                                                    output, grad_input));
 }
 
-/** The mean or sum of the losses, and its gradient, in one pass. */
+/** The mean or sum of the losses, and its gradient, in one pass (Reduction::None throws
+ * Error). */
 template <class T>
 T forward_backward(const T *input, const T *target, std::size_t len, Reduction reduction,
                    T *grad_input) {

@@ -45,6 +45,10 @@ static void pointers(const char *name) {
     softmargin::backward(T(1), x.data(), y.data(), x.size(), softmargin::Reduction::Mean,
                          grad2.data());
     check(grad == grad2, "backward with scalar grad_output equals the fused gradient");
+    std::vector<T> grad3(4);
+    softmargin::backward(1.0, x.data(), y.data(), x.size(), softmargin::Reduction::Mean,
+                         grad3.data());
+    check(grad3 == grad2, "a scalar grad_output of another type converts to T");
     std::vector<T> labels = {T(1), T(0), T(-1)};
     check(softmargin::first_invalid_target(labels.data(), labels.size()) == 1, "0 label");
     check(softmargin::first_invalid_target(y.data(), y.size()) == y.size(), "valid targets");
@@ -71,6 +75,18 @@ static void pointers(const char *name) {
         check(false, "scalar forward with None throws");
     } catch (const softmargin::Error &e) {
         check(e.status() == SOFTMARGIN_STATUS_INVALID_REDUCTION, "None refused for a scalar");
+        std::string what = e.what();
+        check(what.find("needs Reduction::Mean or Reduction::Sum") != std::string::npos &&
+                  what.find("not Reduction::None") != std::string::npos,
+              "the message says what the overload needs and what it got");
+    }
+    try {
+        softmargin::backward(1.0, x.data(), y.data(), x.size(), softmargin::Reduction::None,
+                             untouched.data());
+        check(false, "scalar backward with None throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_REDUCTION && untouched[0] == T(7),
+              "None refused for a scalar grad_output, nothing written");
     }
 }
 
