@@ -36,6 +36,7 @@
 
 mod double;
 mod element;
+mod env;
 pub mod ffi;
 mod kernel;
 mod ops;

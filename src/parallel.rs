@@ -187,14 +187,11 @@ fn threads() -> MutexGuard<'static, Threads> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The default thread count: `SOFTMARGIN_NUM_THREADS` when it holds an integer in
-/// `1..=MAX_THREADS`, otherwise the number of CPUs this process may use.
+/// The default thread count: `SOFTMARGIN_NUM_THREADS` when it holds a count from 1 to
+/// [`MAX_THREADS`] (decimal digits, surrounding whitespace ignored; taken as given, also above
+/// the CPU count), otherwise the number of CPUs this process may use.
 pub fn default_num_threads() -> usize {
-    let from_env = std::env::var(NUM_THREADS_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| (1..=MAX_THREADS).contains(n));
-    from_env.unwrap_or_else(|| {
+    crate::env::count(NUM_THREADS_ENV, 1..=MAX_THREADS).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(MAX_THREADS)

@@ -5,7 +5,8 @@ use softmargin::{isa, Isa, ISA_ENV};
 
 #[test]
 fn the_environment_caps_the_path() {
-    std::env::set_var(ISA_ENV, "portable");
+    // Names are read without regard to case or surrounding whitespace.
+    std::env::set_var(ISA_ENV, " PORTABLE\n");
     assert_eq!(isa(), Isa::Portable);
     // The cap changes nothing in the results: the path is still usable end to end.
     let mut loss = [0.0f32; 3];

@@ -1,5 +1,6 @@
-//! The default thread count comes from SOFTMARGIN_NUM_THREADS when it holds a valid count, and
-//! from the CPU count otherwise. One test in its own binary: it changes the environment.
+//! The default thread count comes from SOFTMARGIN_NUM_THREADS when it holds a valid count
+//! (decimal digits alone, surrounding whitespace ignored, 1 to 1024, also above the CPU count),
+//! and from the CPU count otherwise. One test in its own binary: it changes the environment.
 
 use softmargin::{default_num_threads, num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
 
@@ -11,6 +12,12 @@ fn default_follows_the_environment() {
     for (value, expected) in [
         (Some("3"), 3),
         (Some(" 5 "), 5),
+        (Some("5\n"), 5),
+        (Some("\t7"), 7),
+        (Some("+4"), cpus),
+        (Some("4 4"), cpus),
+        (Some("1e3"), cpus),
+        (Some(""), cpus),
         (Some("1024"), 1024),
         (Some("0"), cpus),
         (Some("1025"), cpus),

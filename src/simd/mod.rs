@@ -8,7 +8,7 @@
 //! every path; only speed differs.
 //!
 //! The path is chosen once: the best the CPU supports, capped by the environment variable
-//! `SOFTMARGIN_ISA` (`portable` or `avx2`) or by [`set_isa`].
+//! `SOFTMARGIN_ISA` (`portable` or `avx2`, read as `crate::env` says) or by [`set_isa`].
 
 pub(crate) mod portable;
 
@@ -160,11 +160,11 @@ pub const ISA_ENV: &str = "SOFTMARGIN_ISA";
 /// The path in use; 0 until first needed.
 static ISA: AtomicU8 = AtomicU8::new(0);
 
-/// The best supported path, capped by `SOFTMARGIN_ISA` when it names one.
+/// The best supported path, capped by `SOFTMARGIN_ISA` when it names one (surrounding
+/// whitespace and ASCII case ignored; any other value is ignored).
 fn detect() -> Isa {
-    let cap = std::env::var(ISA_ENV)
-        .ok()
-        .and_then(|v| Isa::ALL.into_iter().find(|isa| isa.name() == v.trim()));
+    let names = Isa::ALL.map(Isa::name);
+    let cap = crate::env::choice(ISA_ENV, &names).map(|i| Isa::ALL[i]);
     Isa::ALL
         .into_iter()
         .filter(|isa| isa.is_supported() && cap.is_none_or(|cap| *isa <= cap))
