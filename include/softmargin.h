@@ -8,7 +8,9 @@
  *
  * Conventions of every function below:
  *  - The return value is a status: SOFTMARGIN_STATUS_OK (0) or a nonzero error, described by
- *    softmargin_status_str(). On an error, no byte of any output has been written.
+ *    softmargin_status_str(). On an error, no byte of any output has been written. Where a
+ *    call breaks several rules, the status is that of the first in the order each function
+ *    lists, each rule being checked over all of the call's buffers before the next.
  *  - Array pointers may be NULL only when len is 0. Pointers must be aligned for their type.
  *  - An output may be exactly an input of the same length (in-place use); any other overlap
  *    between an output and an input, or between two outputs, is refused.
@@ -18,12 +20,25 @@
  *    no per-call state; a large buffer is shared between the calling thread and the
  *    library's own worker threads (softmargin_set_num_threads), a small one runs on the
  *    calling thread alone.
+ *  - fork(): a child process gets the same results as its parent, bitwise, with no call of its
+ *    own first, also when another thread of the parent was inside a call at the moment of the
+ *    fork. The library registers pthread_atfork handlers when it first creates its worker
+ *    threads; in the child they forget those workers (which do not exist there), and the
+ *    child's first large call creates its own. The parent is unaffected.
+ *  - Unloading: once the library has created worker threads, dlclose() does not unmap it; the
+ *    workers live until the process ends (each distinct copy of the library keeps its own).
+ *  - Environment variables (SOFTMARGIN_NUM_THREADS, SOFTMARGIN_ISA) are read by one rule:
+ *    surrounding whitespace is ignored, names are matched regardless of case, a count is
+ *    decimal digits alone; any other value is ignored and the default applies.
  *  - Accuracy: every element's loss, and its gradient for a grad_output of 1, is within 2 ulp
- *    of the correctly rounded value over the whole range, subnormal results included. Where
+ *    of the correctly rounded value over the whole range, subnormal results included; for any
+ *    other finite grad_output, each gradient is within 2 ulp of the exact product. Where
  *    PyTorch's log1p(exp(m)) overflows (x = -100, y = 1 in float: inf loss, NaN gradient),
  *    this library returns 100 and -1. NaN comes out only for a NaN input, or where the
- *    formula itself is undefined (y = 0 with an infinite x, an infinite y with x = 0).
- *    Infinite inputs give the limits: a loss of 0 or +inf, a gradient of 0 or -y.
+ *    formula itself is undefined (y = 0 with an infinite x, an infinite y with x = 0, an
+ *    infinite grad_output where the exact gradient is exactly 0, an infinite y with a zero
+ *    grad_output). Infinite inputs give the limits: a loss of 0 or +inf, a gradient of 0 or
+ *    -y; an infinite grad_output gives the infinity of the exact product's sign.
  *    Results are bitwise identical whatever the thread count and whatever instruction set
  *    the library picks at run time (the environment variable SOFTMARGIN_ISA=portable|avx2
  *    caps it; the choice changes speed only).
@@ -165,10 +180,14 @@ int32_t softmargin_forward_f32(const float *input,
  * been written.
  *
  * Accuracy: with a `grad_output` of 1, each gradient is within 2 ulp of the correctly rounded
- * value; another `grad_output` adds at most one rounding, as does the division by `len` for
- * MEAN. No intermediate product overflows: a gradient is finite wherever its exact value is
- * (a huge `grad_output` with targets far from 1 included), and an infinity of the exact value's
- * sign where that overflows. An infinite input gives the limit: 0 or `-target`.
+ * value; for any other finite `grad_output` (and its division by `len` for MEAN), within 2 ulp
+ * of the exact product, also where the gradient for a factor of 1 would be subnormal or 0. No
+ * intermediate product overflows: a gradient is finite wherever its exact value is (a huge
+ * `grad_output` with targets far from 1 included), and an infinity of the exact value's sign
+ * where that overflows. An infinite `grad_output` gives the infinity of the exact product's
+ * sign wherever the exact gradient is nonzero, and NaN where it is exactly 0 (`target` 0, or
+ * an infinite `input` on the side where the limit is 0). An infinite input gives the limit: 0
+ * or `-target`.
  */
 int32_t softmargin_backward_f32(const float *grad_output,
                                 const float *input,
@@ -227,7 +246,7 @@ int32_t softmargin_check_target_f32(const float *target,
  * The losses are summed in compensated double precision (about 106 bits), so the mean and the
  * sum are within 2 ulp of the exact values. Losses beyond 2^900 (margins that large) are summed
  * apart, scaled down, so that the mean is finite wherever it is, also when the sum of the
- * losses exceeds `DBL_MAX` (the sum is then +inf).
+ * losses exceeds `DBL_MAX` or a single loss does (its margin overflows); the sum is then +inf.
  */
 int32_t softmargin_forward_f64(const double *input,
                                const double *target,
@@ -277,8 +296,10 @@ const char *softmargin_version(void);
 
 /**
  * Sets the number of threads used by calls on large buffers; 0 restores the default, which is
- * the value of the environment variable `SOFTMARGIN_NUM_THREADS` when it holds an integer from
- * 1 to `SOFTMARGIN_MAX_THREADS`, and otherwise the number of CPUs available to the process.
+ * the value of the environment variable `SOFTMARGIN_NUM_THREADS` when it holds a count from 1
+ * to `SOFTMARGIN_MAX_THREADS` (decimal digits, surrounding whitespace ignored, taken as given
+ * also above the CPU count), and otherwise the number of CPUs available to the process. A
+ * count above the CPU count is accepted here too.
  *
  * With `n` threads, a call on a large buffer runs on the calling thread and on `n - 1` worker
  * threads that the library creates on first use; a calling thread that has finished its part

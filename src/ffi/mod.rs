@@ -80,10 +80,14 @@ pub unsafe extern "C" fn softmargin_forward_f32(
 /// been written.
 ///
 /// Accuracy: with a `grad_output` of 1, each gradient is within 2 ulp of the correctly rounded
-/// value; another `grad_output` adds at most one rounding, as does the division by `len` for
-/// MEAN. No intermediate product overflows: a gradient is finite wherever its exact value is
-/// (a huge `grad_output` with targets far from 1 included), and an infinity of the exact value's
-/// sign where that overflows. An infinite input gives the limit: 0 or `-target`.
+/// value; for any other finite `grad_output` (and its division by `len` for MEAN), within 2 ulp
+/// of the exact product, also where the gradient for a factor of 1 would be subnormal or 0. No
+/// intermediate product overflows: a gradient is finite wherever its exact value is (a huge
+/// `grad_output` with targets far from 1 included), and an infinity of the exact value's sign
+/// where that overflows. An infinite `grad_output` gives the infinity of the exact product's
+/// sign wherever the exact gradient is nonzero, and NaN where it is exactly 0 (`target` 0, or
+/// an infinite `input` on the side where the limit is 0). An infinite input gives the limit: 0
+/// or `-target`.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_backward_f32(
     grad_output: *const f32,
@@ -151,7 +155,7 @@ pub unsafe extern "C" fn softmargin_check_target_f32(
 /// The losses are summed in compensated double precision (about 106 bits), so the mean and the
 /// sum are within 2 ulp of the exact values. Losses beyond 2^900 (margins that large) are summed
 /// apart, scaled down, so that the mean is finite wherever it is, also when the sum of the
-/// losses exceeds `DBL_MAX` (the sum is then +inf).
+/// losses exceeds `DBL_MAX` or a single loss does (its margin overflows); the sum is then +inf.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_forward_f64(
     input: *const f64,
@@ -222,8 +226,10 @@ static VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
 };
 
 /// Sets the number of threads used by calls on large buffers; 0 restores the default, which is
-/// the value of the environment variable `SOFTMARGIN_NUM_THREADS` when it holds an integer from
-/// 1 to `SOFTMARGIN_MAX_THREADS`, and otherwise the number of CPUs available to the process.
+/// the value of the environment variable `SOFTMARGIN_NUM_THREADS` when it holds a count from 1
+/// to `SOFTMARGIN_MAX_THREADS` (decimal digits, surrounding whitespace ignored, taken as given
+/// also above the CPU count), and otherwise the number of CPUs available to the process. A
+/// count above the CPU count is accepted here too.
 ///
 /// With `n` threads, a call on a large buffer runs on the calling thread and on `n - 1` worker
 /// threads that the library creates on first use; a calling thread that has finished its part
