@@ -56,6 +56,9 @@ pub(crate) struct Claim {
     align: usize,
 }
 
+/// Whether a buffer keeps one rule of [`check`].
+type Rule = fn(&Claim) -> bool;
+
 /// Checks the buffers of a call, one rule at a time over all of them, in the header's order:
 /// `SOFTMARGIN_STATUS_INVALID_ARGUMENT` (a size beyond the address space, or a buffer that
 /// would wrap around its end), then `_NULL_POINTER`, then `_MISALIGNED`; the first rule that
@@ -66,7 +69,7 @@ pub(crate) fn check(claims: &[Claim]) -> Result<(), Refusal> {
         Some(bytes) => bytes <= isize::MAX as usize && c.addr.checked_add(bytes).is_some(),
         None => false,
     };
-    let rules: [(fn(&Claim) -> bool, Refusal); 3] = [
+    let rules: [(Rule, Refusal); 3] = [
         (fits, SOFTMARGIN_STATUS_INVALID_ARGUMENT),
         (
             |c| c.len == 0 || c.addr != 0,

@@ -384,7 +384,7 @@ mod tests {
         0.0,
         -0.0,
         5e-324,
-        -2.2250738585072009e-308,
+        -f64::from_bits(0x000f_ffff_ffff_ffff), // the largest subnormal
         f64::MIN_POSITIVE,
         1.0,
         -1.5,
