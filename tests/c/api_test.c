@@ -8,18 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "softmargin.h"
 
-static int passed = 0, failed = 0;
-
-static void check(int ok, const char *what) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAILED: %s\n", what);
-    }
-}
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -152,6 +143,5 @@ int main(void) {
     rules_f32();
     rules_f64();
     threads();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return report();
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "softmargin.h"
 
 #define N (1 << 20) /* far above the size that goes to the worker threads */
@@ -22,17 +23,8 @@
 
 static float *x, *y, *grad, *busy_grad;
 static float want_mean, want_grad0, want_grad_last;
-static int passed, failed;
 static volatile int stop_busy;
 
-static void check(int ok, const char *what) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAILED: %s\n", what);
-    }
-}
 
 /* The MEAN loss and the MEAN gradient of the whole buffer; 0 when both match the parent's. */
 static int same_as_parent(float *g) {
@@ -105,10 +97,9 @@ int main(void) {
     check(same_as_parent(grad) == 0, "parent after the forks");
     check(softmargin_get_num_threads() == 2, "parent keeps its thread count");
 
-    printf("%d passed, %d failed\n", passed, failed);
     free(x);
     free(y);
     free(grad);
     free(busy_grad);
-    return failed != 0;
+    return report();
 }
