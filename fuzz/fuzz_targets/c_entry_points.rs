@@ -287,19 +287,16 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
     {
         expected = SOFTMARGIN_STATUS_INVALID_ARGUMENT;
     } else {
-        for (i, a) in args.iter().enumerate() {
-            let needed = required(i, a);
-            match a.place {
-                Place::Null if needed => {
-                    expected = SOFTMARGIN_STATUS_NULL_POINTER;
-                    break;
-                }
-                Place::At(off) if needed && off % size != 0 => {
-                    expected = SOFTMARGIN_STATUS_MISALIGNED;
-                    break;
-                }
-                _ => {}
-            }
+        // Each rule over every buffer before the next: NULL, then alignment.
+        let breaks = |rule: &dyn Fn(&Arg) -> bool| {
+            args.iter()
+                .enumerate()
+                .any(|(i, a)| required(i, a) && rule(a))
+        };
+        if breaks(&|a| matches!(a.place, Place::Null)) {
+            expected = SOFTMARGIN_STATUS_NULL_POINTER;
+        } else if breaks(&|a| matches!(a.place, Place::At(off) if off % size != 0)) {
+            expected = SOFTMARGIN_STATUS_MISALIGNED;
         }
         if expected == SOFTMARGIN_STATUS_OK && op == Op::Check && first_inside {
             // `first_invalid` is the 8-byte word at `first_off` inside the arena.
