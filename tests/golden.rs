@@ -1,0 +1,108 @@
+//! The `f64` results frozen: a hash of the bits of every loss, gradient and reduced value over a
+//! fixed input set, on every path this CPU has. A change of the kernels' layout must leave these
+//! bits alone; a change meant to alter them (a better rounding, say) updates `GOLDEN` in the same
+//! commit and says why. `SOFTMARGIN_PRINT_GOLDEN=1` prints the hash instead of failing on a
+//! mismatch, to update it.
+//!
+//! This is a regression lock, not an accuracy test: `tests/accuracy.rs` checks the same families
+//! against the independent reference.
+
+mod common;
+
+use common::{inputs, Family, Targets, FAMILIES};
+use softmargin::{
+    backward_none, forward_backward_none, forward_backward_reduced, forward_none, forward_reduced,
+    set_isa, Isa, Reduced,
+};
+
+/// The hash of the `f64` results as of the kernel layout of issue 11's start.
+const GOLDEN: u64 = 0xf7ae_b652_4ab3_188c;
+
+/// FNV-1a over 64-bit words.
+struct Fnv(u64);
+
+impl Fnv {
+    fn add(&mut self, word: u64) {
+        for byte in word.to_le_bytes() {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// Every result of every pass over one input set: lengths that cover the vector widths, their
+/// neighbours and a tail, and gradient factors of several sizes.
+fn hash_results(hash: &mut Fnv, x: &[f64], y: &[f64]) {
+    let n = x.len();
+    let mut loss = vec![0.0; n];
+    forward_none(x.into(), y.into(), &mut loss).unwrap();
+    loss.iter().for_each(|v| hash.add(v.to_bits()));
+    for reduction in [Reduced::Mean, Reduced::Sum] {
+        hash.add(forward_reduced(x, y, reduction).unwrap().to_bits());
+        let mut grad = vec![0.0; n];
+        let l = forward_backward_reduced(x.into(), y.into(), reduction, &mut grad).unwrap();
+        hash.add(l.to_bits());
+        grad.iter().for_each(|v| hash.add(v.to_bits()));
+    }
+    let factors: Vec<f64> = (0..n)
+        .map(|i| [1.0, -0.5, 3.0e-7, 1.0e300, 2.5e-310][i % 5])
+        .collect();
+    let mut grad = vec![0.0; n];
+    backward_none(factors[..].into(), x.into(), y.into(), &mut grad).unwrap();
+    grad.iter().for_each(|v| hash.add(v.to_bits()));
+    let (mut loss, mut grad) = (vec![0.0; n], vec![0.0; n]);
+    forward_backward_none(x.into(), y.into(), &mut loss, &mut grad).unwrap();
+    loss.iter().chain(&grad).for_each(|v| hash.add(v.to_bits()));
+}
+
+fn golden_hash() -> u64 {
+    let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
+    let mut seed = 1;
+    for family in FAMILIES.into_iter().chain([Family::FarResults]) {
+        for targets in [Targets::Signs, Targets::Any] {
+            for n in [1, 3, 4, 5, 15, 16, 17, 33, 1000] {
+                let (x, y) = inputs::<f64>(family, targets, n, seed);
+                seed += 1;
+                hash_results(&mut hash, &x, &y);
+            }
+        }
+    }
+    let specials = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f64::MAX,
+        -f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e300,
+        -1e-300,
+    ];
+    let (x, y): (Vec<f64>, Vec<f64>) = specials
+        .iter()
+        .flat_map(|&a| specials.iter().map(move |&b| (a, b)))
+        .unzip();
+    hash_results(&mut hash, &x, &y);
+    // Long enough for the block tree of the sums and for the thread pool.
+    let (x, y) = inputs::<f64>(Family::Moderate, Targets::Any, 300_000, seed);
+    hash_results(&mut hash, &x, &y);
+    hash.0
+}
+
+#[test]
+fn f64_results_are_frozen_on_every_path() {
+    for isa in Isa::ALL {
+        if set_isa(isa).is_err() {
+            println!("path {}: skipped, not supported by this CPU", isa.name());
+            continue;
+        }
+        let hash = golden_hash();
+        println!("path {}: {hash:#018x}", isa.name());
+        if std::env::var_os("SOFTMARGIN_PRINT_GOLDEN").is_none() {
+            assert_eq!(hash, GOLDEN, "the f64 results changed on path {}", isa.name());
+        }
+    }
+}
