@@ -4,6 +4,10 @@
 //! Run with `cargo bench --bench throughput` (add `-- quick` for fewer repetitions; sizes such
 //! as `65536`, `f32` or `f64`, `1t` or `2t`, or `c` for the C entry row alone pick rows). Each figure
 //! is the median of repeated runs; the machine's other load shows in the spread, not the median.
+//!
+//! With `SOFTMARGIN_BASELINE` set to the path of another build of `libsoftmargin.so` (an older
+//! commit, say), its exported functions are measured in the same turns, and each row shows how
+//! many times faster this build is.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -106,6 +110,81 @@ fn libm_loop<T: Libm>(x: &[T], y: &[T]) {
     black_box(s / x.len() as f64);
 }
 
+/// The exported functions of a baseline build, for one element type.
+struct Baseline<T> {
+    forward: ForwardFn<T>,
+    backward: BackwardFn<T>,
+    forward_backward: ForwardBackwardFn<T>,
+}
+
+type ForwardFn<T> = unsafe extern "C" fn(*const T, *const T, usize, i32, *mut T) -> i32;
+type BackwardFn<T> = unsafe extern "C" fn(*const T, *const T, *const T, usize, i32, *mut T) -> i32;
+type ForwardBackwardFn<T> =
+    unsafe extern "C" fn(*const T, *const T, usize, i32, *mut T, *mut T) -> i32;
+type SetThreadsFn = unsafe extern "C" fn(usize) -> i32;
+type Symbol = *mut libc::c_void;
+
+/// The environment variable naming the baseline's shared library.
+const BASELINE_ENV: &str = "SOFTMARGIN_BASELINE";
+
+/// The baseline library's functions for `T` (`suffix` `f32` or `f64`), its pool set to
+/// `threads`; `None` without `SOFTMARGIN_BASELINE`.
+fn baseline<T>(suffix: &str, threads: usize) -> Option<Baseline<T>> {
+    let path = std::env::var(BASELINE_ENV).ok()?;
+    let c_path = std::ffi::CString::new(path.clone()).unwrap();
+    // SAFETY: a NUL-terminated path; the handle is never closed, so the symbols stay valid.
+    let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    assert!(!handle.is_null(), "{BASELINE_ENV}={path}: cannot be loaded");
+    let symbol = |name: &str| {
+        let c_name = std::ffi::CString::new(name).unwrap();
+        // SAFETY: a valid handle and a NUL-terminated name.
+        let p = unsafe { libc::dlsym(handle, c_name.as_ptr()) };
+        assert!(!p.is_null(), "{path} has no {name}");
+        p
+    };
+    // SAFETY: the baseline exports these functions with these C signatures (every version
+    // of the header has them).
+    unsafe {
+        let set_threads =
+            std::mem::transmute::<Symbol, SetThreadsFn>(symbol("softmargin_set_num_threads"));
+        assert_eq!(set_threads(threads), 0);
+        Some(Baseline {
+            forward: std::mem::transmute::<Symbol, ForwardFn<T>>(symbol(&format!(
+                "softmargin_forward_{suffix}"
+            ))),
+            backward: std::mem::transmute::<Symbol, BackwardFn<T>>(symbol(&format!(
+                "softmargin_backward_{suffix}"
+            ))),
+            forward_backward: std::mem::transmute::<Symbol, ForwardBackwardFn<T>>(symbol(
+                &format!("softmargin_forward_backward_{suffix}"),
+            )),
+        })
+    }
+}
+
+/// Runs pass `k` (of [`PASSES`]) through the baseline.
+fn run_baseline<T: Elem>(
+    b: &Baseline<T>,
+    k: usize,
+    x: &[T],
+    y: &[T],
+    out: &mut [T],
+    grad: &mut [T],
+) {
+    let (n, mut scalar) = (x.len(), T::default());
+    // SAFETY: every buffer holds n values; MEAN writes one value to `scalar`.
+    let status = unsafe {
+        match k {
+            0 => (b.forward)(x.as_ptr(), y.as_ptr(), n, 1, &mut scalar),
+            1 => (b.forward)(x.as_ptr(), y.as_ptr(), n, 0, out.as_mut_ptr()),
+            2 => (b.backward)(y.as_ptr(), x.as_ptr(), y.as_ptr(), n, 0, grad.as_mut_ptr()),
+            _ => (b.forward_backward)(x.as_ptr(), y.as_ptr(), n, 1, &mut scalar, grad.as_mut_ptr()),
+        }
+    };
+    assert_eq!(status, 0);
+    black_box(scalar);
+}
+
 /// The passes measured, with the arrays each reads and writes.
 const PASSES: [(&str, f64); 4] = [
     ("forward MEAN", 2.0),
@@ -128,9 +207,11 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         .num_threads(threads)
         .build()
         .unwrap();
+    let base = baseline::<T>(T::NAME, threads);
     // Measurements 0..4 are the passes, then the read floor, the read+write floor and the
-    // libm loop, all taking turns.
-    let times = medians(reps, n, PASSES.len() + 3, |k| match k {
+    // libm loop, then the baseline's passes, all taking turns.
+    let count = PASSES.len() + 3 + if base.is_some() { PASSES.len() } else { 0 };
+    let times = medians(reps, n, count, |k| match k {
         0 => {
             black_box(forward_reduced(&x, &y, Reduced::Mean).unwrap());
         }
@@ -144,18 +225,20 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         }
         4 => floor(&pool, &x, &y, &mut out, false),
         5 => floor(&pool, &x, &y, &mut out, true),
-        _ => libm_loop(&x, &y),
+        6 => libm_loop(&x, &y),
+        _ => run_baseline(base.as_ref().unwrap(), k - 7, &x, &y, &mut out, &mut grad),
     });
     let (read, write, libm) = (times[4], times[5], times[6]);
     let elem = std::mem::size_of::<T>() as f64;
-    let passes = PASSES
-        .iter()
-        .zip(&times)
-        .map(|(&(name, arrays), &ns)| (name, arrays, ns));
-    for (name, arrays, ns) in passes {
+    for (k, &(name, arrays)) in PASSES.iter().enumerate() {
+        let ns = times[k];
         let floor = if arrays > 2.0 { write } else { read };
+        let versus = match times.get(7 + k) {
+            Some(b) => format!("  {:>5.2}x the baseline's speed", b / ns),
+            None => String::new(),
+        };
         println!(
-            "{:<22} {} {:>9} {:>2}  {:>8.3} ns/elem {:>7.2} GB/s  {:>6.1}x floor  {:>6.2}x the libm loop's speed",
+            "{:<22} {} {:>9} {:>2}  {:>8.3} ns/elem {:>7.2} GB/s  {:>6.1}x floor  {:>6.2}x the libm loop's speed{}",
             name,
             T::NAME,
             n,
@@ -164,6 +247,7 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
             arrays * elem * n as f64 / ns,
             ns / floor,
             libm / ns,
+            versus,
         );
     }
     println!(

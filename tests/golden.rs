@@ -102,7 +102,12 @@ fn f64_results_are_frozen_on_every_path() {
         let hash = golden_hash();
         println!("path {}: {hash:#018x}", isa.name());
         if std::env::var_os("SOFTMARGIN_PRINT_GOLDEN").is_none() {
-            assert_eq!(hash, GOLDEN, "the f64 results changed on path {}", isa.name());
+            assert_eq!(
+                hash,
+                GOLDEN,
+                "the f64 results changed on path {}",
+                isa.name()
+            );
         }
     }
 }
