@@ -295,6 +295,20 @@ const char *softmargin_status_str(int32_t status);
 const char *softmargin_version(void);
 
 /**
+ * The name of the instruction-set path the kernels use, for logs: "avx2" (AVX2 and FMA, on
+ * x86-64 CPUs that have them) or "portable" (plain code, everywhere). This version of the
+ * library has these two paths; a later one may add "avx512". The path is the best the CPU
+ * supports, capped by the environment variable `SOFTMARGIN_ISA` when it names one of these
+ * (read once, at first use, by the rule of `SOFTMARGIN_NUM_THREADS`: surrounding whitespace
+ * and case ignored; any other value is ignored). Results are bitwise the same on every path;
+ * only speed differs.
+ *
+ * A static, NUL-terminated string that must not be freed; never NULL. May be called from any
+ * thread at any time.
+ */
+const char *softmargin_isa(void);
+
+/**
  * Sets the number of threads used by calls on large buffers; 0 restores the default, which is
  * the value of the environment variable `SOFTMARGIN_NUM_THREADS` when it holds a count from 1
  * to `SOFTMARGIN_MAX_THREADS` (decimal digits, surrounding whitespace ignored, taken as given

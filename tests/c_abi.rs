@@ -631,6 +631,14 @@ fn version_matches_the_package() {
 }
 
 #[test]
+fn isa_names_the_path_in_use() {
+    // SAFETY: softmargin_isa returns a static NUL-terminated string.
+    let name = unsafe { CStr::from_ptr(softmargin_isa()) };
+    assert_eq!(name.to_str().unwrap(), softmargin::isa().name());
+    assert!(["portable", "avx2"].contains(&softmargin::isa().name()));
+}
+
+#[test]
 fn thread_count_bounds() {
     let before = softmargin_get_num_threads();
     assert!(before >= 1);

@@ -8,6 +8,9 @@ fn the_environment_caps_the_path() {
     // Names are read without regard to case or surrounding whitespace.
     std::env::set_var(ISA_ENV, " PORTABLE\n");
     assert_eq!(isa(), Isa::Portable);
+    // SAFETY: softmargin_isa returns a static NUL-terminated string.
+    let name = unsafe { std::ffi::CStr::from_ptr(softmargin::ffi::softmargin_isa()) };
+    assert_eq!(name.to_bytes(), b"portable");
     // The cap changes nothing in the results: the path is still usable end to end.
     let mut loss = [0.0f32; 3];
     softmargin::forward_none(

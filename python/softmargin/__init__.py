@@ -22,6 +22,7 @@ __all__ = [
     "forward",
     "forward_backward",
     "get_num_threads",
+    "isa",
     "library_path",
     "set_num_threads",
     "version",
@@ -57,6 +58,8 @@ _size_t = ctypes.c_size_t
 _i32 = ctypes.c_int32
 _lib.softmargin_status_str.argtypes = [_i32]
 _lib.softmargin_status_str.restype = ctypes.c_char_p
+_lib.softmargin_isa.argtypes = []
+_lib.softmargin_isa.restype = ctypes.c_char_p
 _lib.softmargin_version.argtypes = []
 _lib.softmargin_version.restype = ctypes.c_char_p
 _lib.softmargin_set_num_threads.argtypes = [_size_t]
@@ -205,6 +208,11 @@ def set_num_threads(num_threads):
 def get_num_threads():
     """Threads large calls use."""
     return _lib.softmargin_get_num_threads()
+
+
+def isa():
+    """The instruction-set path in use: "avx2" or "portable"."""
+    return _lib.softmargin_isa().decode()
 
 
 def version():

@@ -128,3 +128,7 @@ def test_check_target_and_threads():
     with pytest.raises(softmargin.SoftMarginError):
         softmargin.set_num_threads(10**6)
     assert softmargin.version().count(".") == 2
+
+
+def test_isa_names_a_path():
+    assert softmargin.isa() in ("avx2", "portable")

@@ -218,6 +218,21 @@ pub extern "C" fn softmargin_version() -> *const c_char {
     guard(|| VERSION.as_ptr())
 }
 
+/// The name of the instruction-set path the kernels use, for logs: "avx2" (AVX2 and FMA, on
+/// x86-64 CPUs that have them) or "portable" (plain code, everywhere). This version of the
+/// library has these two paths; a later one may add "avx512". The path is the best the CPU
+/// supports, capped by the environment variable `SOFTMARGIN_ISA` when it names one of these
+/// (read once, at first use, by the rule of `SOFTMARGIN_NUM_THREADS`: surrounding whitespace
+/// and case ignored; any other value is ignored). Results are bitwise the same on every path;
+/// only speed differs.
+///
+/// A static, NUL-terminated string that must not be freed; never NULL. May be called from any
+/// thread at any time.
+#[no_mangle]
+pub extern "C" fn softmargin_isa() -> *const c_char {
+    guard(|| crate::isa().c_name().as_ptr())
+}
+
 static VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
 ) {

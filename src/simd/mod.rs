@@ -138,6 +138,14 @@ impl Isa {
         }
     }
 
+    /// [`Isa::name`] as a C string.
+    pub fn c_name(self) -> &'static std::ffi::CStr {
+        match self {
+            Isa::Portable => c"portable",
+            Isa::Avx2 => c"avx2",
+        }
+    }
+
     fn from_u8(v: u8) -> Option<Isa> {
         Isa::ALL.into_iter().find(|isa| *isa as u8 == v)
     }

@@ -40,6 +40,10 @@ static void versions(void) {
     check(strcmp(v, expected) == 0, "MAJOR.MINOR.PATCH macros match softmargin_version()");
     check(strcmp(v, SOFTMARGIN_VERSION_STRING) == 0, "SOFTMARGIN_VERSION_STRING matches");
     check(strcmp(STR(SOFTMARGIN_VERSION_MAJOR), "") != 0, "version macros are defined");
+    const char *isa = softmargin_isa();
+    check(isa != NULL && (strcmp(isa, "avx2") == 0 || strcmp(isa, "portable") == 0),
+          "softmargin_isa() names a path");
+    printf("instruction-set path: %s\n", isa ? isa : "(null)");
 }
 
 static void rules_f32(void) {

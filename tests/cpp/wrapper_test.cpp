@@ -121,6 +121,7 @@ int main() {
     std::printf("C++20 spans tested\n");
 #endif
     check(softmargin::version() == SOFTMARGIN_VERSION_STRING, "version");
+    check(softmargin::isa() == softmargin_isa(), "isa");
     try {
         softmargin::set_num_threads(SOFTMARGIN_MAX_THREADS + 1);
         check(false, "too many threads throws");
