@@ -1,5 +1,5 @@
-//! The `f64` results frozen: a hash of the bits of every loss, gradient and reduced value over a
-//! fixed input set, on every path this CPU has. A change of the kernels' layout must leave these
+//! The results frozen: a hash of the bits of every loss, gradient and reduced value over a fixed
+//! input set, for each element type, on every path this CPU has. A change of the kernels' layout must leave these
 //! bits alone; a change meant to alter them (a better rounding, say) updates `GOLDEN` in the same
 //! commit and says why. `SOFTMARGIN_PRINT_GOLDEN=1` prints the hash instead of failing on a
 //! mismatch, to update it.
@@ -9,14 +9,15 @@
 
 mod common;
 
-use common::{inputs, Family, Targets, FAMILIES};
+use common::{inputs, Elem, Family, Targets, FAMILIES};
 use softmargin::{
     backward_none, forward_backward_none, forward_backward_reduced, forward_none, forward_reduced,
     set_isa, Isa, Reduced,
 };
 
-/// The hash of the `f64` results as of the kernel layout of issue 11's start.
-const GOLDEN: u64 = 0xf7ae_b652_4ab3_188c;
+/// The hashes of the `f64` and `f32` results as of the kernel layout of issue 11's start.
+const GOLDEN_F64: u64 = 0xf7ae_b652_4ab3_188c;
+const GOLDEN_F32: u64 = 0xf795_3d95_dec3_0f46;
 
 /// FNV-1a over 64-bit words.
 struct Fnv(u64);
@@ -31,36 +32,37 @@ impl Fnv {
 
 /// Every result of every pass over one input set: lengths that cover the vector widths, their
 /// neighbours and a tail, and gradient factors of several sizes.
-fn hash_results(hash: &mut Fnv, x: &[f64], y: &[f64]) {
+fn hash_results<T: Elem>(hash: &mut Fnv, x: &[T], y: &[T]) {
     let n = x.len();
-    let mut loss = vec![0.0; n];
+    let zero = T::default();
+    let mut loss = vec![zero; n];
     forward_none(x.into(), y.into(), &mut loss).unwrap();
-    loss.iter().for_each(|v| hash.add(v.to_bits()));
+    loss.iter().for_each(|v| hash.add(v.bits()));
     for reduction in [Reduced::Mean, Reduced::Sum] {
-        hash.add(forward_reduced(x, y, reduction).unwrap().to_bits());
-        let mut grad = vec![0.0; n];
+        hash.add(forward_reduced(x, y, reduction).unwrap().bits());
+        let mut grad = vec![zero; n];
         let l = forward_backward_reduced(x.into(), y.into(), reduction, &mut grad).unwrap();
-        hash.add(l.to_bits());
-        grad.iter().for_each(|v| hash.add(v.to_bits()));
+        hash.add(l.bits());
+        grad.iter().for_each(|v| hash.add(v.bits()));
     }
-    let factors: Vec<f64> = (0..n)
-        .map(|i| [1.0, -0.5, 3.0e-7, 1.0e300, 2.5e-310][i % 5])
+    let factors: Vec<T> = (0..n)
+        .map(|i| T::from_f64([1.0, -0.5, 3.0e-7, 1.0e300, 2.5e-310][i % 5]))
         .collect();
-    let mut grad = vec![0.0; n];
+    let mut grad = vec![zero; n];
     backward_none(factors[..].into(), x.into(), y.into(), &mut grad).unwrap();
-    grad.iter().for_each(|v| hash.add(v.to_bits()));
-    let (mut loss, mut grad) = (vec![0.0; n], vec![0.0; n]);
+    grad.iter().for_each(|v| hash.add(v.bits()));
+    let (mut loss, mut grad) = (vec![zero; n], vec![zero; n]);
     forward_backward_none(x.into(), y.into(), &mut loss, &mut grad).unwrap();
-    loss.iter().chain(&grad).for_each(|v| hash.add(v.to_bits()));
+    loss.iter().chain(&grad).for_each(|v| hash.add(v.bits()));
 }
 
-fn golden_hash() -> u64 {
+fn golden_hash<T: Elem>() -> u64 {
     let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
     let mut seed = 1;
     for family in FAMILIES.into_iter().chain([Family::FarResults]) {
         for targets in [Targets::Signs, Targets::Any] {
             for n in [1, 3, 4, 5, 15, 16, 17, 33, 1000] {
-                let (x, y) = inputs::<f64>(family, targets, n, seed);
+                let (x, y) = inputs::<T>(family, targets, n, seed);
                 seed += 1;
                 hash_results(&mut hash, &x, &y);
             }
@@ -81,33 +83,47 @@ fn golden_hash() -> u64 {
         1e300,
         -1e-300,
     ];
-    let (x, y): (Vec<f64>, Vec<f64>) = specials
+    let (x, y): (Vec<T>, Vec<T>) = specials
         .iter()
-        .flat_map(|&a| specials.iter().map(move |&b| (a, b)))
+        .flat_map(|&a| {
+            specials
+                .iter()
+                .map(move |&b| (T::from_f64(a), T::from_f64(b)))
+        })
         .unzip();
     hash_results(&mut hash, &x, &y);
     // Long enough for the block tree of the sums and for the thread pool.
-    let (x, y) = inputs::<f64>(Family::Moderate, Targets::Any, 300_000, seed);
+    let (x, y) = inputs::<T>(Family::Moderate, Targets::Any, 300_000, seed);
     hash_results(&mut hash, &x, &y);
     hash.0
 }
 
-#[test]
-fn f64_results_are_frozen_on_every_path() {
+fn frozen<T: Elem>(golden: u64) {
     for isa in Isa::ALL {
         if set_isa(isa).is_err() {
-            println!("path {}: skipped, not supported by this CPU", isa.name());
+            println!(
+                "{} path {}: skipped, not supported by this CPU",
+                T::NAME,
+                isa.name()
+            );
             continue;
         }
-        let hash = golden_hash();
-        println!("path {}: {hash:#018x}", isa.name());
+        let hash = golden_hash::<T>();
+        println!("{} path {}: {hash:#018x}", T::NAME, isa.name());
         if std::env::var_os("SOFTMARGIN_PRINT_GOLDEN").is_none() {
             assert_eq!(
                 hash,
-                GOLDEN,
-                "the f64 results changed on path {}",
+                golden,
+                "the {} results changed on path {}",
+                T::NAME,
                 isa.name()
             );
         }
     }
+}
+
+#[test]
+fn results_are_frozen_on_every_path() {
+    frozen::<f64>(GOLDEN_F64);
+    frozen::<f32>(GOLDEN_F32);
 }
