@@ -295,9 +295,9 @@ const char *softmargin_status_str(int32_t status);
 const char *softmargin_version(void);
 
 /**
- * The name of the instruction-set path the kernels use, for logs: "avx2" (AVX2 and FMA, on
- * x86-64 CPUs that have them) or "portable" (plain code, everywhere). This version of the
- * library has these two paths; a later one may add "avx512". The path is the best the CPU
+ * The name of the instruction-set path the kernels use, for logs: "avx512" (AVX-512 F, VL, DQ
+ * and BW, on x86-64 CPUs that have them), "avx2" (AVX2 and FMA) or "portable" (plain code,
+ * everywhere). The path is the best the CPU
  * supports, capped by the environment variable `SOFTMARGIN_ISA` when it names one of these
  * (read once, at first use, by the rule of `SOFTMARGIN_NUM_THREADS`: surrounding whitespace
  * and case ignored; any other value is ignored). Results are bitwise the same on every path;

@@ -234,7 +234,7 @@ SOFTMARGIN_HPP_SPAN_OVERLOADS(double)
 /** The library's version, "MAJOR.MINOR.PATCH". */
 inline std::string version() { return softmargin_version(); }
 
-/** The instruction-set path in use: "avx2" or "portable" (see softmargin_isa). */
+/** The instruction-set path in use: "avx512", "avx2" or "portable" (see softmargin_isa). */
 inline std::string isa() { return softmargin_isa(); }
 
 /** Threads for large calls; 0 restores the default. Throws Error above SOFTMARGIN_MAX_THREADS. */

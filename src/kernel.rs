@@ -437,12 +437,25 @@ unsafe fn chunk_f32_portable_fma(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
     chunk_f32::<[Scalar32; LANES], false>(c, total)
 }
 
+/// `chunk_f32` compiled for AVX-512: one vector of sixteen lanes.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, VL, DQ and BW, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+unsafe fn chunk_f32_avx512(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+    chunk_f32::<simd::avx512::Avx512F32, true>(c, total)
+}
+
 /// Runs a chunk of `f32` elements on the selected path.
 pub(crate) fn run_f32(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
     match simd::isa() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2 and FMA.
         Isa::Avx2 => unsafe { chunk_f32_avx2(c, total) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `isa()` returns Avx512 only when the CPU supports all it needs.
+        Isa::Avx512 => unsafe { chunk_f32_avx512(c, total) },
         _ => chunk_f32_portable(c, total),
     }
 }
@@ -700,12 +713,25 @@ unsafe fn chunk_f64_portable_fma(c: Chunk<'_, '_, f64>, total: &mut CompensatedL
     chunk_f64::<[Scalar; LANES]>(c, total)
 }
 
+/// `chunk_f64` compiled for AVX-512: two vectors of eight lanes in flight.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, VL, DQ and BW, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+unsafe fn chunk_f64_avx512(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
+    chunk_f64::<[simd::avx512::Avx512; 2]>(c, total)
+}
+
 /// Runs a chunk of `f64` elements on the selected path.
 pub(crate) fn run_f64(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
     match simd::isa() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2 and FMA.
         Isa::Avx2 => unsafe { chunk_f64_avx2(c, total) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `isa()` returns Avx512 only when the CPU supports all it needs.
+        Isa::Avx512 => unsafe { chunk_f64_avx512(c, total) },
         _ => chunk_f64_portable(c, total),
     }
 }

@@ -635,7 +635,7 @@ fn isa_names_the_path_in_use() {
     // SAFETY: softmargin_isa returns a static NUL-terminated string.
     let name = unsafe { CStr::from_ptr(softmargin_isa()) };
     assert_eq!(name.to_str().unwrap(), softmargin::isa().name());
-    assert!(["portable", "avx2"].contains(&softmargin::isa().name()));
+    assert!(["portable", "avx2", "avx512"].contains(&softmargin::isa().name()));
 }
 
 #[test]

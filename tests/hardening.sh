@@ -50,10 +50,12 @@ if "${vg[@]}" "$work/vg-canary" 2>/dev/null; then
     echo "valgrind did not report the canary's invalid read" >&2
     exit 1
 fi
+# valgrind cannot execute AVX-512 instructions: its runs take the AVX2 path (the best one
+# below), while the sanitizer runs above keep the default.
 for src in "${programs[@]}"; do
     exe="$work/vg-$(basename "$src" .c)"
     cc "${cflags[@]}" -O1 "$src" "${link[@]}" -o "$exe"
-    "${vg[@]}" "$exe" >"$exe.out"
+    SOFTMARGIN_ISA=avx2 "${vg[@]}" "$exe" >"$exe.out"
     echo "$src: 0 errors ($(tail -n 1 "$exe.out"))"
 done
 

@@ -211,7 +211,7 @@ def get_num_threads():
 
 
 def isa():
-    """The instruction-set path in use: "avx2" or "portable"."""
+    """The instruction-set path in use: "avx512", "avx2" or "portable"."""
     return _lib.softmargin_isa().decode()
 
 

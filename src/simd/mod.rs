@@ -4,16 +4,19 @@
 //! against [`Vector`] (`f64` lanes) or [`VectorF32`] (`f32` lanes) and instantiated with each
 //! implementation: [`portable::Scalar`] and [`portable::Scalar32`] (one lane, plain Rust, every
 //! target) and, on x86-64, [`avx2::Avx2`] and [`avx2::Avx2F32`] (four and eight lanes, AVX2 and
-//! FMA). Every operation is exactly rounded IEEE arithmetic, so each lane gets the same bits on
+//! FMA) and [`avx512::Avx512`] and [`avx512::Avx512F32`] (eight and sixteen lanes, AVX-512). Every operation is exactly rounded IEEE arithmetic, so each lane gets the same bits on
 //! every path; only speed differs.
 //!
 //! The path is chosen once: the best the CPU supports, capped by the environment variable
-//! `SOFTMARGIN_ISA` (`portable` or `avx2`, read as `crate::env` says) or by [`set_isa`].
+//! `SOFTMARGIN_ISA` (`portable`, `avx2` or `avx512`, read as `crate::env` says) or by [`set_isa`].
 
 pub(crate) mod portable;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -124,17 +127,21 @@ pub enum Isa {
     Portable = 1,
     /// AVX2 and FMA: four `f64` or eight `f32` lanes per vector (x86-64).
     Avx2 = 2,
+    /// AVX-512 F, VL, DQ and BW (with AVX2 and FMA): eight `f64` or sixteen `f32` lanes per
+    /// vector, conditions in mask registers (x86-64).
+    Avx512 = 3,
 }
 
 impl Isa {
     /// Every path, slowest first.
-    pub const ALL: [Isa; 2] = [Isa::Portable, Isa::Avx2];
+    pub const ALL: [Isa; 3] = [Isa::Portable, Isa::Avx2, Isa::Avx512];
 
     /// The name `SOFTMARGIN_ISA` takes.
     pub fn name(self) -> &'static str {
         match self {
             Isa::Portable => "portable",
             Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
         }
     }
 
@@ -143,6 +150,7 @@ impl Isa {
         match self {
             Isa::Portable => c"portable",
             Isa::Avx2 => c"avx2",
+            Isa::Avx512 => c"avx512",
         }
     }
 
@@ -156,8 +164,16 @@ impl Isa {
             Isa::Portable => true,
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                Isa::Avx2.is_supported()
+                    && is_x86_feature_detected!("avx512f")
+                    && is_x86_feature_detected!("avx512vl")
+                    && is_x86_feature_detected!("avx512dq")
+                    && is_x86_feature_detected!("avx512bw")
+            }
             #[cfg(not(target_arch = "x86_64"))]
-            Isa::Avx2 => false,
+            Isa::Avx2 | Isa::Avx512 => false,
         }
     }
 }
@@ -427,27 +443,42 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn frexp_is_the_same_on_every_path() {
-        if !Isa::Avx2.is_supported() {
-            return;
-        }
         /// # Safety
         /// The CPU must support AVX2 and FMA.
         #[target_feature(enable = "avx2,fma")]
-        unsafe fn on_avx2(v: &[f64; 4]) -> ([f64; 4], [f64; 4]) {
-            let (f, e) = avx2::Avx2::load(v).frexp();
-            let (mut fs, mut es) = ([0.0; 4], [0.0; 4]);
+        unsafe fn on_avx2(v: &[f64; 8]) -> ([f64; 8], [f64; 8]) {
+            let (f, e) = <[avx2::Avx2; 2]>::load(v).frexp();
+            let (mut fs, mut es) = ([0.0; 8], [0.0; 8]);
             f.store(&mut fs);
             e.store(&mut es);
             (fs, es)
         }
-        for chunk in VALUES.chunks(4) {
-            let mut v = [1.0; 4];
-            v[..chunk.len()].copy_from_slice(chunk);
-            // SAFETY: AVX2 and FMA are supported, as just checked.
-            let (fs, es) = unsafe { on_avx2(&v) };
-            for i in 0..4 {
-                let (f, e) = Scalar(v[i]).frexp();
-                assert_eq!((fs[i].to_bits(), es[i]), (f.0.to_bits(), e.0), "{:e}", v[i]);
+        /// # Safety
+        /// The CPU must support the AVX-512 path.
+        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+        unsafe fn on_avx512(v: &[f64; 8]) -> ([f64; 8], [f64; 8]) {
+            let (f, e) = avx512::Avx512::load(v).frexp();
+            let (mut fs, mut es) = ([0.0; 8], [0.0; 8]);
+            f.store(&mut fs);
+            e.store(&mut es);
+            (fs, es)
+        }
+        type Path = unsafe fn(&[f64; 8]) -> ([f64; 8], [f64; 8]);
+        let paths: [(Isa, Path); 2] = [(Isa::Avx2, on_avx2), (Isa::Avx512, on_avx512)];
+        for (isa, path) in paths {
+            if !isa.is_supported() {
+                println!("frexp on {}: skipped, not on this CPU", isa.name());
+                continue;
+            }
+            for chunk in VALUES.chunks(8) {
+                let mut v = [1.0; 8];
+                v[..chunk.len()].copy_from_slice(chunk);
+                // SAFETY: the path is supported, as just checked.
+                let (fs, es) = unsafe { path(&v) };
+                for i in 0..8 {
+                    let (f, e) = Scalar(v[i]).frexp();
+                    assert_eq!((fs[i].to_bits(), es[i]), (f.0.to_bits(), e.0), "{:e}", v[i]);
+                }
             }
         }
     }

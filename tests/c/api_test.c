@@ -41,7 +41,8 @@ static void versions(void) {
     check(strcmp(v, SOFTMARGIN_VERSION_STRING) == 0, "SOFTMARGIN_VERSION_STRING matches");
     check(strcmp(STR(SOFTMARGIN_VERSION_MAJOR), "") != 0, "version macros are defined");
     const char *isa = softmargin_isa();
-    check(isa != NULL && (strcmp(isa, "avx2") == 0 || strcmp(isa, "portable") == 0),
+    check(isa != NULL && (strcmp(isa, "avx512") == 0 || strcmp(isa, "avx2") == 0 ||
+                          strcmp(isa, "portable") == 0),
           "softmargin_isa() names a path");
     printf("instruction-set path: %s\n", isa ? isa : "(null)");
 }

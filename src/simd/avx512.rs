@@ -1,0 +1,276 @@
+//! Eight `f64` lanes ([`Avx512`]) and sixteen `f32` lanes ([`Avx512F32`]) with AVX-512 F, VL,
+//! DQ and BW; conditions live in mask registers.
+//!
+//! Every method is `#[inline(always)]` and only ever runs inlined into a function compiled with
+//! `#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]`, which `kernel`
+//! calls only after [`super::Isa::Avx512`] was detected; that is the safety argument for each
+//! intrinsic below. Each operation is the IEEE operation of the other paths, with the same
+//! choices where IEEE leaves one open (`max` and `min` return the second operand when either
+//! is NaN, as `maxpd` and the portable path do), so every lane gets the same bits.
+
+use std::arch::x86_64::*;
+
+use super::{Vector, VectorF32};
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512(__m512d);
+
+/// Sixteen `f32` lanes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512F32(__m512);
+
+/// The round-to-nearest-even immediate of `vrndscale`, exceptions suppressed.
+const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+
+impl Vector for Avx512 {
+    const LANES: usize = 8;
+    type Mask = __mmask8;
+
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_set1_pd(v) })
+    }
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        assert!(src.len() >= 8);
+        // SAFETY: eight readable floats (checked); AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_cvtps_pd(_mm256_loadu_ps(src.as_ptr())) })
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        assert!(dst.len() >= 8);
+        // SAFETY: eight writable floats (checked); AVX-512 F is available (module docs).
+        unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), _mm512_cvtpd_ps(self.0)) }
+    }
+    #[inline(always)]
+    fn load(src: &[f64]) -> Self {
+        assert!(src.len() >= 8);
+        // SAFETY: eight readable doubles (checked); AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_loadu_pd(src.as_ptr()) })
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f64]) {
+        assert!(dst.len() >= 8);
+        // SAFETY: eight writable doubles (checked); AVX-512 F is available (module docs).
+        unsafe { _mm512_storeu_pd(dst.as_mut_ptr(), self.0) }
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_add_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_sub_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_mul_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_div_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_fmadd_pd(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_abs_pd(self.0) })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_max_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn round(self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_roundscale_pd::<NEAREST>(self.0) })
+    }
+    #[inline(always)]
+    fn sign(self) -> Self {
+        // SAFETY: AVX-512 DQ is available (module docs).
+        Avx512(unsafe { _mm512_and_pd(_mm512_set1_pd(-0.0), self.0) })
+    }
+    #[inline(always)]
+    fn exp2_int(self) -> Self {
+        // vscalefpd: 1 * 2^floor(k), exact for integral k in the normal exponent range.
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_scalef_pd(_mm512_set1_pd(1.0), self.0) })
+    }
+    #[inline(always)]
+    fn frexp(self) -> (Self, Self) {
+        // vgetmantpd and vgetexppd: the significand in [1, 2) with the sign of the value, and
+        // floor(log2 |v|), subnormals normalised first; zeros, infinities and NaN (which these
+        // instructions map otherwise) stay as they are, with an exponent of 0.
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe {
+            let v = self.0;
+            let f = _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_SRC>(v);
+            let e = _mm512_getexp_pd(v);
+            let size = _mm512_abs_pd(v);
+            let special = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(v, _mm512_setzero_pd())
+                | _mm512_cmp_pd_mask::<_CMP_NLT_UQ>(size, _mm512_set1_pd(f64::INFINITY));
+            (
+                Avx512(_mm512_mask_blend_pd(special, f, v)),
+                Avx512(_mm512_mask_blend_pd(special, e, _mm512_setzero_pd())),
+            )
+        }
+    }
+    #[inline(always)]
+    fn lt(self, o: Self) -> __mmask8 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> __mmask8 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn eq(self, o: Self) -> __mmask8 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn is_nan(self) -> __mmask8 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(self.0, self.0) }
+    }
+    #[inline(always)]
+    fn and(a: __mmask8, b: __mmask8) -> __mmask8 {
+        a & b
+    }
+    #[inline(always)]
+    fn bits(mask: __mmask8) -> u32 {
+        u32::from(mask)
+    }
+    #[inline(always)]
+    fn select(mask: __mmask8, a: Self, b: Self) -> Self {
+        // vblendmpd takes the second operand where the mask bit is set.
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_mask_blend_pd(mask, b.0, a.0) })
+    }
+}
+
+impl VectorF32 for Avx512F32 {
+    const LANES: usize = 16;
+    type Mask = __mmask16;
+    type Wide = [Avx512; 2];
+
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_set1_ps(v) })
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> Self {
+        assert!(src.len() >= 16);
+        // SAFETY: sixteen readable floats (checked); AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_loadu_ps(src.as_ptr()) })
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        assert!(dst.len() >= 16);
+        // SAFETY: sixteen writable floats (checked); AVX-512 F is available (module docs).
+        unsafe { _mm512_storeu_ps(dst.as_mut_ptr(), self.0) }
+    }
+    #[inline(always)]
+    fn widen(self) -> [Avx512; 2] {
+        // SAFETY: AVX-512 F and DQ are available (module docs).
+        unsafe {
+            [
+                Avx512(_mm512_cvtps_pd(_mm512_castps512_ps256(self.0))),
+                Avx512(_mm512_cvtps_pd(_mm512_extractf32x8_ps::<1>(self.0))),
+            ]
+        }
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_add_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_sub_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_mul_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_div_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_fmadd_ps(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_abs_ps(self.0) })
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        // SAFETY: AVX-512 DQ is available (module docs).
+        Avx512F32(unsafe { _mm512_xor_ps(_mm512_set1_ps(-0.0), self.0) })
+    }
+    #[inline(always)]
+    fn flip_sign_by(self, o: Self) -> Self {
+        // SAFETY: AVX-512 DQ is available (module docs).
+        Avx512F32(unsafe { _mm512_xor_ps(_mm512_and_ps(_mm512_set1_ps(-0.0), o.0), self.0) })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_max_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_min_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn exp2_biased(self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe {
+            _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0)))
+        })
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> __mmask16 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmp_ps_mask::<_CMP_LE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> __mmask16 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmp_ps_mask::<_CMP_GE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn and(a: __mmask16, b: __mmask16) -> __mmask16 {
+        a & b
+    }
+    #[inline(always)]
+    fn bits(mask: __mmask16) -> u32 {
+        u32::from(mask)
+    }
+    #[inline(always)]
+    fn select(mask: __mmask16, a: Self, b: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_mask_blend_ps(mask, b.0, a.0) })
+    }
+}
