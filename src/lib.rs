@@ -34,19 +34,17 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod double;
-mod element;
 mod env;
 pub mod ffi;
+mod float;
 mod kernel;
 mod ops;
 mod parallel;
 mod pass;
 mod simd;
-mod single;
 mod sum;
 
-pub use element::Float;
+pub use float::Float;
 pub use ops::{
     backward_none, backward_reduced, first_invalid_target, forward_backward_none,
     forward_backward_reduced, forward_none, forward_reduced, Error, Reduced,

@@ -1,6 +1,6 @@
 //! The operations: forward, backward, and both in one pass, for each reduction.
 
-use crate::element::Float;
+use crate::float::Float;
 use crate::parallel::{self, Task};
 use crate::pass::{Operand, Pass, Scale};
 use crate::sum::Accumulator;

@@ -5,7 +5,8 @@
 //! copies each small chunk of it aside before overwriting that chunk, so no shared and mutable
 //! reference ever cover the same memory.
 
-use crate::element::Float;
+use crate::float::Float;
+use crate::kernel::{Chunk, GradScale};
 use crate::parallel::Task;
 use crate::sum::Accumulator;
 
@@ -86,6 +87,17 @@ pub enum Scale<'a, T> {
     Times(f64),
     /// By `g`, then divided by the element count `n` (MEAN).
     TimesOver(f64, f64),
+}
+
+impl<T> Scale<'_, T> {
+    /// The kernel's form: the per-element factors go into the chunk's own slice.
+    fn for_chunk(&self) -> GradScale {
+        match *self {
+            Scale::Each(_) => GradScale::Each,
+            Scale::Times(g) => GradScale::Times(g),
+            Scale::TimesOver(g, n) => GradScale::TimesOver(g, n),
+        }
+    }
 }
 
 /// What a pass computes over `len` elements.
@@ -180,7 +192,7 @@ impl<T: Float> Task for Pass<'_, T> {
                     each,
                     loss,
                     grad,
-                    scale,
+                    scale: scale.for_chunk(),
                     sum,
                 };
                 T::run_chunk(chunk, &mut total);
@@ -206,7 +218,7 @@ impl<T: Float> Task for Pass<'_, T> {
                 each,
                 loss: loss.as_deref_mut().map(|l| &mut l[start..start + n]),
                 grad: grad.as_deref_mut().map(|g| &mut g[start..start + n]),
-                scale,
+                scale: scale.for_chunk(),
                 sum,
             };
             T::run_chunk(chunk, &mut total);
@@ -218,18 +230,4 @@ impl<T: Float> Task for Pass<'_, T> {
     fn merge(earlier: T::Sum, later: T::Sum) -> T::Sum {
         earlier.merge(later)
     }
-}
-
-/// A run of elements of a leaf, with every input in a slice of its own: the whole leaf, or at
-/// most [`CHUNK`] elements of it when an input is copied aside; starts at a multiple of 16
-/// within its leaf.
-pub struct Chunk<'c, 'a, T> {
-    pub x: &'c [T],
-    pub y: &'c [T],
-    /// The per-element factors of [`Scale::Each`].
-    pub each: Option<&'c [T]>,
-    pub loss: Option<&'c mut [T]>,
-    pub grad: Option<&'c mut [T]>,
-    pub scale: Scale<'a, T>,
-    pub sum: bool,
 }

@@ -1,6 +1,6 @@
 //! Vectors of `f64` and of `f32` lanes, and the choice of instruction set at run time.
 //!
-//! The vector kernels (`crate::kernel`, `crate::element`, `crate::single`) are written once
+//! The kernels (`crate::kernel`) are written once
 //! against [`Vector`] (`f64` lanes) or [`VectorF32`] (`f32` lanes) and instantiated with each
 //! implementation: [`portable::Scalar`] and [`portable::Scalar32`] (one lane, plain Rust, every
 //! target) and, on x86-64, [`avx2::Avx2`] and [`avx2::Avx2F32`] (four and eight lanes, AVX2 and

@@ -1,7 +1,7 @@
 //! An independent high-precision reference: double-double arithmetic (about 106 bits) with its
 //! own exp and log, and formulas other than the library's.
 //!
-//! The library evaluates `max(m, 0) + log1p(exp(-|m|))` with the platform's libm; this module
+//! The library evaluates `max(m, 0) + log1p(exp(-|m|))` with its own polynomials; this module
 //! evaluates `log(1 + exp(m))` directly where that is well conditioned (m >= -1), the series
 //! `2 atanh(e / (2 + e))` for `log1p(e)` below, and `m + exp(-m)` far above, all in
 //! double-double. Values too small for a normal `f64` are carried as a double-double times a

@@ -1,109 +1,43 @@
-//! The element loops of a chunk, one per element type, and the `f64`-lane kernel for `f32` data.
+//! The element loops of a chunk, one per element type, written once for every path.
 //!
 //! `f32` data runs through [`single`], a branch-free kernel in `f32` lanes (eight per AVX2
-//! vector) that covers nearly every real input, and, lane by lane, through [`loss_slope`] for
-//! the rest: margins beyond 64 in size, NaN and infinite values, tiny targets and factors.
-//! [`loss_slope`] computes in `f64` lanes, exact to about 2^-32 before the final rounding to
-//! `f32`, and handles every input. Which kernel an element goes through depends only on the
-//! element, so results do not depend on neighbours or positions. Every path performs the same
-//! IEEE operations per lane, so all give the same bits; sums use sixteen accumulators
-//! (element `i` of a leaf into accumulator `i % 16`) whatever the vector width, so they agree
-//! bitwise too.
+//! vector) that covers nearly every real input, and, lane by lane, through the `f64`-lane kernel
+//! of [`super::wide`] for the rest: margins beyond 64 in size, NaN and infinite values, tiny
+//! targets and factors. Which kernel an element goes through depends only on the element, so
+//! results do not depend on neighbours or positions. Every path performs the same IEEE
+//! operations per lane, so all give the same bits; sums use sixteen accumulators (element `i`
+//! of a leaf into accumulator `i % 16`) whatever the vector width, so they agree bitwise too.
 //!
 //! `f64` data runs the same way through [`double`] (the design of [`single`] in `f64` lanes)
-//! and, lane by lane, through the double-double kernel of [`crate::element`] for the rest, with
+//! and, lane by lane, through the double-double kernel of [`super::exact`] for the rest, with
 //! sixteen compensated accumulators.
 
-use crate::element::{two_sum, Factor, ATANH_COEFFS, EXP_COEFFS};
-use crate::pass::{Chunk, Scale};
+use super::chunk::{Chunk, GradScale};
+use super::double::{self, fast_f64};
+use super::eft::two_sum;
+use super::exact::point;
+use super::factor::Factor;
+use super::factor::{canonical_nan, mean_factor, product, product_in_range};
+use super::path::Path;
+use super::single::{self, fast_f32};
+use super::wide::any_f32;
 use crate::simd::portable::{Scalar, Scalar32};
-use crate::simd::{self, Isa, Vector, VectorF32};
+use crate::simd::{Vector, VectorF32};
 use crate::sum::{self, Compensated, CompensatedLanes, Lanes, LANES};
-use crate::{double, single};
-
-const LOG2E: f64 = std::f64::consts::LOG2_E;
-
-/// `1 / k!` for k = 2..=8: `exp(r) = 1 + r + r^2 p(r)`, truncation below 2^-32 for |r| <= ln2/2.
-const EXP: &[f64] = EXP_COEFFS.split_at(7).0;
-
-/// `1 / (2i + 1)` for i = 1..=8: `log1p(e) = 2u (1 + u^2 t(u^2))`, `u = e / (2 + e) <= 1/3`,
-/// truncation below 2^-32.
-const ATANH: &[f64] = ATANH_COEFFS.split_at(8).0;
-
-/// Margins are clamped to at least this in `exp`: below -282, `sigmoid(m) < 2^-406`, which even
-/// times the largest `f32` target and the largest `f32` factor (2^256) is below half the
-/// smallest subnormal, so every finite-factor result there is the zero it rounds to. The
-/// clamped value (2^-577) keeps `-y sigmoid(m)` nonzero in `f64` for every target such a margin
-/// can have (|y| >= 2^-119), so that an infinite factor gives the infinity of the exact product.
-const FAR: f64 = -400.0;
-
-/// `c[0] + c[1] z + ... + c[7] z^7` (missing coefficients are 0) by Estrin's scheme: a
-/// dependency chain of four steps instead of Horner's seven, which matters when one call has
-/// only a few vectors to overlap.
-#[inline(always)]
-fn estrin<V: Vector>(z: V, z2: V, c: &[f64]) -> V {
-    let coeff = |i: usize| V::splat(c.get(i).copied().unwrap_or(0.0));
-    let z4 = z2.mul(z2);
-    let p01 = z.mul_add(coeff(1), coeff(0));
-    let p23 = z.mul_add(coeff(3), coeff(2));
-    let p45 = z.mul_add(coeff(5), coeff(4));
-    let p67 = z.mul_add(coeff(7), coeff(6));
-    let p03 = z2.mul_add(p23, p01);
-    let p47 = z2.mul_add(p67, p45);
-    z4.mul_add(p47, p03)
-}
-
-/// The loss `log(1 + exp(-y x))` and the slope `-y sigmoid(-y x)` of `f32` inputs held in `f64`
-/// lanes, to about 2^-32 relative before rounding to `f32`.
-#[inline(always)]
-pub(crate) fn loss_slope<V: Vector>(x: V, y: V) -> (V, V) {
-    let zero = V::splat(0.0);
-    let one = V::splat(1.0);
-    let neg_y = zero.sub(y);
-    // Exact: a product of two 24-bit significands.
-    let m = neg_y.mul(x);
-    // e = exp(a), a = -|m| clamped to FAR (NaN lanes are fixed at the end).
-    let a = zero.sub(m.abs()).max(V::splat(FAR));
-    let k = a.mul(V::splat(LOG2E)).round();
-    // |k| <= 577, so one fused step with ln 2 rounded to f64 leaves r within 2^-44 of exact.
-    let r = k.mul_add(V::splat(-std::f64::consts::LN_2), a);
-    let r2 = r.mul(r);
-    let p = estrin(r, r2, EXP);
-    let e = r2.mul_add(p, r).add(one).mul(k.exp2_int());
-    // One division gives both u = e / (2 + e) and 1 / (1 + e).
-    let d1 = e.add(one);
-    let d2 = e.add(V::splat(2.0));
-    let q = one.div(d1.mul(d2));
-    let u = e.mul(d1).mul(q);
-    let inv = d2.mul(q);
-    let u2 = u.mul(u);
-    let t = estrin(u2, u2.mul(u2), ATANH);
-    let two_u = u.add(u);
-    let log1p_e = two_u.mul(u2).mul_add(t, two_u);
-    let loss = m.max(zero).add(log1p_e);
-    // sigmoid(m): 1 / (1 + e) for m >= 0, e / (1 + e) below, the limit 0 at m = -inf.
-    let minus_inf = m.eq(V::splat(f64::NEG_INFINITY));
-    let s = V::select(m.ge(zero), inv, V::select(minus_inf, zero, e.mul(inv)));
-    // -y s, with the limit 0 (not inf * 0) where s is 0.
-    let slope = V::select(s.eq(zero), neg_y.sign(), neg_y.mul(s));
-    let nan = m.is_nan();
-    let quiet = V::splat(f64::NAN);
-    (V::select(nan, quiet, loss), V::select(nan, quiet, slope))
-}
 
 /// The gradient of one lane group of `f32` data in `f64` lanes: `slope` times its factor, in
 /// `f64`, where it cannot overflow (both are below 2^128 in size); `each` loads the group's
-/// per-element factors, and is only called for [`Scale::Each`].
+/// per-element factors, and is only called for [`GradScale::Each`].
 ///
 /// A NaN result is made the canonical quiet NaN: where a NaN slope meets a NaN factor with
 /// another payload, the product's payload is the first NaN operand's, and which operand is
 /// first is the compiler's choice, different in each path's code.
 #[inline(always)]
-fn scaled<V: Vector, T>(slope: V, scale: Scale<'_, T>, each: impl FnOnce() -> V) -> V {
+fn scaled_slope<V: Vector>(slope: V, scale: GradScale, each: impl FnOnce() -> V) -> V {
     let v = match scale {
-        Scale::Each(_) => slope.mul(each()),
-        Scale::Times(g) => slope.mul(V::splat(g)),
-        Scale::TimesOver(g, n) => match quotient(g, n) {
+        GradScale::Each => slope.mul(each()),
+        GradScale::Times(g) => slope.mul(V::splat(g)),
+        GradScale::TimesOver(g, n) => match mean_factor(g, n) {
             Some((c_hi, c_lo)) => product(slope, V::splat(0.0), V::splat(c_hi), V::splat(c_lo)),
             None => slope.mul(V::splat(g)).div(V::splat(n)),
         },
@@ -111,45 +45,10 @@ fn scaled<V: Vector, T>(slope: V, scale: Scale<'_, T>, each: impl FnOnce() -> V)
     canonical_nan(v)
 }
 
-/// `v` with every NaN lane the canonical quiet NaN (see [`scaled`]).
-#[inline(always)]
-fn canonical_nan<V: Vector>(v: V) -> V {
-    V::select(v.is_nan(), V::splat(f64::NAN), v)
-}
-
-/// `g / n` as `hi + lo`, the rounded quotient and the rest (to about 2^-106 relative), for a
-/// finite `g` of at least 2^-900 in size, where both parts are normal numbers; `None` for the
-/// others. The MEAN gradient is then the slope times this, with no division per element and no
-/// overflow where `slope * g` alone would overflow; below 2^-900 (where `slope * g` cannot
-/// overflow) it is `(slope * g) / n`.
-fn quotient(g: f64, n: f64) -> Option<(f64, f64)> {
-    if !(g.is_finite() && g.abs() >= 2f64.powi(-900)) {
-        return None;
-    }
-    let hi = g / n;
-    Some((hi, (-hi).mul_add(n, g) / n))
-}
-
-/// `(hi + lo) (c_hi + c_lo)` with one final rounding, for any factor. The small products
-/// overflow only where `hi c_hi` is far beyond the largest `f64`, and then with either sign:
-/// there they are dropped, and the result is the infinity of `hi c_hi`.
-#[inline(always)]
-fn product<V: Vector>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
-    let small = hi.mul_add(c_lo, lo.mul(c_hi));
-    let small = V::select(V::splat(f64::MAX).ge(small.abs()), small, V::splat(0.0));
-    hi.mul_add(c_hi, small)
-}
-
-/// [`product`] for factors up to [`double::MAX_FACTOR`], whose small products cannot overflow.
-#[inline(always)]
-fn product_in_range<V: Vector>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
-    hi.mul_add(c_hi, hi.mul_add(c_lo, lo.mul(c_hi)))
-}
-
 /// The chunk's length, after checking that every buffer has it: said once before a loop, the
 /// loop then needs no bounds checks.
 #[inline(always)]
-fn checked_len<T>(c: &Chunk<'_, '_, T>) -> usize {
+fn checked_len<T>(c: &Chunk<'_, T>) -> usize {
     let n = c.x.len();
     let len_ok = |len: Option<usize>| len.is_none_or(|len| len == n);
     assert!(
@@ -164,18 +63,18 @@ fn checked_len<T>(c: &Chunk<'_, '_, T>) -> usize {
 /// Which results a chunk's loop computes, `(LOSS, GRAD)`: each combination is compiled on its
 /// own, so a loop that needs no gradient (or no loss) does none of that half's arithmetic.
 #[inline(always)]
-fn needs<T>(c: &Chunk<'_, '_, T>) -> (bool, bool) {
+fn needs<T>(c: &Chunk<'_, T>) -> (bool, bool) {
     (c.loss.is_some() || c.sum, c.grad.is_some())
 }
 
 /// Elements `start..start + V::LANES` of the chunk on path `V`; the losses are added to `acc`.
 #[inline(always)]
 fn group<V: Vector, const LOSS: bool, const GRAD: bool>(
-    c: &mut Chunk<'_, '_, f32>,
+    c: &mut Chunk<'_, f32>,
     start: usize,
     acc: &mut V,
 ) {
-    let (loss, slope) = loss_slope(V::load_f32(&c.x[start..]), V::load_f32(&c.y[start..]));
+    let (loss, slope) = any_f32(V::load_f32(&c.x[start..]), V::load_f32(&c.y[start..]));
     if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         loss.store_f32(&mut out[start..]);
     }
@@ -183,7 +82,7 @@ fn group<V: Vector, const LOSS: bool, const GRAD: bool>(
         *acc = acc.add(loss);
     }
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
-        scaled(
+        scaled_slope(
             slope,
             c.scale,
             #[inline(always)]
@@ -198,16 +97,16 @@ fn group<V: Vector, const LOSS: bool, const GRAD: bool>(
 /// element's result depends only on the element, whichever way it went.
 #[inline(always)]
 fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
-    c: &mut Chunk<'_, '_, f32>,
+    c: &mut Chunk<'_, f32>,
     start: usize,
     acc: &mut V::Wide,
     factor: (f32, f32),
 ) {
-    let r = single::loss_slope::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
+    let r = fast_f32::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
     let mut ok_grad = r.ok_grad;
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
         let (c_hi, c_lo) = match c.scale {
-            Scale::Each(_) => {
+            GradScale::Each => {
                 let g = V::load(&c.each.expect("per-element factors")[start..]);
                 let size = g.abs();
                 let in_range = V::and(
@@ -250,7 +149,7 @@ fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
 #[cold]
 #[inline(never)]
 fn outside_lanes<const LOSS: bool, const GRAD: bool>(
-    c: &mut Chunk<'_, '_, f32>,
+    c: &mut Chunk<'_, f32>,
     start: usize,
     lanes: &mut [f64; LANES],
     outside: u32,
@@ -270,21 +169,21 @@ fn outside_lanes<const LOSS: bool, const GRAD: bool>(
 /// The gradient factor of a chunk as `hi + lo` in `f32`, when both are within the range of
 /// [`single`] (a normal `hi` up to [`single::MAX_FACTOR`]); `None` sends the chunk to the
 /// `f64`-lane kernel.
-fn single_factor(scale: Scale<'_, f32>) -> Option<(f32, f32)> {
+fn single_factor(scale: GradScale) -> Option<(f32, f32)> {
     let c = match scale {
-        Scale::Each(_) => return Some((1.0, 0.0)),
-        Scale::Times(g) => g,
-        Scale::TimesOver(g, n) => g / n,
+        GradScale::Each => return Some((1.0, 0.0)),
+        GradScale::Times(g) => g,
+        GradScale::TimesOver(g, n) => g / n,
     };
     let hi = c as f32;
     (hi.is_normal() && hi.abs() <= single::MAX_FACTOR).then(|| (hi, (c - f64::from(hi)) as f32))
 }
 
-/// A chunk of `f32` elements with `B` a bundle of [`LANES`] lanes; chunks start at multiples of
-/// `LANES` within their leaf. The leaf's last elements go as one padded group with `PAD` (for
-/// vector paths), else one at a time.
+/// A chunk of `f32` elements on path `P`; chunks start at multiples of [`LANES`] within their
+/// leaf. The leaf's last elements go as one padded group where `P::PAD` (vector paths), else one
+/// at a time.
 #[inline(always)]
-fn chunk_f32<B: VectorF32, const PAD: bool>(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+pub(crate) fn chunk_f32<P: Path>(c: Chunk<'_, f32>, total: &mut Lanes) {
     let (loss, grad) = needs(&c);
     let factor = if grad {
         single_factor(c.scale)
@@ -292,18 +191,19 @@ fn chunk_f32<B: VectorF32, const PAD: bool>(c: Chunk<'_, '_, f32>, total: &mut L
         Some((1.0, 0.0))
     };
     match (loss, grad, factor) {
-        (_, _, None) => chunk_f32_wide::<B::Wide>(c, total),
-        (true, false, Some(f)) => chunk_f32_of::<B, PAD, true, false>(c, total, f),
-        (false, true, Some(f)) => chunk_f32_of::<B, PAD, false, true>(c, total, f),
-        (_, _, Some(f)) => chunk_f32_of::<B, PAD, true, true>(c, total, f),
+        (_, _, None) => chunk_f32_wide::<P::F64>(c, total),
+        (true, false, Some(f)) => chunk_f32_of::<P::F32, true, false>(c, total, f, P::PAD),
+        (false, true, Some(f)) => chunk_f32_of::<P::F32, false, true>(c, total, f, P::PAD),
+        (_, _, Some(f)) => chunk_f32_of::<P::F32, true, true>(c, total, f, P::PAD),
     }
 }
 
 #[inline(always)]
-fn chunk_f32_of<B: VectorF32, const PAD: bool, const LOSS: bool, const GRAD: bool>(
-    mut c: Chunk<'_, '_, f32>,
+fn chunk_f32_of<B: VectorF32, const LOSS: bool, const GRAD: bool>(
+    mut c: Chunk<'_, f32>,
     total: &mut Lanes,
     factor: (f32, f32),
+    pad_tail: bool,
 ) {
     debug_assert_eq!(B::LANES, LANES);
     let n = checked_len(&c);
@@ -317,7 +217,7 @@ fn chunk_f32_of<B: VectorF32, const PAD: bool, const LOSS: bool, const GRAD: boo
     }
     // Padding pays from a few elements on (measured: about 50 ns for the padded group, 15 to
     // 30 ns per element one at a time).
-    let pad = PAD && n - full >= PAD_MIN;
+    let pad = pad_tail && n - full >= PAD_MIN;
     if pad {
         tail_single::<B, LOSS, GRAD>(&mut c, full, total, factor);
     }
@@ -337,7 +237,7 @@ const PAD_MIN: usize = 4;
 /// the group's accumulators start at 0, and `0 + loss` is exactly `loss`.
 #[inline(always)]
 fn tail_single<B: VectorF32, const LOSS: bool, const GRAD: bool>(
-    c: &mut Chunk<'_, '_, f32>,
+    c: &mut Chunk<'_, f32>,
     full: usize,
     total: &mut Lanes,
     factor: (f32, f32),
@@ -362,7 +262,7 @@ fn tail_single<B: VectorF32, const LOSS: bool, const GRAD: bool>(
         scale: c.scale,
         sum: c.sum,
     };
-    let mut acc = B::Wide::splat(0.0);
+    let mut acc = <B::Wide as Vector>::splat(0.0);
     group_single::<B, LOSS, GRAD>(&mut padded, 0, &mut acc, factor);
     let mut sums = [0.0; LANES];
     acc.store(&mut sums);
@@ -380,7 +280,7 @@ fn tail_single<B: VectorF32, const LOSS: bool, const GRAD: bool>(
 /// A chunk of `f32` elements all through the `f64`-lane kernel, with `B` a bundle of
 /// [`LANES`] `f64` lanes.
 #[inline(always)]
-fn chunk_f32_wide<B: Vector>(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
+fn chunk_f32_wide<B: Vector>(c: Chunk<'_, f32>, total: &mut Lanes) {
     match needs(&c) {
         (true, false) => chunk_f32_wide_of::<B, true, false>(c, total),
         (false, true) => chunk_f32_wide_of::<B, false, true>(c, total),
@@ -390,7 +290,7 @@ fn chunk_f32_wide<B: Vector>(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
 
 #[inline(always)]
 fn chunk_f32_wide_of<B: Vector, const LOSS: bool, const GRAD: bool>(
-    mut c: Chunk<'_, '_, f32>,
+    mut c: Chunk<'_, f32>,
     total: &mut Lanes,
 ) {
     debug_assert_eq!(B::LANES, LANES);
@@ -408,70 +308,18 @@ fn chunk_f32_wide_of<B: Vector, const LOSS: bool, const GRAD: bool>(
     }
 }
 
-/// `chunk_f32` compiled for AVX2 and FMA: two vectors of eight lanes in flight.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn chunk_f32_avx2(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
-    chunk_f32::<[simd::avx2::Avx2F32; 2], true>(c, total)
-}
-
-/// `chunk_f32` on the portable path, compiled with FMA instructions when the CPU has them (the
-/// kernel's `mul_add` is otherwise a libm call; the results are the same).
-fn chunk_f32_portable(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports FMA, as just checked.
-        return unsafe { chunk_f32_portable_fma(c, total) };
-    }
-    chunk_f32::<[Scalar32; LANES], false>(c, total)
-}
-
-/// # Safety
-/// The CPU must support FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "fma")]
-unsafe fn chunk_f32_portable_fma(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
-    chunk_f32::<[Scalar32; LANES], false>(c, total)
-}
-
-/// `chunk_f32` compiled for AVX-512: one vector of sixteen lanes.
-///
-/// # Safety
-/// The CPU must support AVX-512 F, VL, DQ and BW, AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
-unsafe fn chunk_f32_avx512(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
-    chunk_f32::<simd::avx512::Avx512F32, true>(c, total)
-}
-
-/// Runs a chunk of `f32` elements on the selected path.
-pub(crate) fn run_f32(c: Chunk<'_, '_, f32>, total: &mut Lanes) {
-    match simd::isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2 and FMA.
-        Isa::Avx2 => unsafe { chunk_f32_avx2(c, total) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `isa()` returns Avx512 only when the CPU supports all it needs.
-        Isa::Avx512 => unsafe { chunk_f32_avx512(c, total) },
-        _ => chunk_f32_portable(c, total),
-    }
-}
-
 /// Elements `start..start + V::LANES` of an `f64` chunk on path `V`; the losses are added to
 /// the compensated sums `hi + lo`.
 #[inline(always)]
 fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
-    c: &mut Chunk<'_, '_, f64>,
+    c: &mut Chunk<'_, f64>,
     start: usize,
     hi: &mut V,
     lo: &mut V,
     big: &mut Compensated,
 ) {
     let (x, y) = (V::load(&c.x[start..]), V::load(&c.y[start..]));
-    let p = crate::element::point(x, y);
+    let p = point(x, y);
     if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         p.loss.store(&mut out[start..]);
     }
@@ -496,9 +344,9 @@ fn group_f64<V: Vector, const LOSS: bool, const GRAD: bool>(
     }
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
         let factor = match c.scale {
-            Scale::Each(_) => Factor::of(V::load(&c.each.expect("per-element factors")[start..])),
-            Scale::Times(g) => Factor::splat(Factor::of(Scalar(g))),
-            Scale::TimesOver(g, n) => Factor::splat(Factor::quotient(g, n)),
+            GradScale::Each => Factor::of(V::load(&c.each.expect("per-element factors")[start..])),
+            GradScale::Times(g) => Factor::splat(Factor::of(Scalar(g))),
+            GradScale::TimesOver(g, n) => Factor::splat(Factor::quotient(g, n)),
         };
         canonical_nan(p.slope.times(factor)).store(&mut out[start..]);
     }
@@ -537,19 +385,19 @@ fn add_big<V: Vector>(x: V, y: V, loss: V, loss_err: V, lanes: u32, big: &mut Co
 /// lanes outside its range go through [`group_f64`] one at a time (see [`group_single`]).
 #[inline(always)]
 fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
-    c: &mut Chunk<'_, '_, f64>,
+    c: &mut Chunk<'_, f64>,
     start: usize,
     hi: &mut V,
     lo: &mut V,
     big: &mut Compensated,
     factor: (f64, f64),
 ) {
-    let r = double::loss_slope::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
+    let r = fast_f64::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
     let mut ok_grad = r.ok_grad;
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
         // (slope_hi + slope_lo) times the factor, one rounding.
         let (c_hi, c_lo) = match c.scale {
-            Scale::Each(_) => {
+            GradScale::Each => {
                 let g = V::load(&c.each.expect("per-element factors")[start..]);
                 let size = g.abs();
                 let in_range = V::and(
@@ -589,7 +437,7 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
 #[cold]
 #[inline(never)]
 fn outside_lanes_f64<const LOSS: bool, const GRAD: bool>(
-    c: &mut Chunk<'_, '_, f64>,
+    c: &mut Chunk<'_, f64>,
     start: usize,
     his: &mut [f64; LANES],
     los: &mut [f64; LANES],
@@ -608,23 +456,23 @@ fn outside_lanes_f64<const LOSS: bool, const GRAD: bool>(
     }
 }
 
-/// The gradient factor of an `f64` chunk as `hi + lo` (see [`quotient`]), when it is within the
+/// The gradient factor of an `f64` chunk as `hi + lo` (see [`mean_factor`]), when it is within the
 /// range of [`double`] (a normal `hi` up to [`double::MAX_FACTOR`]); `None` sends the chunk to
-/// [`crate::element`].
-fn double_factor(scale: Scale<'_, f64>) -> Option<(f64, f64)> {
+/// [`super::exact`].
+fn double_factor(scale: GradScale) -> Option<(f64, f64)> {
     let factor = match scale {
-        Scale::Each(_) => Some((1.0, 0.0)),
-        Scale::Times(g) => g.is_normal().then_some((g, 0.0)),
-        Scale::TimesOver(g, n) => quotient(g, n),
+        GradScale::Each => Some((1.0, 0.0)),
+        GradScale::Times(g) => g.is_normal().then_some((g, 0.0)),
+        GradScale::TimesOver(g, n) => mean_factor(g, n),
     };
     factor.filter(|(hi, _)| hi.abs() <= double::MAX_FACTOR)
 }
 
 /// A chunk of `f64` elements with `B` a bundle of [`LANES`] lanes (see [`chunk_f32`]): through
 /// [`double`], unless a gradient factor for the whole chunk is outside its range, then all
-/// through [`crate::element`].
+/// through [`super::exact`].
 #[inline(always)]
-fn chunk_f64<B: Vector>(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
+pub(crate) fn chunk_f64<P: Path>(c: Chunk<'_, f64>, total: &mut CompensatedLanes) {
     let (loss, grad) = needs(&c);
     let factor = if grad {
         double_factor(c.scale)
@@ -633,12 +481,12 @@ fn chunk_f64<B: Vector>(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
     };
     let f = factor.unwrap_or((1.0, 0.0));
     match (factor.is_some(), loss, grad) {
-        (true, true, false) => chunk_f64_of::<B, true, true, false>(c, total, f),
-        (true, false, true) => chunk_f64_of::<B, true, false, true>(c, total, f),
-        (true, _, _) => chunk_f64_of::<B, true, true, true>(c, total, f),
-        (false, true, false) => chunk_f64_of::<B, false, true, false>(c, total, f),
-        (false, false, true) => chunk_f64_of::<B, false, false, true>(c, total, f),
-        (false, _, _) => chunk_f64_of::<B, false, true, true>(c, total, f),
+        (true, true, false) => chunk_f64_of::<P::F64, true, true, false>(c, total, f),
+        (true, false, true) => chunk_f64_of::<P::F64, true, false, true>(c, total, f),
+        (true, _, _) => chunk_f64_of::<P::F64, true, true, true>(c, total, f),
+        (false, true, false) => chunk_f64_of::<P::F64, false, true, false>(c, total, f),
+        (false, false, true) => chunk_f64_of::<P::F64, false, false, true>(c, total, f),
+        (false, _, _) => chunk_f64_of::<P::F64, false, true, true>(c, total, f),
     }
 }
 
@@ -646,7 +494,7 @@ fn chunk_f64<B: Vector>(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
 /// else all through [`group_f64`].
 #[inline(always)]
 fn group_f64_by<V: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>(
-    c: &mut Chunk<'_, '_, f64>,
+    c: &mut Chunk<'_, f64>,
     start: usize,
     hi: &mut V,
     lo: &mut V,
@@ -662,7 +510,7 @@ fn group_f64_by<V: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>
 
 #[inline(always)]
 fn chunk_f64_of<B: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>(
-    mut c: Chunk<'_, '_, f64>,
+    mut c: Chunk<'_, f64>,
     total: &mut CompensatedLanes,
     factor: (f64, f64),
 ) {
@@ -683,55 +531,4 @@ fn chunk_f64_of<B: Vector, const FAST: bool, const LOSS: bool, const GRAD: bool>
         (total.hi[j], total.lo[j]) = (h.0, l.0);
     }
     total.big = big;
-}
-
-/// `chunk_f64` compiled for AVX2 and FMA: four vectors of four lanes in flight.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn chunk_f64_avx2(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
-    chunk_f64::<[simd::avx2::Avx2; 4]>(c, total)
-}
-
-/// `chunk_f64` on the portable path, with FMA instructions when the CPU has them.
-fn chunk_f64_portable(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports FMA, as just checked.
-        return unsafe { chunk_f64_portable_fma(c, total) };
-    }
-    chunk_f64::<[Scalar; LANES]>(c, total)
-}
-
-/// # Safety
-/// The CPU must support FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "fma")]
-unsafe fn chunk_f64_portable_fma(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
-    chunk_f64::<[Scalar; LANES]>(c, total)
-}
-
-/// `chunk_f64` compiled for AVX-512: two vectors of eight lanes in flight.
-///
-/// # Safety
-/// The CPU must support AVX-512 F, VL, DQ and BW, AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
-unsafe fn chunk_f64_avx512(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
-    chunk_f64::<[simd::avx512::Avx512; 2]>(c, total)
-}
-
-/// Runs a chunk of `f64` elements on the selected path.
-pub(crate) fn run_f64(c: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
-    match simd::isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2 and FMA.
-        Isa::Avx2 => unsafe { chunk_f64_avx2(c, total) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `isa()` returns Avx512 only when the CPU supports all it needs.
-        Isa::Avx512 => unsafe { chunk_f64_avx512(c, total) },
-        _ => chunk_f64_portable(c, total),
-    }
 }

@@ -1,4 +1,4 @@
-//! The `f32` kernel in `f32` lanes: twice the lanes of [`crate::kernel::loss_slope`] per
+//! The fast kernel for `f32` data, in `f32` lanes: twice the lanes of [`super::wide::any_f32`] per
 //! vector, for the inputs that cover nearly all real data.
 //!
 //! Single-precision arithmetic alone loses too much on the way (the margin `y x`, `1 + e`,
@@ -11,8 +11,9 @@
 //! The kernel covers the lanes where all of that stays in the normal range: margins with
 //! `|y x| <= 64` (`e >= 2^-93`) and, for gradients, targets with `|y| >= 2^-8` (and, for per-element
 //! factors, factors of normal size). It reports the lanes outside in a mask; the caller computes
-//! those with [`crate::kernel::loss_slope`], which handles every input.
+//! those with [`super::wide::any_f32`], which handles every input.
 
+use super::poly::{estrin5, ATANH_F32, EXP_F32};
 use crate::simd::VectorF32;
 
 /// Margins up to this size are in the kernel's range.
@@ -25,41 +26,10 @@ pub(crate) const MIN_TARGET: f32 = 1.0 / 256.0;
 const LN2_HI: f32 = std::f32::consts::LN_2;
 const LN2_LO: f32 = (std::f64::consts::LN_2 - LN2_HI as f64) as f32;
 
-/// `exp(r) = 1 + r + r^2 p(r)` for `|r| <= ln2 / 2`: the minimax polynomial for the relative
-/// error of `exp` (a Lawson fit, `tools/fit_polynomials.py`), 2^-28.0 with these `f32`
-/// coefficients.
-const EXP: [f32; 5] = [
-    0.499_999_94,
-    0.166_665_21,
-    0.041_668_39,
-    0.008_368_71,
-    0.001_381_461_3,
-];
-
-/// `log1p(e) = 2w + 2w^3 t(w^2)` with `w = e / (2 + e) <= 1/3`: the minimax polynomial for the
-/// relative error of `log1p` (same fit), 2^-31.0 with these `f32` coefficients.
-const ATANH: [f32; 5] = [
-    0.333_333_37,
-    0.199_994_45,
-    0.143_083_08,
-    0.107_152_68,
-    0.121_451_676,
-];
-
 /// The `f32` value `1.5 * 2^23 + 127`: adding it to a value below 2^22 in size rounds that to
 /// an integer `k` (ties to even) and leaves `k + 127` in the low bits, which shifted into the
 /// exponent field give `2^k`.
 const ROUNDER: f32 = 12_582_912.0 + 127.0;
-
-/// `c[0] + c[1] v + ... + c[4] v^4` by Estrin's scheme, given `v^2`.
-#[inline(always)]
-fn estrin5<V: VectorF32>(v: V, v2: V, c: &[f32; 5]) -> V {
-    let [c0, c1, c2, c3, c4] = c.map(V::splat);
-    let p01 = v.mul_add(c1, c0);
-    let p23 = v.mul_add(c3, c2);
-    let p24 = v2.mul_add(c4, p23);
-    v2.mul_add(p24, p01)
-}
 
 /// What the kernel computes for a vector of elements: `loss_*` only with `LOSS` and in the
 /// lanes of `ok`, `slope_*` only with `GRAD` and in the lanes of `ok_grad`. The losses do not
@@ -87,10 +57,7 @@ fn fast_two_sum<V: VectorF32>(a: V, b: V) -> (V, V) {
 /// The loss `log(1 + exp(-y x))` and the slope `-y sigmoid(-y x)` of `f32` inputs, as
 /// described in the module documentation.
 #[inline(always)]
-pub(crate) fn loss_slope<V: VectorF32, const LOSS: bool, const GRAD: bool>(
-    x: V,
-    y: V,
-) -> Single<V> {
+pub(crate) fn fast_f32<V: VectorF32, const LOSS: bool, const GRAD: bool>(x: V, y: V) -> Single<V> {
     let zero = V::splat(0.0);
     let one = V::splat(1.0);
     let neg_y = y.neg();
@@ -108,7 +75,7 @@ pub(crate) fn loss_slope<V: VectorF32, const LOSS: bool, const GRAD: bool>(
     let r = k.mul_add(V::splat(-LN2_HI), a);
     let r_lo = k.mul_add(V::splat(-LN2_LO), a_lo);
     let r2 = r.mul(r);
-    let p = estrin5(r, r2, &EXP);
+    let p = estrin5(r, r2, &EXP_F32);
     // exp(r + r_lo) = exp(r) (1 + r_lo) to far below 2^-24, with exp(r) = 1 + r + r^2 p(r)
     // taken as fl(1 + r) + rest: everything but fl(1 + r) goes into t, then renormalised so
     // that e_lo is below half an ulp of e_hi.
@@ -135,7 +102,7 @@ pub(crate) fn loss_slope<V: VectorF32, const LOSS: bool, const GRAD: bool>(
         // log1p(e) = 2 w + 2 w^3 t(w^2) at w = w_hi; the second term is below 1/27 of the
         // first.
         let w2 = w_hi.mul(w_hi);
-        let t = estrin5(w2, w2.mul(w2), &ATANH);
+        let t = estrin5(w2, w2.mul(w2), &ATANH_F32);
         let two_w = w_hi.add(w_hi);
         // With w = w_hi + w_lo, the low part enters through the derivative 2 / (1 - w^2),
         // taken as 2 (1 + w^2): the rest is below w^4 w_lo.

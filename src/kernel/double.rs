@@ -1,17 +1,18 @@
 //! The `f64` kernel for the inputs that cover nearly all real data: the design of
-//! [`crate::single`] in `f64` lanes.
+//! [`super::single`] in `f64` lanes.
 //!
 //! The values that decide the result are carried as unevaluated sums `hi + lo` of two `f64`s
 //! (the margin exactly by FMA, `e = exp(-|m|)`, the `log1p` argument and the sigmoid with their
 //! division remainders, the loss up to its last addition); every result is one rounding of a
 //! value within about 2^-56 relative of the exact one. The polynomials are the Taylor series of
-//! [`crate::element`], by Estrin's scheme.
+//! [`super::exact`], by Estrin's scheme.
 //!
 //! The kernel covers margins with `|y x| <= 64` and, for gradients, targets with `|y| >= 2^-8`;
 //! it reports the lanes outside in masks, and the caller computes those with
-//! [`crate::element::point`], which handles every input.
+//! [`super::exact::point`], which handles every input.
 
-use crate::element::{estrin, fast_two_sum, two_sum, ATANH_COEFFS, EXP_COEFFS, LN2_HI, LN2_LO};
+use super::eft::{fast_two_sum, two_sum};
+use super::poly::{estrin, ATANH_COEFFS, EXP_COEFFS, LN2_HI, LN2_LO};
 use crate::simd::Vector;
 
 /// Margins up to this size are in the kernel's range.
@@ -22,7 +23,7 @@ const MIN_TARGET: f64 = 1.0 / 256.0;
 
 /// Gradient factors up to this size are in the kernel's range: the slope's low part is below
 /// 2^-51 of the slope, so that times a factor up to 2^40 it stays below the largest `f64` (see
-/// [`crate::single::MAX_FACTOR`]).
+/// [`super::single::MAX_FACTOR`]).
 pub(crate) const MAX_FACTOR: f64 = 1_099_511_627_776.0;
 
 /// What the kernel computes for a vector of elements: `loss` (as a rounded value and its
@@ -41,7 +42,7 @@ pub(crate) struct Double<V: Vector> {
 /// The loss `log(1 + exp(-y x))` and the slope `-y sigmoid(-y x)` of `f64` inputs, as
 /// described in the module documentation.
 #[inline(always)]
-pub(crate) fn loss_slope<V: Vector, const LOSS: bool, const GRAD: bool>(x: V, y: V) -> Double<V> {
+pub(crate) fn fast_f64<V: Vector, const LOSS: bool, const GRAD: bool>(x: V, y: V) -> Double<V> {
     let zero = V::splat(0.0);
     let one = V::splat(1.0);
     let neg_y = zero.sub(y);

@@ -7,7 +7,9 @@
 //! - `softplus(m) = max(m, 0) + log1p(e)`
 //! - `sigmoid(m) = 1 / (1 + e)` for `m >= 0`, `e / (1 + e)` for `m < 0`
 //!
-//! This is the kernel for `f64` data. Everything is evaluated in double-double (`f64` pairs
+//! This is the kernel for every `f64` input: the element loops send it the lanes outside the
+//! range of the fast kernel ([`super::double`]), and every gradient whose factor is outside
+//! that kernel's range. Everything is evaluated in double-double (`f64` pairs
 //! `hi + lo`) with the crate's own polynomial `exp` and `log1p`, to a relative error near 2^-55,
 //! and rounded once at the end (`tests/accuracy.rs` measures at most 0.78 ulp). The margin is
 //! carried exactly: the rounding error of the product `-y x` is recovered with a fused
@@ -16,6 +18,9 @@
 //! The kernel is branch-free and written against [`Vector`], so the portable path and every
 //! vector path compute each lane with the same operations and give the same bits.
 
+use super::eft::{fast_two_sum, two_prod, two_sum};
+use super::factor::Factor;
+use super::poly::{estrin, ATANH_COEFFS, EXP_COEFFS, LN2_HI, LN2_LO};
 use crate::simd::Vector;
 
 /// The loss and its derivative with respect to the input, for the lanes of `V`.
@@ -28,28 +33,6 @@ pub struct Point<V> {
     /// `-y sigmoid(-y x)`, the derivative of the loss with respect to `x`, before any factor
     /// and before rounding.
     pub slope: Slope<V>,
-}
-
-/// `a + b` exactly, as a rounded sum and its error, when `|a| >= |b|` or `a` is 0 (Fast2Sum).
-#[inline(always)]
-pub(crate) fn fast_two_sum<V: Vector>(a: V, b: V) -> (V, V) {
-    let s = a.add(b);
-    (s, b.sub(s.sub(a)))
-}
-
-/// `a + b` exactly, as a rounded sum and its error, for any `a` and `b` (Knuth's TwoSum).
-#[inline(always)]
-pub(crate) fn two_sum<V: Vector>(a: V, b: V) -> (V, V) {
-    let s = a.add(b);
-    let bb = s.sub(a);
-    (s, a.sub(s.sub(bb)).add(b.sub(bb)))
-}
-
-/// `a * b` exactly, as a rounded product and its error.
-#[inline(always)]
-fn two_prod<V: Vector>(a: V, b: V) -> (V, V) {
-    let p = a.mul(b);
-    (p, a.mul_add(b, V::splat(0.0).sub(p)))
 }
 
 /// Lanes that are neither infinite nor NaN.
@@ -75,61 +58,6 @@ fn ldexp<V: Vector>(v: V, k: V) -> V {
     let k1 = k.max(V::splat(-1000.0));
     v.mul(k1.exp2_int()).mul(pow2_any(k.sub(k1)))
 }
-
-/// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^21 (fdlibm's constants).
-pub(crate) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-pub(crate) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-
-/// `c[0] + c[1] x + ... + c[n-1] x^(n-1)` for `n` from 13 to 16, given `x^2`: `c[4..]` by
-/// Estrin's scheme (its rounding errors are scaled by `x^4`), then four Horner steps, so that
-/// the result carries about one rounding of its own size, as with Horner throughout, with a
-/// dependency chain of about half the length.
-#[inline(always)]
-pub(crate) fn estrin<V: Vector>(x: V, x2: V, c: &[f64]) -> V {
-    debug_assert!((13..=16).contains(&c.len()));
-    // `c[i] + c[i + 1] x`, or `c[i]` alone past the end (functions, not closures: a closure
-    // would not inline into the instruction-set paths' functions).
-    #[inline(always)]
-    fn pair<V: Vector>(x: V, c: &[f64], i: usize) -> V {
-        if i + 1 < c.len() {
-            x.mul_add(V::splat(c[i + 1]), V::splat(c[i]))
-        } else {
-            V::splat(c[i])
-        }
-    }
-    let x4 = x2.mul(x2);
-    let q4 = x2.mul_add(pair(x, c, 6), pair(x, c, 4));
-    let q8 = x2.mul_add(pair(x, c, 10), pair(x, c, 8));
-    // c[12..]: one to four coefficients.
-    let q12 = if c.len() > 14 {
-        x2.mul_add(pair(x, c, 14), pair(x, c, 12))
-    } else {
-        pair(x, c, 12)
-    };
-    let tail = x4.mul_add(x4.mul_add(q12, q8), q4);
-    let mut p = tail;
-    for &k in c[..4].iter().rev() {
-        p = p.mul_add(x, V::splat(k));
-    }
-    p
-}
-
-/// `1 / k!` for k = 2..=14: the Taylor coefficients of `exp(r) - 1 - r`.
-pub(crate) const EXP_COEFFS: [f64; 13] = [
-    1.0 / 2.0,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5_040.0,
-    1.0 / 40_320.0,
-    1.0 / 362_880.0,
-    1.0 / 3_628_800.0,
-    1.0 / 39_916_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 6_227_020_800.0,
-    1.0 / 87_178_291_200.0,
-];
 
 /// `exp(a_hi + a_lo)` as a double-double times a power of two, `(e_hi, e_lo, k)` with `e_hi`
 /// in about [0.7, 1.42] and `k` integral, for `-2300 <= a_hi <= 0`; relative error about 2^-55.
@@ -161,25 +89,6 @@ fn scaled<V: Vector>(e_hi: V, e_lo: V, k: V) -> (V, V) {
         V::select(small, V::splat(0.0), e_lo.mul(scale)),
     )
 }
-
-/// `1 / (2i + 1)` for i = 1..=15: the series `atanh(u) / u - 1` in powers of `u^2`.
-pub(crate) const ATANH_COEFFS: [f64; 15] = [
-    1.0 / 3.0,
-    1.0 / 5.0,
-    1.0 / 7.0,
-    1.0 / 9.0,
-    1.0 / 11.0,
-    1.0 / 13.0,
-    1.0 / 15.0,
-    1.0 / 17.0,
-    1.0 / 19.0,
-    1.0 / 21.0,
-    1.0 / 23.0,
-    1.0 / 25.0,
-    1.0 / 27.0,
-    1.0 / 29.0,
-    1.0 / 31.0,
-];
 
 /// `log1p(e_hi + e_lo)` as a double-double, for `0 <= e_hi <= 1`; relative error about 2^-55.
 #[inline(always)]
@@ -220,69 +129,6 @@ pub(crate) struct Slope<V> {
     s_hi: V,
     s_lo: V,
     k: V,
-}
-
-/// A gradient factor `(f_hi + f_lo) 2^e` with `1 <= |f_hi| < 2` (or a zero, an infinity or NaN
-/// with `e = 0`), so that a product with it neither overflows nor underflows before its scaling.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Factor<V> {
-    hi: V,
-    lo: V,
-    e: V,
-}
-
-impl<V: Vector> Factor<V> {
-    /// The factor `g`.
-    #[inline(always)]
-    pub(crate) fn of(g: V) -> Self {
-        let (hi, e) = g.frexp();
-        Factor {
-            hi,
-            lo: V::splat(0.0),
-            e,
-        }
-    }
-
-    /// The factor of one.
-    #[cfg(test)]
-    #[inline(always)]
-    pub(crate) fn one() -> Self {
-        Factor {
-            hi: V::splat(1.0),
-            lo: V::splat(0.0),
-            e: V::splat(0.0),
-        }
-    }
-
-    /// A factor held once for many lanes.
-    #[inline(always)]
-    pub(crate) fn splat(f: Factor<crate::simd::portable::Scalar>) -> Self {
-        Factor {
-            hi: V::splat(f.hi.0),
-            lo: V::splat(f.lo.0),
-            e: V::splat(f.e.0),
-        }
-    }
-}
-
-impl Factor<crate::simd::portable::Scalar> {
-    /// The factor `g / n` (MEAN), the quotient of `g`'s significand to about 2^-106.
-    pub(crate) fn quotient(g: f64, n: f64) -> Self {
-        use crate::simd::portable::Scalar;
-        let Factor { hi: f, e: eg, .. } = Factor::of(Scalar(g));
-        let q = f.0 / n;
-        if !(q.is_finite() && q != 0.0) {
-            return Factor::of(Scalar(q));
-        }
-        let rest = (-q).mul_add(n, f.0) / n;
-        let (hi, e) = Scalar(q).frexp();
-        Factor {
-            hi,
-            // 2^-e <= 2^64 (q >= 2^-64 for counts below 2^64): exact.
-            lo: Scalar(rest).mul(Scalar(0.0).sub(e).exp2_int()),
-            e: e.add(eg),
-        }
-    }
 }
 
 /// `v 2^k` for integral `k` of any size, with `|v|` in about [2^-2, 2^3] (or 0): exact where
@@ -412,62 +258,6 @@ fn point_f64(x: f64, y: f64) -> PointF64 {
         loss: p.loss.0,
         loss_err: p.loss_err.0,
         slope: p.slope.times(Factor::one()).0,
-    }
-}
-
-/// The element types the library computes on: `f32` and `f64`. Sealed.
-pub trait Float:
-    Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + sealed::Kernel + 'static
-{
-}
-
-impl Float for f32 {}
-impl Float for f64 {}
-
-mod sealed {
-    use crate::pass::Chunk;
-    use crate::sum::{Accumulator, CompensatedLanes, Lanes};
-
-    /// The per-element-type parts of a pass; not nameable outside the crate.
-    pub trait Kernel: Sized {
-        /// How sums of this type's losses are accumulated.
-        type Sum: Accumulator;
-        /// The value widened to `f64` (exact).
-        fn widen(self) -> f64;
-        /// An `f64` rounded to this type.
-        fn narrow(v: f64) -> Self;
-        /// Runs one chunk of a pass, adding its losses to `total` when the pass sums.
-        fn run_chunk(chunk: Chunk<'_, '_, Self>, total: &mut Self::Sum);
-    }
-
-    impl Kernel for f32 {
-        type Sum = Lanes;
-        #[inline(always)]
-        fn widen(self) -> f64 {
-            f64::from(self)
-        }
-        #[inline(always)]
-        fn narrow(v: f64) -> Self {
-            v as f32
-        }
-        fn run_chunk(chunk: Chunk<'_, '_, f32>, total: &mut Lanes) {
-            crate::kernel::run_f32(chunk, total)
-        }
-    }
-
-    impl Kernel for f64 {
-        type Sum = CompensatedLanes;
-        #[inline(always)]
-        fn widen(self) -> f64 {
-            self
-        }
-        #[inline(always)]
-        fn narrow(v: f64) -> Self {
-            v
-        }
-        fn run_chunk(chunk: Chunk<'_, '_, f64>, total: &mut CompensatedLanes) {
-            crate::kernel::run_f64(chunk, total)
-        }
     }
 }
 
