@@ -2,7 +2,7 @@
 //! gradient with one rounding and no overflow of an intermediate product.
 
 use crate::simd::portable::Scalar;
-use crate::simd::Vector;
+use crate::simd::{Simd, Vector};
 
 /// A gradient factor `(f_hi + f_lo) 2^e` with `1 <= |f_hi| < 2` (or a zero, an infinity or NaN
 /// with `e = 0`), so that a product with it neither overflows nor underflows before its scaling.

@@ -22,7 +22,7 @@ use super::path::Path;
 use super::single::{self, fast_f32};
 use super::wide::any_f32;
 use crate::simd::portable::{Scalar, Scalar32};
-use crate::simd::{Vector, VectorF32};
+use crate::simd::{Simd, Vector, VectorF32};
 use crate::sum::{self, Compensated, CompensatedLanes, Lanes, LANES};
 
 /// The gradient of one lane group of `f32` data in `f64` lanes: `slope` times its factor, in
@@ -262,7 +262,7 @@ fn tail_single<B: VectorF32, const LOSS: bool, const GRAD: bool>(
         scale: c.scale,
         sum: c.sum,
     };
-    let mut acc = <B::Wide as Vector>::splat(0.0);
+    let mut acc = <B::Wide as Simd>::splat(0.0);
     group_single::<B, LOSS, GRAD>(&mut padded, 0, &mut acc, factor);
     let mut sums = [0.0; LANES];
     acc.store(&mut sums);

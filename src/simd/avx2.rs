@@ -7,7 +7,7 @@
 use std::arch::x86_64::*;
 
 use super::portable::{EXPONENT, ONE, TWO_64};
-use super::{Vector, VectorF32};
+use super::{Simd, Vector, VectorF32};
 
 /// Four `u64` lanes of `bits`.
 #[inline(always)]
@@ -23,7 +23,8 @@ pub(crate) struct Avx2(__m256d);
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx2F32(__m256);
 
-impl Vector for Avx2 {
+impl Simd for Avx2 {
+    type Elem = f64;
     const LANES: usize = 4;
     type Mask = __m256d;
 
@@ -31,18 +32,6 @@ impl Vector for Avx2 {
     fn splat(v: f64) -> Self {
         // SAFETY: AVX is available (module docs).
         Avx2(unsafe { _mm256_set1_pd(v) })
-    }
-    #[inline(always)]
-    fn load_f32(src: &[f32]) -> Self {
-        assert!(src.len() >= 4);
-        // SAFETY: four readable floats (checked); AVX is available (module docs).
-        Avx2(unsafe { _mm256_cvtps_pd(_mm_loadu_ps(src.as_ptr())) })
-    }
-    #[inline(always)]
-    fn store_f32(self, dst: &mut [f32]) {
-        assert!(dst.len() >= 4);
-        // SAFETY: four writable floats (checked); AVX is available (module docs).
-        unsafe { _mm_storeu_ps(dst.as_mut_ptr(), _mm256_cvtpd_ps(self.0)) }
     }
     #[inline(always)]
     fn load(src: &[f64]) -> Self {
@@ -87,9 +76,49 @@ impl Vector for Avx2 {
         Avx2(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
     }
     #[inline(always)]
+    fn neg(self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_xor_pd(_mm256_set1_pd(-0.0), self.0) })
+    }
+    #[inline(always)]
     fn max(self, o: Self) -> Self {
         // SAFETY: AVX is available (module docs).
         Avx2(unsafe { _mm256_max_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> __m256d {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_cmp_pd::<_CMP_GE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn and(a: __m256d, b: __m256d) -> __m256d {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_and_pd(a, b) }
+    }
+    #[inline(always)]
+    fn bits(mask: __m256d) -> u32 {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_movemask_pd(mask) as u32 }
+    }
+    #[inline(always)]
+    fn select(mask: __m256d, a: Self, b: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2(unsafe { _mm256_blendv_pd(b.0, a.0, mask) })
+    }
+}
+
+impl Vector for Avx2 {
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        assert!(src.len() >= 4);
+        // SAFETY: four readable floats (checked); AVX is available (module docs).
+        Avx2(unsafe { _mm256_cvtps_pd(_mm_loadu_ps(src.as_ptr())) })
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        assert!(dst.len() >= 4);
+        // SAFETY: four writable floats (checked); AVX is available (module docs).
+        unsafe { _mm_storeu_ps(dst.as_mut_ptr(), _mm256_cvtpd_ps(self.0)) }
     }
     #[inline(always)]
     fn round(self) -> Self {
@@ -153,11 +182,6 @@ impl Vector for Avx2 {
         unsafe { _mm256_cmp_pd::<_CMP_LT_OQ>(self.0, o.0) }
     }
     #[inline(always)]
-    fn ge(self, o: Self) -> __m256d {
-        // SAFETY: AVX is available (module docs).
-        unsafe { _mm256_cmp_pd::<_CMP_GE_OQ>(self.0, o.0) }
-    }
-    #[inline(always)]
     fn eq(self, o: Self) -> __m256d {
         // SAFETY: AVX is available (module docs).
         unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, o.0) }
@@ -167,28 +191,12 @@ impl Vector for Avx2 {
         // SAFETY: AVX is available (module docs).
         unsafe { _mm256_cmp_pd::<_CMP_UNORD_Q>(self.0, self.0) }
     }
-    #[inline(always)]
-    fn and(a: __m256d, b: __m256d) -> __m256d {
-        // SAFETY: AVX is available (module docs).
-        unsafe { _mm256_and_pd(a, b) }
-    }
-    #[inline(always)]
-    fn bits(mask: __m256d) -> u32 {
-        // SAFETY: AVX is available (module docs).
-        unsafe { _mm256_movemask_pd(mask) as u32 }
-    }
-    #[inline(always)]
-    fn select(mask: __m256d, a: Self, b: Self) -> Self {
-        // SAFETY: AVX is available (module docs).
-        Avx2(unsafe { _mm256_blendv_pd(b.0, a.0, mask) })
-    }
 }
 
-impl VectorF32 for Avx2F32 {
+impl Simd for Avx2F32 {
+    type Elem = f32;
     const LANES: usize = 8;
     type Mask = __m256;
-    type Wide = [Avx2; 2];
-
     #[inline(always)]
     fn splat(v: f32) -> Self {
         // SAFETY: AVX is available (module docs).
@@ -205,16 +213,6 @@ impl VectorF32 for Avx2F32 {
         assert!(dst.len() >= 8);
         // SAFETY: eight writable floats (checked); AVX is available (module docs).
         unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), self.0) }
-    }
-    #[inline(always)]
-    fn widen(self) -> [Avx2; 2] {
-        // SAFETY: AVX is available (module docs).
-        unsafe {
-            [
-                Avx2(_mm256_cvtps_pd(_mm256_castps256_ps128(self.0))),
-                Avx2(_mm256_cvtps_pd(_mm256_extractf128_ps::<1>(self.0))),
-            ]
-        }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
@@ -252,31 +250,9 @@ impl VectorF32 for Avx2F32 {
         Avx2F32(unsafe { _mm256_xor_ps(_mm256_set1_ps(-0.0), self.0) })
     }
     #[inline(always)]
-    fn flip_sign_by(self, o: Self) -> Self {
-        // SAFETY: AVX is available (module docs).
-        Avx2F32(unsafe { _mm256_xor_ps(_mm256_and_ps(_mm256_set1_ps(-0.0), o.0), self.0) })
-    }
-    #[inline(always)]
     fn max(self, o: Self) -> Self {
         // SAFETY: AVX is available (module docs).
         Avx2F32(unsafe { _mm256_max_ps(self.0, o.0) })
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        // SAFETY: AVX is available (module docs).
-        Avx2F32(unsafe { _mm256_min_ps(self.0, o.0) })
-    }
-    #[inline(always)]
-    fn exp2_biased(self) -> Self {
-        // SAFETY: AVX2 is available (module docs).
-        Avx2F32(unsafe {
-            _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0)))
-        })
-    }
-    #[inline(always)]
-    fn le(self, o: Self) -> __m256 {
-        // SAFETY: AVX is available (module docs).
-        unsafe { _mm256_cmp_ps::<_CMP_LE_OQ>(self.0, o.0) }
     }
     #[inline(always)]
     fn ge(self, o: Self) -> __m256 {
@@ -297,5 +273,42 @@ impl VectorF32 for Avx2F32 {
     fn select(mask: __m256, a: Self, b: Self) -> Self {
         // SAFETY: AVX is available (module docs).
         Avx2F32(unsafe { _mm256_blendv_ps(b.0, a.0, mask) })
+    }
+}
+
+impl VectorF32 for Avx2F32 {
+    type Wide = [Avx2; 2];
+
+    #[inline(always)]
+    fn widen(self) -> [Avx2; 2] {
+        // SAFETY: AVX is available (module docs).
+        unsafe {
+            [
+                Avx2(_mm256_cvtps_pd(_mm256_castps256_ps128(self.0))),
+                Avx2(_mm256_cvtps_pd(_mm256_extractf128_ps::<1>(self.0))),
+            ]
+        }
+    }
+    #[inline(always)]
+    fn flip_sign_by(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_xor_ps(_mm256_and_ps(_mm256_set1_ps(-0.0), o.0), self.0) })
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_min_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn exp2_biased(self) -> Self {
+        // SAFETY: AVX2 is available (module docs).
+        Avx2F32(unsafe {
+            _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0)))
+        })
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> __m256 {
+        // SAFETY: AVX is available (module docs).
+        unsafe { _mm256_cmp_ps::<_CMP_LE_OQ>(self.0, o.0) }
     }
 }

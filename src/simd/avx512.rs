@@ -10,7 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Vector, VectorF32};
+use super::{Simd, Vector, VectorF32};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx512(__m512d);
@@ -22,7 +22,8 @@ pub(crate) struct Avx512F32(__m512);
 /// The round-to-nearest-even immediate of `vrndscale`, exceptions suppressed.
 const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 
-impl Vector for Avx512 {
+impl Simd for Avx512 {
+    type Elem = f64;
     const LANES: usize = 8;
     type Mask = __mmask8;
 
@@ -30,18 +31,6 @@ impl Vector for Avx512 {
     fn splat(v: f64) -> Self {
         // SAFETY: AVX-512 F is available (module docs).
         Avx512(unsafe { _mm512_set1_pd(v) })
-    }
-    #[inline(always)]
-    fn load_f32(src: &[f32]) -> Self {
-        assert!(src.len() >= 8);
-        // SAFETY: eight readable floats (checked); AVX-512 F is available (module docs).
-        Avx512(unsafe { _mm512_cvtps_pd(_mm256_loadu_ps(src.as_ptr())) })
-    }
-    #[inline(always)]
-    fn store_f32(self, dst: &mut [f32]) {
-        assert!(dst.len() >= 8);
-        // SAFETY: eight writable floats (checked); AVX-512 F is available (module docs).
-        unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), _mm512_cvtpd_ps(self.0)) }
     }
     #[inline(always)]
     fn load(src: &[f64]) -> Self {
@@ -86,9 +75,48 @@ impl Vector for Avx512 {
         Avx512(unsafe { _mm512_abs_pd(self.0) })
     }
     #[inline(always)]
+    fn neg(self) -> Self {
+        // SAFETY: AVX-512 DQ is available (module docs).
+        Avx512(unsafe { _mm512_xor_pd(_mm512_set1_pd(-0.0), self.0) })
+    }
+    #[inline(always)]
     fn max(self, o: Self) -> Self {
         // SAFETY: AVX-512 F is available (module docs).
         Avx512(unsafe { _mm512_max_pd(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> __mmask8 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    fn and(a: __mmask8, b: __mmask8) -> __mmask8 {
+        a & b
+    }
+    #[inline(always)]
+    fn bits(mask: __mmask8) -> u32 {
+        u32::from(mask)
+    }
+    #[inline(always)]
+    fn select(mask: __mmask8, a: Self, b: Self) -> Self {
+        // vblendmpd takes the second operand where the mask bit is set.
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_mask_blend_pd(mask, b.0, a.0) })
+    }
+}
+
+impl Vector for Avx512 {
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        assert!(src.len() >= 8);
+        // SAFETY: eight readable floats (checked); AVX-512 F is available (module docs).
+        Avx512(unsafe { _mm512_cvtps_pd(_mm256_loadu_ps(src.as_ptr())) })
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        assert!(dst.len() >= 8);
+        // SAFETY: eight writable floats (checked); AVX-512 F is available (module docs).
+        unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), _mm512_cvtpd_ps(self.0)) }
     }
     #[inline(always)]
     fn round(self) -> Self {
@@ -131,11 +159,6 @@ impl Vector for Avx512 {
         unsafe { _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, o.0) }
     }
     #[inline(always)]
-    fn ge(self, o: Self) -> __mmask8 {
-        // SAFETY: AVX-512 F is available (module docs).
-        unsafe { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(self.0, o.0) }
-    }
-    #[inline(always)]
     fn eq(self, o: Self) -> __mmask8 {
         // SAFETY: AVX-512 F is available (module docs).
         unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, o.0) }
@@ -145,27 +168,12 @@ impl Vector for Avx512 {
         // SAFETY: AVX-512 F is available (module docs).
         unsafe { _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(self.0, self.0) }
     }
-    #[inline(always)]
-    fn and(a: __mmask8, b: __mmask8) -> __mmask8 {
-        a & b
-    }
-    #[inline(always)]
-    fn bits(mask: __mmask8) -> u32 {
-        u32::from(mask)
-    }
-    #[inline(always)]
-    fn select(mask: __mmask8, a: Self, b: Self) -> Self {
-        // vblendmpd takes the second operand where the mask bit is set.
-        // SAFETY: AVX-512 F is available (module docs).
-        Avx512(unsafe { _mm512_mask_blend_pd(mask, b.0, a.0) })
-    }
 }
 
-impl VectorF32 for Avx512F32 {
+impl Simd for Avx512F32 {
+    type Elem = f32;
     const LANES: usize = 16;
     type Mask = __mmask16;
-    type Wide = [Avx512; 2];
-
     #[inline(always)]
     fn splat(v: f32) -> Self {
         // SAFETY: AVX-512 F is available (module docs).
@@ -182,16 +190,6 @@ impl VectorF32 for Avx512F32 {
         assert!(dst.len() >= 16);
         // SAFETY: sixteen writable floats (checked); AVX-512 F is available (module docs).
         unsafe { _mm512_storeu_ps(dst.as_mut_ptr(), self.0) }
-    }
-    #[inline(always)]
-    fn widen(self) -> [Avx512; 2] {
-        // SAFETY: AVX-512 F and DQ are available (module docs).
-        unsafe {
-            [
-                Avx512(_mm512_cvtps_pd(_mm512_castps512_ps256(self.0))),
-                Avx512(_mm512_cvtps_pd(_mm512_extractf32x8_ps::<1>(self.0))),
-            ]
-        }
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
@@ -229,31 +227,9 @@ impl VectorF32 for Avx512F32 {
         Avx512F32(unsafe { _mm512_xor_ps(_mm512_set1_ps(-0.0), self.0) })
     }
     #[inline(always)]
-    fn flip_sign_by(self, o: Self) -> Self {
-        // SAFETY: AVX-512 DQ is available (module docs).
-        Avx512F32(unsafe { _mm512_xor_ps(_mm512_and_ps(_mm512_set1_ps(-0.0), o.0), self.0) })
-    }
-    #[inline(always)]
     fn max(self, o: Self) -> Self {
         // SAFETY: AVX-512 F is available (module docs).
         Avx512F32(unsafe { _mm512_max_ps(self.0, o.0) })
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        // SAFETY: AVX-512 F is available (module docs).
-        Avx512F32(unsafe { _mm512_min_ps(self.0, o.0) })
-    }
-    #[inline(always)]
-    fn exp2_biased(self) -> Self {
-        // SAFETY: AVX-512 F is available (module docs).
-        Avx512F32(unsafe {
-            _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0)))
-        })
-    }
-    #[inline(always)]
-    fn le(self, o: Self) -> __mmask16 {
-        // SAFETY: AVX-512 F is available (module docs).
-        unsafe { _mm512_cmp_ps_mask::<_CMP_LE_OQ>(self.0, o.0) }
     }
     #[inline(always)]
     fn ge(self, o: Self) -> __mmask16 {
@@ -272,5 +248,42 @@ impl VectorF32 for Avx512F32 {
     fn select(mask: __mmask16, a: Self, b: Self) -> Self {
         // SAFETY: AVX-512 F is available (module docs).
         Avx512F32(unsafe { _mm512_mask_blend_ps(mask, b.0, a.0) })
+    }
+}
+
+impl VectorF32 for Avx512F32 {
+    type Wide = [Avx512; 2];
+
+    #[inline(always)]
+    fn widen(self) -> [Avx512; 2] {
+        // SAFETY: AVX-512 F and DQ are available (module docs).
+        unsafe {
+            [
+                Avx512(_mm512_cvtps_pd(_mm512_castps512_ps256(self.0))),
+                Avx512(_mm512_cvtps_pd(_mm512_extractf32x8_ps::<1>(self.0))),
+            ]
+        }
+    }
+    #[inline(always)]
+    fn flip_sign_by(self, o: Self) -> Self {
+        // SAFETY: AVX-512 DQ is available (module docs).
+        Avx512F32(unsafe { _mm512_xor_ps(_mm512_and_ps(_mm512_set1_ps(-0.0), o.0), self.0) })
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe { _mm512_min_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn exp2_biased(self) -> Self {
+        // SAFETY: AVX-512 F is available (module docs).
+        Avx512F32(unsafe {
+            _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0)))
+        })
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> __mmask16 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmp_ps_mask::<_CMP_LE_OQ>(self.0, o.0) }
     }
 }

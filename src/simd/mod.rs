@@ -20,75 +20,29 @@ pub(crate) mod avx512;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// A vector of `LANES` `f64` values with the operations the kernels need.
+/// A vector of `LANES` values of one element type with the arithmetic every kernel needs: the
+/// one lane trait, which [`Vector`] (`f64` lanes) and [`VectorF32`] (`f32` lanes) extend with
+/// what only one element type's kernels use. Every operation is exactly rounded IEEE
+/// arithmetic, and where IEEE leaves a choice open (which NaN `max` returns) every path makes
+/// the same one, so each lane gets the same bits on every path.
 ///
-/// Implementations other than [`portable::Scalar`] use CPU instructions that the caller must
-/// have checked for: their values may only be created and used inside a function that is
-/// compiled for those instructions and reached after run-time detection (see `kernel`).
-pub(crate) trait Vector: Copy {
+/// Implementations other than [`portable::Scalar`] and [`portable::Scalar32`] use CPU
+/// instructions that the caller must have checked for: their values may only be created and
+/// used inside a function that is compiled for those instructions and reached after run-time
+/// detection (see `kernel`).
+pub(crate) trait Simd: Copy {
+    /// The element type.
+    type Elem: Copy;
     /// Lanes per vector.
     const LANES: usize;
     /// A per-lane condition.
     type Mask: Copy;
 
-    fn splat(v: f64) -> Self;
-    /// Loads `LANES` values from `src[..LANES]`, widened to `f64` (exact).
-    fn load_f32(src: &[f32]) -> Self;
-    /// Stores the lanes rounded to `f32` into `dst[..LANES]`.
-    fn store_f32(self, dst: &mut [f32]);
+    fn splat(v: Self::Elem) -> Self;
     /// Loads `src[..LANES]`.
-    fn load(src: &[f64]) -> Self;
+    fn load(src: &[Self::Elem]) -> Self;
     /// Stores the lanes into `dst[..LANES]`.
-    fn store(self, dst: &mut [f64]);
-
-    fn add(self, o: Self) -> Self;
-    fn sub(self, o: Self) -> Self;
-    fn mul(self, o: Self) -> Self;
-    fn div(self, o: Self) -> Self;
-    /// `self * b + c` with one rounding.
-    fn mul_add(self, b: Self, c: Self) -> Self;
-    /// `self` with the sign bit cleared.
-    fn abs(self) -> Self;
-    /// The larger of `self` and `o`; unspecified when either is NaN.
-    fn max(self, o: Self) -> Self;
-    /// Rounded to the nearest integer, ties to even.
-    fn round(self) -> Self;
-    /// Only the sign bit of `self` (a zero of `self`'s sign).
-    fn sign(self) -> Self;
-    /// `2^self` for integral lanes in `-1022..=1023`.
-    fn exp2_int(self) -> Self;
-    /// `(f, e)` with `self = f 2^e`, `1 <= |f| < 2` (`f` of `self`'s sign) and `e` integral,
-    /// subnormal lanes included; `(self, 0)` for zeros, infinities and NaN.
-    fn frexp(self) -> (Self, Self);
-
-    fn lt(self, o: Self) -> Self::Mask;
-    fn ge(self, o: Self) -> Self::Mask;
-    fn eq(self, o: Self) -> Self::Mask;
-    fn is_nan(self) -> Self::Mask;
-    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask;
-    /// Lane `i`'s condition in bit `i`.
-    fn bits(mask: Self::Mask) -> u32;
-    /// Per lane, `a` where `mask` holds and `b` elsewhere.
-    fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
-}
-
-/// A vector of `LANES` `f32` values with the operations the `f32` kernel needs; the same
-/// contract as [`Vector`] (exactly rounded IEEE arithmetic, same bits on every path).
-pub(crate) trait VectorF32: Copy {
-    /// Lanes per vector.
-    const LANES: usize;
-    /// A per-lane condition.
-    type Mask: Copy;
-    /// The [`Vector`] of `f64` lanes with the same lane count.
-    type Wide: Vector;
-
-    fn splat(v: f32) -> Self;
-    /// Loads `src[..LANES]`.
-    fn load(src: &[f32]) -> Self;
-    /// Stores the lanes into `dst[..LANES]`.
-    fn store(self, dst: &mut [f32]);
-    /// The lanes widened to `f64` (exact).
-    fn widen(self) -> Self::Wide;
+    fn store(self, dst: &mut [Self::Elem]);
 
     fn add(self, o: Self) -> Self;
     fn sub(self, o: Self) -> Self;
@@ -100,23 +54,54 @@ pub(crate) trait VectorF32: Copy {
     fn abs(self) -> Self;
     /// `self` with the sign bit flipped.
     fn neg(self) -> Self;
-    /// `self` with its sign bit flipped where `o`'s sign bit is set.
-    fn flip_sign_by(self, o: Self) -> Self;
-    /// The larger of `self` and `o`; unspecified when either is NaN.
+    /// The larger of `self` and `o`; `o` when either is NaN, and `o` of two zeros (as `maxpd`).
     fn max(self, o: Self) -> Self;
-    /// The smaller of `self` and `o`; unspecified when either is NaN.
-    fn min(self, o: Self) -> Self;
-    /// `2^k` for lanes holding `k + 1.5 * 2^23 + 127`, `k` integral in `-126..=127`: the
-    /// bits shifted into the exponent field.
-    fn exp2_biased(self) -> Self;
 
-    fn le(self, o: Self) -> Self::Mask;
     fn ge(self, o: Self) -> Self::Mask;
     fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask;
     /// Lane `i`'s condition in bit `i`.
     fn bits(mask: Self::Mask) -> u32;
     /// Per lane, `a` where `mask` holds and `b` elsewhere.
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
+}
+
+/// [`Simd`] of `f64`, with what the `f64`-lane kernels need beyond it.
+pub(crate) trait Vector: Simd<Elem = f64> {
+    /// Loads `LANES` values from `src[..LANES]`, widened to `f64` (exact).
+    fn load_f32(src: &[f32]) -> Self;
+    /// Stores the lanes rounded to `f32` into `dst[..LANES]`.
+    fn store_f32(self, dst: &mut [f32]);
+    /// Rounded to the nearest integer, ties to even.
+    fn round(self) -> Self;
+    /// Only the sign bit of `self` (a zero of `self`'s sign).
+    fn sign(self) -> Self;
+    /// `2^self` for integral lanes in `-1022..=1023`.
+    fn exp2_int(self) -> Self;
+    /// `(f, e)` with `self = f 2^e`, `1 <= |f| < 2` (`f` of `self`'s sign) and `e` integral,
+    /// subnormal lanes included; `(self, 0)` for zeros, infinities and NaN.
+    fn frexp(self) -> (Self, Self);
+
+    fn lt(self, o: Self) -> Self::Mask;
+    fn eq(self, o: Self) -> Self::Mask;
+    fn is_nan(self) -> Self::Mask;
+}
+
+/// [`Simd`] of `f32`, with what the `f32`-lane kernel needs beyond it.
+pub(crate) trait VectorF32: Simd<Elem = f32> {
+    /// The [`Vector`] of `f64` lanes with the same lane count.
+    type Wide: Vector;
+
+    /// The lanes widened to `f64` (exact).
+    fn widen(self) -> Self::Wide;
+    /// `self` with its sign bit flipped where `o`'s sign bit is set.
+    fn flip_sign_by(self, o: Self) -> Self;
+    /// The smaller of `self` and `o`; `o` when either is NaN, and `o` of two zeros.
+    fn min(self, o: Self) -> Self;
+    /// `2^k` for lanes holding `k + 1.5 * 2^23 + 127`, `k` integral in `-126..=127`: the
+    /// bits shifted into the exponent field.
+    fn exp2_biased(self) -> Self;
+
+    fn le(self, o: Self) -> Self::Mask;
 }
 
 /// An instruction-set path for the kernels.
@@ -264,46 +249,68 @@ macro_rules! lanewise {
                 )
             }
         )*
-        #[inline(always)]
-        fn mul_add(self, b: Self, c: Self) -> Self {
-            build(
-                #[inline(always)]
-                |i| self[i].mul_add(b[i], c[i]),
-            )
-        }
-        #[inline(always)]
-        fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask {
-            build(
-                #[inline(always)]
-                |i| V::and(a[i], b[i]),
-            )
-        }
-        #[inline(always)]
-        fn bits(mask: Self::Mask) -> u32 {
-            mask.into_iter()
-                .enumerate()
-                .fold(0, |acc, (i, m)| acc | V::bits(m) << (i * V::LANES))
-        }
-        #[inline(always)]
-        fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
-            build(
-                #[inline(always)]
-                |i| V::select(mask[i], a[i], b[i]),
-            )
-        }
     };
 }
 
 /// `N` vectors side by side: one kernel call then keeps `N` independent dependency chains in
 /// flight, which a single vector's long chain of operations would leave the CPU waiting on.
-impl<V: Vector, const N: usize> Vector for [V; N] {
+impl<V: Simd, const N: usize> Simd for [V; N] {
+    type Elem = V::Elem;
     const LANES: usize = V::LANES * N;
     type Mask = [V::Mask; N];
 
     #[inline(always)]
-    fn splat(v: f64) -> Self {
+    fn splat(v: V::Elem) -> Self {
         [V::splat(v); N]
     }
+    #[inline(always)]
+    fn load(src: &[V::Elem]) -> Self {
+        build(
+            #[inline(always)]
+            |i| V::load(&src[i * V::LANES..]),
+        )
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [V::Elem]) {
+        for (i, v) in self.into_iter().enumerate() {
+            v.store(&mut dst[i * V::LANES..]);
+        }
+    }
+    lanewise! {
+        binary: add, sub, mul, div, max;
+        unary: abs, neg;
+        compare: ge;
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].mul_add(b[i], c[i]),
+        )
+    }
+    #[inline(always)]
+    fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask {
+        build(
+            #[inline(always)]
+            |i| V::and(a[i], b[i]),
+        )
+    }
+    #[inline(always)]
+    fn bits(mask: Self::Mask) -> u32 {
+        mask.into_iter()
+            .enumerate()
+            .fold(0, |acc, (i, m)| acc | V::bits(m) << (i * V::LANES))
+    }
+    #[inline(always)]
+    fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
+        build(
+            #[inline(always)]
+            |i| V::select(mask[i], a[i], b[i]),
+        )
+    }
+}
+
+impl<V: Vector, const N: usize> Vector for [V; N] {
     #[inline(always)]
     fn load_f32(src: &[f32]) -> Self {
         build(
@@ -317,23 +324,10 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
             v.store_f32(&mut dst[i * V::LANES..]);
         }
     }
-    #[inline(always)]
-    fn load(src: &[f64]) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::load(&src[i * V::LANES..]),
-        )
-    }
-    #[inline(always)]
-    fn store(self, dst: &mut [f64]) {
-        for (i, v) in self.into_iter().enumerate() {
-            v.store(&mut dst[i * V::LANES..]);
-        }
-    }
     lanewise! {
-        binary: add, sub, mul, div, max;
-        unary: abs, round, sign, exp2_int;
-        compare: lt, ge, eq;
+        binary: ;
+        unary: round, sign, exp2_int;
+        compare: lt, eq;
     }
     #[inline(always)]
     fn is_nan(self) -> Self::Mask {
@@ -363,27 +357,8 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
 
 /// `N` vectors of `f32` lanes side by side, as for [`Vector`].
 impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
-    const LANES: usize = V::LANES * N;
-    type Mask = [V::Mask; N];
     type Wide = [V::Wide; N];
 
-    #[inline(always)]
-    fn splat(v: f32) -> Self {
-        [V::splat(v); N]
-    }
-    #[inline(always)]
-    fn load(src: &[f32]) -> Self {
-        build(
-            #[inline(always)]
-            |i| V::load(&src[i * V::LANES..]),
-        )
-    }
-    #[inline(always)]
-    fn store(self, dst: &mut [f32]) {
-        for (i, v) in self.into_iter().enumerate() {
-            v.store(&mut dst[i * V::LANES..]);
-        }
-    }
     #[inline(always)]
     fn widen(self) -> Self::Wide {
         build(
@@ -392,9 +367,9 @@ impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
         )
     }
     lanewise! {
-        binary: add, sub, mul, div, flip_sign_by, max, min;
-        unary: abs, neg, exp2_biased;
-        compare: le, ge;
+        binary: flip_sign_by, min;
+        unary: exp2_biased;
+        compare: le;
     }
 }
 

@@ -1,7 +1,7 @@
 //! One lane of plain Rust: the portable path, and the scalar reference the vector paths are
 //! tested against. Conditions are resolved with bit masks, not branches.
 
-use super::{Vector, VectorF32};
+use super::{Simd, Vector, VectorF32};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Scalar(pub f64);
@@ -16,21 +16,14 @@ pub(crate) const TWO_64: f64 = 18_446_744_073_709_551_616.0;
 pub(crate) const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
 pub(crate) const ONE: u64 = 0x3ff0_0000_0000_0000;
 
-impl Vector for Scalar {
+impl Simd for Scalar {
+    type Elem = f64;
     const LANES: usize = 1;
     type Mask = bool;
 
     #[inline(always)]
     fn splat(v: f64) -> Self {
         Scalar(v)
-    }
-    #[inline(always)]
-    fn load_f32(src: &[f32]) -> Self {
-        Scalar(f64::from(src[0]))
-    }
-    #[inline(always)]
-    fn store_f32(self, dst: &mut [f32]) {
-        dst[0] = self.0 as f32;
     }
     #[inline(always)]
     fn load(src: &[f64]) -> Self {
@@ -65,8 +58,41 @@ impl Vector for Scalar {
         Scalar(self.0.abs())
     }
     #[inline(always)]
+    fn neg(self) -> Self {
+        Scalar(-self.0)
+    }
+    #[inline(always)]
     fn max(self, o: Self) -> Self {
         Scalar(if self.0 > o.0 { self.0 } else { o.0 })
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> bool {
+        self.0 >= o.0
+    }
+    #[inline(always)]
+    fn and(a: bool, b: bool) -> bool {
+        a & b
+    }
+    #[inline(always)]
+    fn bits(mask: bool) -> u32 {
+        mask as u32
+    }
+    #[inline(always)]
+    fn select(mask: bool, a: Self, b: Self) -> Self {
+        // A branch-free blend: all ones or all zeros.
+        let m = (mask as u64).wrapping_neg();
+        Scalar(f64::from_bits((a.0.to_bits() & m) | (b.0.to_bits() & !m)))
+    }
+}
+
+impl Vector for Scalar {
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        Scalar(f64::from(src[0]))
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        dst[0] = self.0 as f32;
     }
     #[inline(always)]
     fn round(self) -> Self {
@@ -100,10 +126,6 @@ impl Vector for Scalar {
         self.0 < o.0
     }
     #[inline(always)]
-    fn ge(self, o: Self) -> bool {
-        self.0 >= o.0
-    }
-    #[inline(always)]
     fn eq(self, o: Self) -> bool {
         self.0 == o.0
     }
@@ -111,27 +133,12 @@ impl Vector for Scalar {
     fn is_nan(self) -> bool {
         self.0.is_nan()
     }
-    #[inline(always)]
-    fn and(a: bool, b: bool) -> bool {
-        a & b
-    }
-    #[inline(always)]
-    fn bits(mask: bool) -> u32 {
-        mask as u32
-    }
-    #[inline(always)]
-    fn select(mask: bool, a: Self, b: Self) -> Self {
-        // A branch-free blend: all ones or all zeros.
-        let m = (mask as u64).wrapping_neg();
-        Scalar(f64::from_bits((a.0.to_bits() & m) | (b.0.to_bits() & !m)))
-    }
 }
 
-impl VectorF32 for Scalar32 {
+impl Simd for Scalar32 {
+    type Elem = f32;
     const LANES: usize = 1;
     type Mask = bool;
-    type Wide = Scalar;
-
     #[inline(always)]
     fn splat(v: f32) -> Self {
         Scalar32(v)
@@ -143,10 +150,6 @@ impl VectorF32 for Scalar32 {
     #[inline(always)]
     fn store(self, dst: &mut [f32]) {
         dst[0] = self.0;
-    }
-    #[inline(always)]
-    fn widen(self) -> Scalar {
-        Scalar(f64::from(self.0))
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
@@ -177,26 +180,8 @@ impl VectorF32 for Scalar32 {
         Scalar32(-self.0)
     }
     #[inline(always)]
-    fn flip_sign_by(self, o: Self) -> Self {
-        Scalar32(f32::from_bits(
-            self.0.to_bits() ^ (o.0.to_bits() & (1 << 31)),
-        ))
-    }
-    #[inline(always)]
     fn max(self, o: Self) -> Self {
         Scalar32(if self.0 > o.0 { self.0 } else { o.0 })
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        Scalar32(if self.0 < o.0 { self.0 } else { o.0 })
-    }
-    #[inline(always)]
-    fn exp2_biased(self) -> Self {
-        Scalar32(f32::from_bits(self.0.to_bits() << 23))
-    }
-    #[inline(always)]
-    fn le(self, o: Self) -> bool {
-        self.0 <= o.0
     }
     #[inline(always)]
     fn ge(self, o: Self) -> bool {
@@ -214,5 +199,32 @@ impl VectorF32 for Scalar32 {
     fn select(mask: bool, a: Self, b: Self) -> Self {
         let m = (mask as u32).wrapping_neg();
         Scalar32(f32::from_bits((a.0.to_bits() & m) | (b.0.to_bits() & !m)))
+    }
+}
+
+impl VectorF32 for Scalar32 {
+    type Wide = Scalar;
+
+    #[inline(always)]
+    fn widen(self) -> Scalar {
+        Scalar(f64::from(self.0))
+    }
+    #[inline(always)]
+    fn flip_sign_by(self, o: Self) -> Self {
+        Scalar32(f32::from_bits(
+            self.0.to_bits() ^ (o.0.to_bits() & (1 << 31)),
+        ))
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        Scalar32(if self.0 < o.0 { self.0 } else { o.0 })
+    }
+    #[inline(always)]
+    fn exp2_biased(self) -> Self {
+        Scalar32(f32::from_bits(self.0.to_bits() << 23))
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> bool {
+        self.0 <= o.0
     }
 }
