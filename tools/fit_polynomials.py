@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Fits the polynomials of the f32 kernel (src/kernel/single.rs, constants in src/kernel/poly.rs)
-and prints their coefficients.
+"""Fits the polynomials of the fast kernel in f32 lanes (src/kernel/fast.rs; the constants are in
+src/kernel/poly.rs) and prints their coefficients.
 
 Each is the minimax polynomial for the relative error of the function it serves, found by
 Lawson's algorithm (iteratively reweighted least squares on Chebyshev nodes), then rounded to

@@ -8,7 +8,7 @@
 //! - `sigmoid(m) = 1 / (1 + e)` for `m >= 0`, `e / (1 + e)` for `m < 0`
 //!
 //! This is the kernel for every `f64` input: the element loops send it the lanes outside the
-//! range of the fast kernel ([`super::double`]), and every gradient whose factor is outside
+//! range of the fast kernel ([`super::fast`]), and every gradient whose factor is outside
 //! that kernel's range. Everything is evaluated in double-double (`f64` pairs
 //! `hi + lo`) with the crate's own polynomial `exp` and `log1p`, to a relative error near 2^-55,
 //! and rounded once at the end (`tests/accuracy.rs` measures at most 0.78 ulp). The margin is

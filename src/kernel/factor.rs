@@ -97,9 +97,9 @@ pub(crate) fn product<V: Vector>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
     hi.mul_add(c_hi, small)
 }
 
-/// [`product`] for factors up to [`super::double::MAX_FACTOR`], whose small products cannot
-/// overflow.
+/// [`product`] for factors up to [`super::fast::MAX_FACTOR_F64`] (in `f32` lanes,
+/// [`super::fast::MAX_FACTOR_F32`]), whose small products cannot overflow.
 #[inline(always)]
-pub(crate) fn product_in_range<V: Vector>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
+pub(crate) fn product_in_range<V: Simd>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
     hi.mul_add(c_hi, hi.mul_add(c_lo, lo.mul(c_hi)))
 }

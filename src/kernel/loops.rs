@@ -1,6 +1,6 @@
 //! The element loops of a chunk, one per element type, written once for every path.
 //!
-//! `f32` data runs through [`single`], a branch-free kernel in `f32` lanes (eight per AVX2
+//! `f32` data runs through [`super::fast`], a branch-free kernel in `f32` lanes (eight per AVX2
 //! vector) that covers nearly every real input, and, lane by lane, through the `f64`-lane kernel
 //! of [`super::wide`] for the rest: margins beyond 64 in size, NaN and infinite values, tiny
 //! targets and factors. Which kernel an element goes through depends only on the element, so
@@ -8,18 +8,17 @@
 //! operations per lane, so all give the same bits; sums use sixteen accumulators (element `i`
 //! of a leaf into accumulator `i % 16`) whatever the vector width, so they agree bitwise too.
 //!
-//! `f64` data runs the same way through [`double`] (the design of [`single`] in `f64` lanes)
-//! and, lane by lane, through the double-double kernel of [`super::exact`] for the rest, with
-//! sixteen compensated accumulators.
+//! `f64` data runs the same way through [`super::fast`] in `f64` lanes and, lane by lane,
+//! through the double-double kernel of [`super::exact`] for the rest, with sixteen compensated
+//! accumulators.
 
 use super::chunk::{Chunk, GradScale};
-use super::double::{self, fast_f64};
-use super::eft::two_sum;
+use super::eft::{fast_two_sum, two_sum};
 use super::exact::point;
 use super::factor::Factor;
 use super::factor::{canonical_nan, mean_factor, product, product_in_range};
+use super::fast::{fast, MAX_FACTOR_F32, MAX_FACTOR_F64};
 use super::path::Path;
-use super::single::{self, fast_f32};
 use super::wide::any_f32;
 use crate::simd::portable::{Scalar, Scalar32};
 use crate::simd::{Simd, Vector, VectorF32};
@@ -93,7 +92,7 @@ fn group<V: Vector, const LOSS: bool, const GRAD: bool>(
 }
 
 /// Elements `start..start + V::LANES` of the chunk on path `V` through the kernel in `f32`
-/// lanes ([`single`]); the lanes outside its range go through [`group`] one at a time. Each
+/// lanes ([`super::fast`]); the lanes outside its range go through [`group`] one at a time. Each
 /// element's result depends only on the element, whichever way it went.
 #[inline(always)]
 fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
@@ -102,7 +101,7 @@ fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
     acc: &mut V::Wide,
     factor: (f32, f32),
 ) {
-    let r = fast_f32::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
+    let r = fast::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
     let mut ok_grad = r.ok_grad;
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
         let (c_hi, c_lo) = match c.scale {
@@ -111,14 +110,14 @@ fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
                 let size = g.abs();
                 let in_range = V::and(
                     size.ge(V::splat(f32::MIN_POSITIVE)),
-                    size.le(V::splat(single::MAX_FACTOR)),
+                    size.le(V::splat(MAX_FACTOR_F32)),
                 );
                 ok_grad = V::and(ok_grad, in_range);
                 (g, V::splat(0.0))
             }
             _ => (V::splat(factor.0), V::splat(factor.1)),
         };
-        single::times(r.slope_hi, r.slope_lo, c_hi, c_lo).store(&mut out[start..]);
+        product_in_range(r.slope_hi, r.slope_lo, c_hi, c_lo).store(&mut out[start..]);
     }
     if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         r.loss_hi.add(r.loss_lo).store(&mut out[start..]);
@@ -142,7 +141,7 @@ fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
     }
 }
 
-/// The lanes of a group outside the range of [`single`], through the `f64`-lane kernel one
+/// The lanes of a group outside the range of [`super::fast`], through the `f64`-lane kernel one
 /// at a time: lane `i` (element `start + i`, accumulator `lanes[i]`) in `outside` for its loss
 /// and gradient, in `outside_grad` only for its gradient. Out of line, so that the rare case
 /// costs the common one nothing.
@@ -167,7 +166,7 @@ fn outside_lanes<const LOSS: bool, const GRAD: bool>(
 }
 
 /// The gradient factor of a chunk as `hi + lo` in `f32`, when both are within the range of
-/// [`single`] (a normal `hi` up to [`single::MAX_FACTOR`]); `None` sends the chunk to the
+/// [`super::fast`] (a normal `hi` up to [`MAX_FACTOR_F32`]); `None` sends the chunk to the
 /// `f64`-lane kernel.
 fn single_factor(scale: GradScale) -> Option<(f32, f32)> {
     let c = match scale {
@@ -176,7 +175,7 @@ fn single_factor(scale: GradScale) -> Option<(f32, f32)> {
         GradScale::TimesOver(g, n) => g / n,
     };
     let hi = c as f32;
-    (hi.is_normal() && hi.abs() <= single::MAX_FACTOR).then(|| (hi, (c - f64::from(hi)) as f32))
+    (hi.is_normal() && hi.abs() <= MAX_FACTOR_F32).then(|| (hi, (c - f64::from(hi)) as f32))
 }
 
 /// A chunk of `f32` elements on path `P`; chunks start at multiples of [`LANES`] within their
@@ -381,8 +380,8 @@ fn add_big<V: Vector>(x: V, y: V, loss: V, loss_err: V, lanes: u32, big: &mut Co
     }
 }
 
-/// Elements `start..start + V::LANES` of an `f64` chunk on path `V` through [`double`]; the
-/// lanes outside its range go through [`group_f64`] one at a time (see [`group_single`]).
+/// Elements `start..start + V::LANES` of an `f64` chunk on path `V` through [`super::fast`]; the
+/// lanes outside its range go through [`group_f64`] one at a time (as in [`group_single`]).
 #[inline(always)]
 fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
     c: &mut Chunk<'_, f64>,
@@ -392,7 +391,7 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
     big: &mut Compensated,
     factor: (f64, f64),
 ) {
-    let r = fast_f64::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
+    let r = fast::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
     let mut ok_grad = r.ok_grad;
     if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
         // (slope_hi + slope_lo) times the factor, one rounding.
@@ -402,7 +401,7 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
                 let size = g.abs();
                 let in_range = V::and(
                     size.ge(V::splat(f64::MIN_POSITIVE)),
-                    V::splat(double::MAX_FACTOR).ge(size),
+                    V::splat(MAX_FACTOR_F64).ge(size),
                 );
                 ok_grad = V::and(ok_grad, in_range);
                 (g, V::splat(0.0))
@@ -411,15 +410,17 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
         };
         product_in_range(r.slope_hi, r.slope_lo, c_hi, c_lo).store(&mut out[start..]);
     }
+    // The loss rounded, and its rounding error.
+    let (loss, loss_err) = fast_two_sum(r.loss_hi, r.loss_lo);
     if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
-        r.loss.store(&mut out[start..]);
+        loss.store(&mut out[start..]);
     }
     if LOSS && c.sum {
         // As in group_f64, with the lanes outside adding 0 (exactly nothing) here.
         let zero = V::splat(0.0);
-        let (s, err) = two_sum(*hi, V::select(r.ok, r.loss, zero));
+        let (s, err) = two_sum(*hi, V::select(r.ok, loss, zero));
         *hi = s;
-        *lo = lo.add(err.add(V::select(r.ok, r.loss_err, zero)));
+        *lo = lo.add(err.add(V::select(r.ok, loss_err, zero)));
     }
     let all = u32::MAX >> (32 - V::LANES);
     let outside = if LOSS { !V::bits(r.ok) & all } else { 0 };
@@ -433,7 +434,7 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
     }
 }
 
-/// The lanes of an `f64` group outside the range of [`double`] (see [`outside_lanes`]).
+/// The lanes of an `f64` group outside the range of [`super::fast`] (see [`outside_lanes`]).
 #[cold]
 #[inline(never)]
 fn outside_lanes_f64<const LOSS: bool, const GRAD: bool>(
@@ -457,7 +458,7 @@ fn outside_lanes_f64<const LOSS: bool, const GRAD: bool>(
 }
 
 /// The gradient factor of an `f64` chunk as `hi + lo` (see [`mean_factor`]), when it is within the
-/// range of [`double`] (a normal `hi` up to [`double::MAX_FACTOR`]); `None` sends the chunk to
+/// range of [`super::fast`] (a normal `hi` up to [`MAX_FACTOR_F64`]); `None` sends the chunk to
 /// [`super::exact`].
 fn double_factor(scale: GradScale) -> Option<(f64, f64)> {
     let factor = match scale {
@@ -465,11 +466,11 @@ fn double_factor(scale: GradScale) -> Option<(f64, f64)> {
         GradScale::Times(g) => g.is_normal().then_some((g, 0.0)),
         GradScale::TimesOver(g, n) => mean_factor(g, n),
     };
-    factor.filter(|(hi, _)| hi.abs() <= double::MAX_FACTOR)
+    factor.filter(|(hi, _)| hi.abs() <= MAX_FACTOR_F64)
 }
 
 /// A chunk of `f64` elements with `B` a bundle of [`LANES`] lanes (see [`chunk_f32`]): through
-/// [`double`], unless a gradient factor for the whole chunk is outside its range, then all
+/// [`super::fast`], unless a gradient factor for the whole chunk is outside its range, then all
 /// through [`super::exact`].
 #[inline(always)]
 pub(crate) fn chunk_f64<P: Path>(c: Chunk<'_, f64>, total: &mut CompensatedLanes) {

@@ -6,8 +6,9 @@
 //! - [`loops`]: the element loops, one per element type, written once for every path: they
 //!   load vectors of elements, call the fast kernel, send the lanes outside its range to the
 //!   kernel for every input, store the results and add the losses to the sums.
-//! - [`single`] and [`double`]: the fast kernels, for the inputs that cover nearly all real
-//!   data (margins up to 64 in size), in `f32` and `f64` lanes with double-length arithmetic.
+//! - [`fast`]: the fast kernel, for the inputs that cover nearly all real data (margins up to
+//!   64 in size), in lanes of the element type with double-length arithmetic, written once for
+//!   both types.
 //! - [`wide`] and [`exact`]: the kernels for every input, of `f32` data (in `f64` lanes) and of
 //!   `f64` data (in double-double), with the limits of infinite and NaN inputs.
 //! - [`factor`]: how the gradient's factor enters with one rounding.
@@ -19,13 +20,12 @@
 //! lane gets the same IEEE operations on every path: results are bitwise the same on all.
 
 mod chunk;
-mod double;
 mod eft;
 mod exact;
 mod factor;
+mod fast;
 mod loops;
 mod poly;
-mod single;
 mod wide;
 
 mod path;

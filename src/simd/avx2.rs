@@ -290,16 +290,6 @@ impl VectorF32 for Avx2F32 {
         }
     }
     #[inline(always)]
-    fn flip_sign_by(self, o: Self) -> Self {
-        // SAFETY: AVX is available (module docs).
-        Avx2F32(unsafe { _mm256_xor_ps(_mm256_and_ps(_mm256_set1_ps(-0.0), o.0), self.0) })
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        // SAFETY: AVX is available (module docs).
-        Avx2F32(unsafe { _mm256_min_ps(self.0, o.0) })
-    }
-    #[inline(always)]
     fn exp2_biased(self) -> Self {
         // SAFETY: AVX2 is available (module docs).
         Avx2F32(unsafe {

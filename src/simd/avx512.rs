@@ -265,16 +265,6 @@ impl VectorF32 for Avx512F32 {
         }
     }
     #[inline(always)]
-    fn flip_sign_by(self, o: Self) -> Self {
-        // SAFETY: AVX-512 DQ is available (module docs).
-        Avx512F32(unsafe { _mm512_xor_ps(_mm512_and_ps(_mm512_set1_ps(-0.0), o.0), self.0) })
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        // SAFETY: AVX-512 F is available (module docs).
-        Avx512F32(unsafe { _mm512_min_ps(self.0, o.0) })
-    }
-    #[inline(always)]
     fn exp2_biased(self) -> Self {
         // SAFETY: AVX-512 F is available (module docs).
         Avx512F32(unsafe {

@@ -93,10 +93,6 @@ pub(crate) trait VectorF32: Simd<Elem = f32> {
 
     /// The lanes widened to `f64` (exact).
     fn widen(self) -> Self::Wide;
-    /// `self` with its sign bit flipped where `o`'s sign bit is set.
-    fn flip_sign_by(self, o: Self) -> Self;
-    /// The smaller of `self` and `o`; `o` when either is NaN, and `o` of two zeros.
-    fn min(self, o: Self) -> Self;
     /// `2^k` for lanes holding `k + 1.5 * 2^23 + 127`, `k` integral in `-126..=127`: the
     /// bits shifted into the exponent field.
     fn exp2_biased(self) -> Self;
@@ -367,7 +363,7 @@ impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
         )
     }
     lanewise! {
-        binary: flip_sign_by, min;
+        binary: ;
         unary: exp2_biased;
         compare: le;
     }

@@ -210,16 +210,6 @@ impl VectorF32 for Scalar32 {
         Scalar(f64::from(self.0))
     }
     #[inline(always)]
-    fn flip_sign_by(self, o: Self) -> Self {
-        Scalar32(f32::from_bits(
-            self.0.to_bits() ^ (o.0.to_bits() & (1 << 31)),
-        ))
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        Scalar32(if self.0 < o.0 { self.0 } else { o.0 })
-    }
-    #[inline(always)]
     fn exp2_biased(self) -> Self {
         Scalar32(f32::from_bits(self.0.to_bits() << 23))
     }
