@@ -7,8 +7,7 @@ mod common;
 use common::reference::{self, Dd, Scaled};
 use common::{inputs, ref_loss, ref_slope, ulps, Elem, Family, Targets, FAMILIES};
 use softmargin::{
-    backward_none, backward_reduced, forward_backward_none, forward_none, set_isa, Isa, Operand,
-    Reduced,
+    backward_none, backward_reduced, forward_backward_none, forward_none, set_isa, Operand, Reduced,
 };
 
 /// The contract: every element within 2 ulp of the correctly rounded value.
@@ -235,7 +234,7 @@ fn factors<T: Elem>() -> Vec<T> {
 /// subnormal or rounds to zero (also where the gradient for a factor of 1 does).
 fn gradients_for_any_factor<T: Elem>(seed: u64) {
     let n = 1000;
-    for path in Isa::ALL.into_iter().filter(|p| p.is_supported()) {
+    for path in common::supported_paths("gradients_for_any_factor") {
         set_isa(path).unwrap();
         for (i, family) in FAMILIES.into_iter().chain([Family::FarResults]).enumerate() {
             for targets in [Targets::Signs, Targets::Any] {
@@ -281,7 +280,7 @@ fn f64_gradients_whose_unit_slope_is_subnormal_or_zero() {
         cases.push((709.9, 1.0, f64::from(g)));
         cases.push((-709.9, -1.0, f64::from(g) * 1.1));
     }
-    for path in Isa::ALL.into_iter().filter(|p| p.is_supported()) {
+    for path in common::supported_paths("f64_gradients_whose_unit_slope_is_subnormal_or_zero") {
         set_isa(path).unwrap();
         for &(x, y, g) in &cases {
             for reduction in REDUCTIONS {
@@ -309,7 +308,7 @@ fn infinite_factors<T: Elem>(seed: u64) {
         cases.extend(x.into_iter().zip(y));
     }
     let (x, y): (Vec<T>, Vec<T>) = cases.into_iter().unzip();
-    for path in Isa::ALL.into_iter().filter(|p| p.is_supported()) {
+    for path in common::supported_paths("infinite_factors") {
         set_isa(path).unwrap();
         for g in [f64::INFINITY, f64::NEG_INFINITY] {
             for reduction in REDUCTIONS {

@@ -204,3 +204,19 @@ pub fn ref_sum<T: Elem>(x: &[T], y: &[T]) -> Dd {
         }
     })
 }
+
+/// The instruction-set paths this CPU supports, after printing which ones a test runs and which
+/// it skips (AVX-512 on a CPU without it, say).
+#[allow(dead_code)]
+pub fn supported_paths(test: &str) -> Vec<softmargin::Isa> {
+    let (run, skipped): (Vec<_>, Vec<_>) = softmargin::Isa::ALL
+        .into_iter()
+        .partition(|p| p.is_supported());
+    let names = |paths: &[softmargin::Isa]| paths.iter().map(|p| p.name()).collect::<Vec<_>>();
+    println!(
+        "{test}: paths run {:?}, skipped (not on this CPU) {:?}",
+        names(&run),
+        names(&skipped)
+    );
+    run
+}
