@@ -112,12 +112,8 @@ fn every_path_agrees_with_the_portable_one_and_is_within_two_ulp() {
 }
 
 fn agree_with_portable() {
-    let paths: Vec<Isa> = Isa::ALL.into_iter().filter(|p| p.is_supported()).collect();
-    let skipped: Vec<Isa> = Isa::ALL.into_iter().filter(|p| !p.is_supported()).collect();
-    println!(
-        "paths run: {paths:?} (default {:?}); skipped, not on this CPU: {skipped:?}",
-        isa()
-    );
+    let paths = common::supported_paths("agree_with_portable");
+    println!("default path: {:?}", isa());
     let mut cases = Vec::new();
     for n in (0..=40).chain([255, 256, 257, 4095, 4096, 4097, 70_001]) {
         let (x, y) = inputs::<f32>(Family::Moderate, Targets::Any, n, n as u64);

@@ -37,6 +37,10 @@ pub(crate) trait FastImpl<V: Simd<Elem = Self>>: Copy {
     const MAX_MARGIN: Self;
     /// Targets at least this large (in size) are in the kernel's range for gradients.
     const MIN_TARGET: Self;
+    /// The smallest normal value: smaller per-element factors are outside the kernel's range.
+    const MIN_NORMAL: Self;
+    /// [`MAX_FACTOR_F32`] or [`MAX_FACTOR_F64`].
+    const MAX_FACTOR: Self;
 
     /// `a + a_lo = k ln 2 + (r + r_lo)` with `k` integral and `|r| <= ln2 / 2` (about): `(r,
     /// r_lo, 2^k)`, for `-64 <= a <= 0`.
@@ -53,6 +57,8 @@ impl<V: VectorF32> FastImpl<V> for f32 {
     const TWO: f32 = 2.0;
     const MAX_MARGIN: f32 = 64.0;
     const MIN_TARGET: f32 = 1.0 / 256.0;
+    const MIN_NORMAL: f32 = f32::MIN_POSITIVE;
+    const MAX_FACTOR: f32 = MAX_FACTOR_F32;
 
     #[inline(always)]
     fn reduce(a: V, a_lo: V) -> (V, V, V) {
@@ -86,6 +92,8 @@ impl<V: Vector> FastImpl<V> for f64 {
     const TWO: f64 = 2.0;
     const MAX_MARGIN: f64 = 64.0;
     const MIN_TARGET: f64 = 1.0 / 256.0;
+    const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
+    const MAX_FACTOR: f64 = MAX_FACTOR_F64;
 
     #[inline(always)]
     fn reduce(a: V, a_lo: V) -> (V, V, V) {

@@ -15,9 +15,8 @@
 use super::chunk::{Chunk, GradScale};
 use super::eft::{fast_two_sum, two_sum};
 use super::exact::point;
-use super::factor::Factor;
-use super::factor::{canonical_nan, mean_factor, product, product_in_range};
-use super::fast::{fast, MAX_FACTOR_F32, MAX_FACTOR_F64};
+use super::factor::{canonical_nan, mean_factor, product, product_in_range, Factor};
+use super::fast::{fast, Fast, FastImpl, MAX_FACTOR_F32, MAX_FACTOR_F64};
 use super::path::Path;
 use super::wide::any_f32;
 use crate::simd::portable::{Scalar, Scalar32};
@@ -91,6 +90,53 @@ fn group<V: Vector, const LOSS: bool, const GRAD: bool>(
     }
 }
 
+/// The gradient of a group from the fast kernel's slope `r`, stored into the chunk's gradient
+/// (when it has one): `(slope_hi + slope_lo)` times each element's factor ([`GradScale::Each`])
+/// or the chunk's one `factor` (`hi + lo`), one rounding. Lanes whose own factor is outside the
+/// kernel's range (not normal, or beyond [`FastImpl::MAX_FACTOR`]) are taken out of `ok_grad`.
+#[inline(always)]
+fn fast_gradient<V: Simd>(
+    c: &mut Chunk<'_, V::Elem>,
+    start: usize,
+    r: &Fast<V>,
+    factor: (V::Elem, V::Elem),
+    ok_grad: &mut V::Mask,
+) where
+    V::Elem: FastImpl<V>,
+{
+    let Some(out) = c.grad.as_deref_mut() else {
+        return;
+    };
+    let (c_hi, c_lo) = match c.scale {
+        GradScale::Each => {
+            let g = V::load(&c.each.expect("per-element factors")[start..]);
+            let size = g.abs();
+            let in_range = V::and(
+                size.ge(V::splat(V::Elem::MIN_NORMAL)),
+                V::splat(V::Elem::MAX_FACTOR).ge(size),
+            );
+            *ok_grad = V::and(*ok_grad, in_range);
+            (g, V::splat(V::Elem::ZERO))
+        }
+        _ => (V::splat(factor.0), V::splat(factor.1)),
+    };
+    product_in_range(r.slope_hi, r.slope_lo, c_hi, c_lo).store(&mut out[start..]);
+}
+
+/// The lanes of a group outside the fast kernel's range (lane `i` in bit `i`): for the loss
+/// (`ok` not set; none without `LOSS`) and for the gradient (`ok_grad` not set, which holds
+/// wherever the loss is outside; none without `GRAD`).
+#[inline(always)]
+fn outside<V: Simd, const LOSS: bool, const GRAD: bool>(
+    ok: V::Mask,
+    ok_grad: V::Mask,
+) -> (u32, u32) {
+    let all = u32::MAX >> (32 - V::LANES);
+    let loss = if LOSS { !V::bits(ok) & all } else { 0 };
+    let grad = if GRAD { !V::bits(ok_grad) & all } else { 0 };
+    (loss, grad)
+}
+
 /// Elements `start..start + V::LANES` of the chunk on path `V` through the kernel in `f32`
 /// lanes ([`super::fast`]); the lanes outside its range go through [`group`] one at a time. Each
 /// element's result depends only on the element, whichever way it went.
@@ -103,21 +149,8 @@ fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
 ) {
     let r = fast::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
     let mut ok_grad = r.ok_grad;
-    if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
-        let (c_hi, c_lo) = match c.scale {
-            GradScale::Each => {
-                let g = V::load(&c.each.expect("per-element factors")[start..]);
-                let size = g.abs();
-                let in_range = V::and(
-                    size.ge(V::splat(f32::MIN_POSITIVE)),
-                    size.le(V::splat(MAX_FACTOR_F32)),
-                );
-                ok_grad = V::and(ok_grad, in_range);
-                (g, V::splat(0.0))
-            }
-            _ => (V::splat(factor.0), V::splat(factor.1)),
-        };
-        product_in_range(r.slope_hi, r.slope_lo, c_hi, c_lo).store(&mut out[start..]);
+    if GRAD {
+        fast_gradient(c, start, &r, factor, &mut ok_grad);
     }
     if let (true, Some(out)) = (LOSS, c.loss.as_deref_mut()) {
         r.loss_hi.add(r.loss_lo).store(&mut out[start..]);
@@ -128,11 +161,7 @@ fn group_single<V: VectorF32, const LOSS: bool, const GRAD: bool>(
         let lo = V::select(r.ok, r.loss_lo, zero).widen();
         *acc = acc.add(hi.add(lo));
     }
-    // The lanes outside the kernel's range, loss and gradient (a gradient is outside wherever
-    // its loss is).
-    let all = u32::MAX >> (32 - V::LANES);
-    let outside = if LOSS { !V::bits(r.ok) & all } else { 0 };
-    let outside_grad = if GRAD { !V::bits(ok_grad) & all } else { 0 };
+    let (outside, outside_grad) = outside::<V, LOSS, GRAD>(r.ok, ok_grad);
     if outside | outside_grad != 0 {
         let mut lanes = [0.0; LANES];
         acc.store(&mut lanes);
@@ -393,22 +422,8 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
 ) {
     let r = fast::<V, LOSS, GRAD>(V::load(&c.x[start..]), V::load(&c.y[start..]));
     let mut ok_grad = r.ok_grad;
-    if let (true, Some(out)) = (GRAD, c.grad.as_deref_mut()) {
-        // (slope_hi + slope_lo) times the factor, one rounding.
-        let (c_hi, c_lo) = match c.scale {
-            GradScale::Each => {
-                let g = V::load(&c.each.expect("per-element factors")[start..]);
-                let size = g.abs();
-                let in_range = V::and(
-                    size.ge(V::splat(f64::MIN_POSITIVE)),
-                    V::splat(MAX_FACTOR_F64).ge(size),
-                );
-                ok_grad = V::and(ok_grad, in_range);
-                (g, V::splat(0.0))
-            }
-            _ => (V::splat(factor.0), V::splat(factor.1)),
-        };
-        product_in_range(r.slope_hi, r.slope_lo, c_hi, c_lo).store(&mut out[start..]);
+    if GRAD {
+        fast_gradient(c, start, &r, factor, &mut ok_grad);
     }
     // The loss rounded, and its rounding error.
     let (loss, loss_err) = fast_two_sum(r.loss_hi, r.loss_lo);
@@ -422,9 +437,7 @@ fn group_double<V: Vector, const LOSS: bool, const GRAD: bool>(
         *hi = s;
         *lo = lo.add(err.add(V::select(r.ok, loss_err, zero)));
     }
-    let all = u32::MAX >> (32 - V::LANES);
-    let outside = if LOSS { !V::bits(r.ok) & all } else { 0 };
-    let outside_grad = if GRAD { !V::bits(ok_grad) & all } else { 0 };
+    let (outside, outside_grad) = outside::<V, LOSS, GRAD>(r.ok, ok_grad);
     if outside | outside_grad != 0 {
         let (mut his, mut los) = ([0.0; LANES], [0.0; LANES]);
         hi.store(&mut his);

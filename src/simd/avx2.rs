@@ -296,9 +296,4 @@ impl VectorF32 for Avx2F32 {
             _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0)))
         })
     }
-    #[inline(always)]
-    fn le(self, o: Self) -> __m256 {
-        // SAFETY: AVX is available (module docs).
-        unsafe { _mm256_cmp_ps::<_CMP_LE_OQ>(self.0, o.0) }
-    }
 }

@@ -271,9 +271,4 @@ impl VectorF32 for Avx512F32 {
             _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0)))
         })
     }
-    #[inline(always)]
-    fn le(self, o: Self) -> __mmask16 {
-        // SAFETY: AVX-512 F is available (module docs).
-        unsafe { _mm512_cmp_ps_mask::<_CMP_LE_OQ>(self.0, o.0) }
-    }
 }

@@ -96,8 +96,6 @@ pub(crate) trait VectorF32: Simd<Elem = f32> {
     /// `2^k` for lanes holding `k + 1.5 * 2^23 + 127`, `k` integral in `-126..=127`: the
     /// bits shifted into the exponent field.
     fn exp2_biased(self) -> Self;
-
-    fn le(self, o: Self) -> Self::Mask;
 }
 
 /// An instruction-set path for the kernels.
@@ -119,11 +117,8 @@ impl Isa {
 
     /// The name `SOFTMARGIN_ISA` takes.
     pub fn name(self) -> &'static str {
-        match self {
-            Isa::Portable => "portable",
-            Isa::Avx2 => "avx2",
-            Isa::Avx512 => "avx512",
-        }
+        // The names are ASCII literals, so the conversion cannot fail.
+        self.c_name().to_str().unwrap_or("")
     }
 
     /// [`Isa::name`] as a C string.
@@ -365,7 +360,7 @@ impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
     lanewise! {
         binary: ;
         unary: exp2_biased;
-        compare: le;
+        compare: ;
     }
 }
 

@@ -213,8 +213,4 @@ impl VectorF32 for Scalar32 {
     fn exp2_biased(self) -> Self {
         Scalar32(f32::from_bits(self.0.to_bits() << 23))
     }
-    #[inline(always)]
-    fn le(self, o: Self) -> bool {
-        self.0 <= o.0
-    }
 }
