@@ -2,7 +2,10 @@
 # Installs softmargin into a fresh prefix with the CMake front end, checks what was installed
 # (soname, symlinks, headers, pkg-config and CMake files, DESTDIR staging), then builds and runs
 # consumers against the installation: the CTest project in tests/cmake-consumer, the examples
-# through pkg-config (shared, and static with pkg-config --static), and the Python tests.
+# through pkg-config (shared, and static with pkg-config --static, and from a moved copy of the
+# prefix), and the Python tests. Then the same CTest project with softmargin vendored, through
+# add_subdirectory and through FetchContent from this repository's HEAD commit, each checked to
+# write nothing outside the subproject's binary directory.
 #
 #   tests/install-consumers.sh [PREFIX]
 set -euo pipefail
@@ -61,5 +64,40 @@ if readelf -d "$work/basic-static" | grep -q "libsoftmargin"; then
     exit 1
 fi
 
+echo "== pkg-config from a moved copy of the prefix (relocatable .pc)"
+moved="$work/moved"
+cp -a "$prefix" "$moved"
+moved_pc=$(find "$moved" -name softmargin.pc)
+moved_libdir=$(PKG_CONFIG_PATH=$(dirname "$moved_pc") pkg-config --variable=libdir softmargin)
+case "$(realpath "$moved_libdir")" in
+    "$(realpath "$moved")"/*) ;;
+    *) echo "the moved .pc still points at $moved_libdir" >&2; exit 1 ;;
+esac
+cc -std=c99 examples/basic.c -o "$work/basic-moved" \
+    $(PKG_CONFIG_PATH=$(dirname "$moved_pc") pkg-config --cflags --libs softmargin) \
+    -Wl,-rpath,"$moved_libdir" -lm
+"$work/basic-moved"
+readelf -d "$work/basic-moved" | grep -q "RUNPATH.*$moved"
+
 echo "== Python package against the installed library"
 SOFTMARGIN_LIBRARY="$libdir/libsoftmargin.so" PYTHONPATH=python python3 -m pytest -q python/tests
+
+# The vendored forms build the library again, each in its own binary directory.
+vendored() {
+    local from=$1
+    shift
+    local dir="$work/vendor-$from"
+    echo "== CTest consumer, softmargin through $from"
+    cmake -S tests/cmake-consumer -B "$dir" -DSOFTMARGIN_FROM="$from" "$@" >/dev/null
+    cmake --build "$dir" -j 2
+    ctest --test-dir "$dir" --output-on-failure
+    # softmargin's own files stay in its binary directory.
+    for name in softmargin.pc softmargin-config.cmake cargo; do
+        if [ -e "$dir/$name" ]; then
+            echo "the $from subproject wrote $name into the consumer's build root" >&2
+            exit 1
+        fi
+    done
+}
+vendored subdirectory -DSOFTMARGIN_SOURCE_DIR="$PWD"
+vendored fetchcontent -DSOFTMARGIN_GIT="file://$PWD" -DSOFTMARGIN_GIT_TAG="$(git rev-parse HEAD)"
