@@ -215,13 +215,10 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         0 => {
             black_box(forward_reduced(&x, &y, Reduced::Mean).unwrap());
         }
-        1 => forward_none(x[..].into(), y[..].into(), &mut out).unwrap(),
-        2 => backward_none(y[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap(),
+        1 => forward_none(&x[..], &y[..], &mut out).unwrap(),
+        2 => backward_none(&y[..], &x[..], &y[..], &mut grad).unwrap(),
         3 => {
-            black_box(
-                forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad)
-                    .unwrap(),
-            );
+            black_box(forward_backward_reduced(&x[..], &y[..], Reduced::Mean, &mut grad).unwrap());
         }
         4 => floor(&pool, &x, &y, &mut out, false),
         5 => floor(&pool, &x, &y, &mut out, true),

@@ -14,27 +14,38 @@
 //! Large buffers are processed on the crate's own rayon pool ([`set_num_threads`]); small ones on
 //! the calling thread.
 //!
-//! ```
-//! use softmargin::{forward_backward_reduced, forward_none, Reduced};
+//! Every input argument takes a slice, a `&Vec`, an array reference or an [`Operand`] (which
+//! also names an output buffer holding the input, for in-place use).
 //!
-//! let x = [0.5f32, -2.0, 3.1, -0.2];
+//! ```
+//! use softmargin::{forward_backward_reduced, forward_none, forward_reduced, Operand, Reduced};
+//!
+//! let x = vec![0.5f32, -2.0, 3.1, -0.2];
 //! let y = [1.0f32, -1.0, 1.0, -1.0];
 //! let mut loss = [0.0f32; 4];
-//! forward_none(x[..].into(), y[..].into(), &mut loss)?;
+//! forward_none(&x, &y, &mut loss)?;
 //! assert!((loss[0] - 0.474_077_3).abs() < 1e-6);
 //!
 //! let mut grad = [0.0f32; 4];
-//! let mean = forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad)?;
+//! let mean = forward_backward_reduced(&x, &y, Reduced::Mean, &mut grad)?;
+//! assert_eq!(mean, forward_reduced(&x, &y, Reduced::Mean)?);
 //! assert!((mean - 0.310_802).abs() < 1e-6);
 //! assert_eq!(grad[1], 0.119_202_92 / 4.0); // -y sigmoid(-y x) / len at x = -2, y = -1
+//!
+//! // In place: the gradient buffer holds the input on entry.
+//! let mut buf = x.clone();
+//! forward_backward_reduced(Operand::Grad, &y, Reduced::Mean, &mut buf)?;
+//! assert_eq!(buf, grad);
 //! # Ok::<(), softmargin::Error>(())
 //! ```
 //!
-//! The C interface, declared in `include/softmargin.h`, is the `ffi` module.
+//! The C interface is declared in `include/softmargin.h`; its Rust side (the `ffi` module) is
+//! not part of this crate's Rust API.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod env;
+#[doc(hidden)]
 pub mod ffi;
 mod float;
 mod kernel;

@@ -77,11 +77,12 @@ fn reduce<T: Float>(total: T::Sum, reduction: Reduced, len: usize) -> T {
 /// Writes each element's loss `log(1 + exp(-target[i] * input[i]))` into `loss`.
 ///
 /// `input` or `target` may be [`Operand::Loss`]: the buffer then holds that input on entry.
-pub fn forward_none<T: Float>(
-    input: Operand<'_, T>,
-    target: Operand<'_, T>,
+pub fn forward_none<'a, T: Float>(
+    input: impl Into<Operand<'a, T>>,
+    target: impl Into<Operand<'a, T>>,
     loss: &mut [T],
 ) -> Result<(), Error> {
+    let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(loss.len())])?;
     check_aliases(&[input, target], true, false)?;
     parallel::run(Pass {
@@ -119,12 +120,13 @@ pub fn forward_reduced<T: Float>(
 /// [`forward_none`].
 ///
 /// Any operand may be [`Operand::Grad`]: the buffer then holds that input on entry.
-pub fn backward_none<T: Float>(
-    grad_output: Operand<'_, T>,
-    input: Operand<'_, T>,
-    target: Operand<'_, T>,
+pub fn backward_none<'a, T: Float>(
+    grad_output: impl Into<Operand<'a, T>>,
+    input: impl Into<Operand<'a, T>>,
+    target: impl Into<Operand<'a, T>>,
     grad_input: &mut [T],
 ) -> Result<(), Error> {
+    let (grad_output, input, target) = (grad_output.into(), input.into(), target.into());
     let operands = [grad_output, input, target];
     let len = common_len(&operands, &[Some(grad_input.len())])?;
     check_aliases(&operands, false, true)?;
@@ -152,13 +154,14 @@ fn reduced_scale<'a, T>(grad_output: f64, reduction: Reduced, len: usize) -> Sca
 /// loss of [`forward_reduced`].
 ///
 /// `input` or `target` may be [`Operand::Grad`].
-pub fn backward_reduced<T: Float>(
+pub fn backward_reduced<'a, T: Float>(
     grad_output: T,
-    input: Operand<'_, T>,
-    target: Operand<'_, T>,
+    input: impl Into<Operand<'a, T>>,
+    target: impl Into<Operand<'a, T>>,
     reduction: Reduced,
     grad_input: &mut [T],
 ) -> Result<(), Error> {
+    let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(grad_input.len())])?;
     check_aliases(&[input, target], false, true)?;
     parallel::run(Pass {
@@ -176,12 +179,13 @@ pub fn backward_reduced<T: Float>(
 /// [`forward_none`] and the gradient for a `grad_output` of ones, in one pass.
 ///
 /// `input` or `target` may be [`Operand::Loss`] or [`Operand::Grad`].
-pub fn forward_backward_none<T: Float>(
-    input: Operand<'_, T>,
-    target: Operand<'_, T>,
+pub fn forward_backward_none<'a, T: Float>(
+    input: impl Into<Operand<'a, T>>,
+    target: impl Into<Operand<'a, T>>,
     loss: &mut [T],
     grad: &mut [T],
 ) -> Result<(), Error> {
+    let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(loss.len()), Some(grad.len())])?;
     check_aliases(&[input, target], true, true)?;
     parallel::run(Pass {
@@ -199,12 +203,13 @@ pub fn forward_backward_none<T: Float>(
 /// [`forward_reduced`] and the gradient of that reduced loss, in one pass. Returns the loss.
 ///
 /// `input` or `target` may be [`Operand::Grad`].
-pub fn forward_backward_reduced<T: Float>(
-    input: Operand<'_, T>,
-    target: Operand<'_, T>,
+pub fn forward_backward_reduced<'a, T: Float>(
+    input: impl Into<Operand<'a, T>>,
+    target: impl Into<Operand<'a, T>>,
     reduction: Reduced,
     grad: &mut [T],
 ) -> Result<T, Error> {
+    let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(grad.len())])?;
     check_aliases(&[input, target], false, true)?;
     let total = parallel::run(Pass {
@@ -274,7 +279,7 @@ mod tests {
         let (x, y) = ([0.5f32, 1.0], [1.0f32]);
         let mut out = [0.0f32; 2];
         assert_eq!(
-            forward_none(x[..].into(), y[..].into(), &mut out),
+            forward_none(&x[..], &y[..], &mut out),
             Err(Error::LengthMismatch)
         );
         assert_eq!(
@@ -289,11 +294,11 @@ mod tests {
         let y = [1.0f64; 3];
         let mut out = [7.0f64; 3];
         assert_eq!(
-            forward_none(Operand::Grad, y[..].into(), &mut out),
+            forward_none(Operand::Grad, &y[..], &mut out),
             Err(Error::NoSuchOutput)
         );
         assert_eq!(
-            backward_reduced(1.0, Operand::Loss, y[..].into(), Reduced::Sum, &mut out),
+            backward_reduced(1.0, Operand::Loss, &y[..], Reduced::Sum, &mut out),
             Err(Error::NoSuchOutput)
         );
         assert_eq!(out, [7.0; 3]);
@@ -307,15 +312,15 @@ mod tests {
             .map(|i| if i % 3 == 0 { -1.0 } else { 1.0 })
             .collect();
         let mut expected = vec![0.0; n];
-        forward_none(x[..].into(), y[..].into(), &mut expected).unwrap();
+        forward_none(&x[..], &y[..], &mut expected).unwrap();
         let mut buf = x.clone();
-        forward_none(Operand::Loss, y[..].into(), &mut buf).unwrap();
+        forward_none(Operand::Loss, &y[..], &mut buf).unwrap();
         assert_eq!(buf, expected);
 
         let mut expected_grad = vec![0.0; n];
-        backward_none(y[..].into(), x[..].into(), y[..].into(), &mut expected_grad).unwrap();
+        backward_none(&y[..], &x[..], &y[..], &mut expected_grad).unwrap();
         let mut buf = y.clone();
-        backward_none(Operand::Grad, x[..].into(), Operand::Grad, &mut buf).unwrap();
+        backward_none(Operand::Grad, &x[..], Operand::Grad, &mut buf).unwrap();
         assert_eq!(buf, expected_grad);
     }
 

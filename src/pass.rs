@@ -42,6 +42,18 @@ impl<'a, T> From<&'a mut [T]> for Operand<'a, T> {
     }
 }
 
+impl<'a, T> From<&'a Vec<T>> for Operand<'a, T> {
+    fn from(vec: &'a Vec<T>) -> Self {
+        Operand::Slice(vec)
+    }
+}
+
+impl<'a, T, const N: usize> From<&'a [T; N]> for Operand<'a, T> {
+    fn from(array: &'a [T; N]) -> Self {
+        Operand::Slice(array)
+    }
+}
+
 impl<'a, T> Operand<'a, T> {
     fn split_at(self, mid: usize) -> (Self, Self) {
         match self {

@@ -43,10 +43,10 @@ fn check_element<T: Elem>(x: T, y: T, loss: T, slope: T) -> (f64, f64) {
 fn elementwise<T: Elem>(family: Family, targets: Targets, seed: u64) {
     let (x, y) = inputs::<T>(family, targets, N, seed);
     let mut loss = vec![T::default(); N];
-    forward_none(x[..].into(), y[..].into(), &mut loss).unwrap();
+    forward_none(&x[..], &y[..], &mut loss).unwrap();
     let ones: Vec<T> = std::iter::repeat_n(T::from_f64(1.0), N).collect();
     let mut grad = vec![T::default(); N];
-    backward_none(ones[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap();
+    backward_none(&ones[..], &x[..], &y[..], &mut grad).unwrap();
 
     let (mut worst_loss, mut worst_slope) = (0.0f64, 0.0f64);
     for i in 0..N {
@@ -71,7 +71,7 @@ fn elementwise<T: Elem>(family: Family, targets: Targets, seed: u64) {
     // The fused pass gives bitwise the same values; so does the in-place form.
     let mut fused_loss = vec![T::default(); N];
     let mut fused_grad = vec![T::default(); N];
-    forward_backward_none(x[..].into(), y[..].into(), &mut fused_loss, &mut fused_grad).unwrap();
+    forward_backward_none(&x[..], &y[..], &mut fused_loss, &mut fused_grad).unwrap();
     assert!(fused_loss
         .iter()
         .zip(&loss)
@@ -81,7 +81,7 @@ fn elementwise<T: Elem>(family: Family, targets: Targets, seed: u64) {
         .zip(&grad)
         .all(|(a, b)| a.bits() == b.bits()));
     let mut in_place = x.clone();
-    forward_none(Operand::Loss, y[..].into(), &mut in_place).unwrap();
+    forward_none(Operand::Loss, &y[..], &mut in_place).unwrap();
     assert!(in_place
         .iter()
         .zip(&loss)
@@ -153,9 +153,9 @@ fn gradients<T: Elem>(x: &[T], y: &[T], g: T, reduction: Option<Reduced>) -> Vec
     match reduction {
         None => {
             let each = vec![g; x.len()];
-            backward_none(each[..].into(), x.into(), y.into(), &mut grad)
+            backward_none(&each[..], x, y, &mut grad)
         }
-        Some(r) => backward_reduced(g, x.into(), y.into(), r, &mut grad),
+        Some(r) => backward_reduced(g, x, y, r, &mut grad),
     }
     .unwrap();
     grad
@@ -171,7 +171,7 @@ fn scaled_gradients<T: Elem>(seed: u64) {
         .map(|_| T::from_f64(rng.uniform(-3.0, 3.0)))
         .collect();
     let mut grad = vec![T::default(); n];
-    backward_none(g[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap();
+    backward_none(&g[..], &x[..], &y[..], &mut grad).unwrap();
     for i in 0..n {
         let gi = g[i].to_f64();
         let (sign, want) = exact_gradient(x[i], y[i], gi, 1.0);
@@ -181,7 +181,7 @@ fn scaled_gradients<T: Elem>(seed: u64) {
 
     let g0 = T::from_f64(0.37);
     for reduction in [Reduced::Sum, Reduced::Mean] {
-        backward_reduced(g0, x[..].into(), y[..].into(), reduction, &mut grad).unwrap();
+        backward_reduced(g0, &x[..], &y[..], reduction, &mut grad).unwrap();
         check_gradients(&x, &y, g0, Some(reduction), &grad);
     }
 }

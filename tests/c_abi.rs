@@ -449,7 +449,7 @@ macro_rules! abi_tests {
                     );
                 }
                 let mut core = vec![0.0 as T; n];
-                softmargin::forward_none(x[..].into(), y[..].into(), &mut core).unwrap();
+                softmargin::forward_none(&x[..], &y[..], &mut core).unwrap();
                 assert_eq!(out, core);
                 let core_mean =
                     softmargin::forward_reduced(&x, &y, softmargin::Reduced::Mean).unwrap();

@@ -23,19 +23,19 @@ fn run(n: usize) -> Vec<u64> {
         ));
         bits.push(forward_reduced(&x64, &y64, reduction).unwrap().to_bits());
         let mut g32 = vec![0.0f32; n];
-        let l = forward_backward_reduced(x32[..].into(), y32[..].into(), reduction, &mut g32);
+        let l = forward_backward_reduced(&x32[..], &y32[..], reduction, &mut g32);
         bits.push(u64::from(l.unwrap().to_bits()));
         bits.extend(g32.iter().map(|v| u64::from(v.to_bits())));
         let mut g64 = vec![0.0f64; n];
-        let l = forward_backward_reduced(x64[..].into(), y64[..].into(), reduction, &mut g64);
+        let l = forward_backward_reduced(&x64[..], &y64[..], reduction, &mut g64);
         bits.push(l.unwrap().to_bits());
         bits.extend(g64.iter().map(|v| v.to_bits()));
     }
     let mut loss = vec![0.0f64; n];
-    forward_none(x64[..].into(), y64[..].into(), &mut loss).unwrap();
+    forward_none(&x64[..], &y64[..], &mut loss).unwrap();
     bits.extend(loss.iter().map(|v| v.to_bits()));
     let mut grad = vec![0.0f32; n];
-    backward_none(y32[..].into(), x32[..].into(), y32[..].into(), &mut grad).unwrap();
+    backward_none(&y32[..], &x32[..], &y32[..], &mut grad).unwrap();
     bits.extend(grad.iter().map(|v| u64::from(v.to_bits())));
     bits
 }

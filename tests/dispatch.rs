@@ -16,12 +16,12 @@ fn outputs<T: Elem>(x: &[T], y: &[T], g: &[T]) -> Vec<u64> {
     let mut bits = Vec::new();
     let mut loss = vec![T::default(); n];
     let mut grad = vec![T::default(); n];
-    forward_backward_none(x.into(), y.into(), &mut loss, &mut grad).unwrap();
+    forward_backward_none(x, y, &mut loss, &mut grad).unwrap();
     bits.extend(loss.iter().chain(&grad).map(|v| v.bits()));
-    backward_none(g.into(), x.into(), y.into(), &mut grad).unwrap();
+    backward_none(g, x, y, &mut grad).unwrap();
     bits.extend(grad.iter().map(|v| v.bits()));
     for reduction in [Reduced::Mean, Reduced::Sum] {
-        let l = forward_backward_reduced(x.into(), y.into(), reduction, &mut grad).unwrap();
+        let l = forward_backward_reduced(x, y, reduction, &mut grad).unwrap();
         bits.push(l.bits());
         bits.extend(grad.iter().map(|v| v.bits()));
     }
@@ -31,8 +31,8 @@ fn outputs<T: Elem>(x: &[T], y: &[T], g: &[T]) -> Vec<u64> {
 /// Every output of the element-wise passes for element `i` alone, as bits.
 fn alone<T: Elem>(x: T, y: T, g: T) -> [u64; 3] {
     let (mut loss, mut grad, mut scaled) = ([T::default()], [T::default()], [T::default()]);
-    forward_backward_none([x][..].into(), [y][..].into(), &mut loss, &mut grad).unwrap();
-    backward_none([g][..].into(), [x][..].into(), [y][..].into(), &mut scaled).unwrap();
+    forward_backward_none(&[x][..], &[y][..], &mut loss, &mut grad).unwrap();
+    backward_none(&[g][..], &[x][..], &[y][..], &mut scaled).unwrap();
     [loss[0].bits(), grad[0].bits(), scaled[0].bits()]
 }
 
@@ -145,7 +145,7 @@ fn within_two_ulp() {
                 let (x, y) = inputs::<f32>(family, targets, 20_000, 300 + i as u64);
                 let mut loss = vec![0.0f32; x.len()];
                 let mut grad = vec![0.0f32; x.len()];
-                forward_backward_none(x[..].into(), y[..].into(), &mut loss, &mut grad).unwrap();
+                forward_backward_none(&x[..], &y[..], &mut loss, &mut grad).unwrap();
                 for j in 0..x.len() {
                     let (Some(rl), Some((sign, rs))) =
                         (ref_loss(x[j], y[j]), ref_slope(x[j], y[j]))
@@ -217,8 +217,8 @@ fn on_its_own<T: Elem>(path: Isa, x: &[T], y: &[T], g: &[T]) {
         vec![T::default(); n],
         vec![T::default(); n],
     );
-    forward_backward_none(x.into(), y.into(), &mut loss, &mut grad).unwrap();
-    backward_none(g.into(), x.into(), y.into(), &mut scaled).unwrap();
+    forward_backward_none(x, y, &mut loss, &mut grad).unwrap();
+    backward_none(g, x, y, &mut scaled).unwrap();
     for i in 0..n {
         let together = [loss[i].bits(), grad[i].bits(), scaled[i].bits()];
         assert_eq!(

@@ -36,12 +36,12 @@ fn hash_results<T: Elem>(hash: &mut Fnv, x: &[T], y: &[T]) {
     let n = x.len();
     let zero = T::default();
     let mut loss = vec![zero; n];
-    forward_none(x.into(), y.into(), &mut loss).unwrap();
+    forward_none(x, y, &mut loss).unwrap();
     loss.iter().for_each(|v| hash.add(v.bits()));
     for reduction in [Reduced::Mean, Reduced::Sum] {
         hash.add(forward_reduced(x, y, reduction).unwrap().bits());
         let mut grad = vec![zero; n];
-        let l = forward_backward_reduced(x.into(), y.into(), reduction, &mut grad).unwrap();
+        let l = forward_backward_reduced(x, y, reduction, &mut grad).unwrap();
         hash.add(l.bits());
         grad.iter().for_each(|v| hash.add(v.bits()));
     }
@@ -49,10 +49,10 @@ fn hash_results<T: Elem>(hash: &mut Fnv, x: &[T], y: &[T]) {
         .map(|i| T::from_f64([1.0, -0.5, 3.0e-7, 1.0e300, 2.5e-310][i % 5]))
         .collect();
     let mut grad = vec![zero; n];
-    backward_none(factors[..].into(), x.into(), y.into(), &mut grad).unwrap();
+    backward_none(&factors[..], x, y, &mut grad).unwrap();
     grad.iter().for_each(|v| hash.add(v.bits()));
     let (mut loss, mut grad) = (vec![zero; n], vec![zero; n]);
-    forward_backward_none(x.into(), y.into(), &mut loss, &mut grad).unwrap();
+    forward_backward_none(x, y, &mut loss, &mut grad).unwrap();
     loss.iter().chain(&grad).for_each(|v| hash.add(v.bits()));
 }
 

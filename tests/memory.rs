@@ -29,18 +29,18 @@ fn calls_use_no_memory_proportional_to_len() {
     let yd: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
     let mut ad = vec![0.0f64; N];
     // Touch every output page and start the thread pool before measuring.
-    forward_none(x[..].into(), y[..].into(), &mut b).unwrap();
-    forward_none(xd[..].into(), yd[..].into(), &mut ad).unwrap();
+    forward_none(&x[..], &y[..], &mut b).unwrap();
+    forward_none(&xd[..], &yd[..], &mut ad).unwrap();
     a.copy_from_slice(&x);
     let before = peak_rss();
 
     forward_reduced(&x, &y, Reduced::Mean).unwrap();
-    forward_none(x[..].into(), y[..].into(), &mut b).unwrap();
-    backward_none(y[..].into(), x[..].into(), y[..].into(), &mut b).unwrap();
-    forward_backward_none(Operand::Loss, y[..].into(), &mut a, &mut b).unwrap();
-    forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Sum, &mut b).unwrap();
+    forward_none(&x[..], &y[..], &mut b).unwrap();
+    backward_none(&y[..], &x[..], &y[..], &mut b).unwrap();
+    forward_backward_none(Operand::Loss, &y[..], &mut a, &mut b).unwrap();
+    forward_backward_reduced(&x[..], &y[..], Reduced::Sum, &mut b).unwrap();
     forward_reduced(&xd, &yd, Reduced::Sum).unwrap();
-    forward_backward_reduced(xd[..].into(), yd[..].into(), Reduced::Mean, &mut ad).unwrap();
+    forward_backward_reduced(&xd[..], &yd[..], Reduced::Mean, &mut ad).unwrap();
 
     let growth = peak_rss().saturating_sub(before);
     let buffer = N * std::mem::size_of::<f32>();

@@ -38,10 +38,10 @@ proptest! {
     fn in_place_and_fused_forms_agree((x, y) in pairs(300)) {
         let n = x.len();
         let mut loss = vec![0.0f32; n];
-        forward_none(x[..].into(), y[..].into(), &mut loss).unwrap();
+        forward_none(&x[..], &y[..], &mut loss).unwrap();
         let ones = vec![1.0f32; n];
         let mut grad = vec![0.0f32; n];
-        backward_none(ones[..].into(), x[..].into(), y[..].into(), &mut grad).unwrap();
+        backward_none(&ones[..], &x[..], &y[..], &mut grad).unwrap();
 
         let mut a = x.clone();
         let mut b = y.clone();
@@ -50,15 +50,15 @@ proptest! {
         prop_assert_eq!(bits(&b), bits(&grad));
 
         let mut c = y.clone();
-        forward_none(x[..].into(), Operand::Loss, &mut c).unwrap();
+        forward_none(&x[..], Operand::Loss, &mut c).unwrap();
         prop_assert_eq!(bits(&c), bits(&loss));
 
         for r in [Reduced::Mean, Reduced::Sum] {
             let mut g1 = vec![0.0f32; n];
-            let value = forward_backward_reduced(x[..].into(), y[..].into(), r, &mut g1).unwrap();
+            let value = forward_backward_reduced(&x[..], &y[..], r, &mut g1).unwrap();
             prop_assert_eq!(value.to_bits(), forward_reduced(&x, &y, r).unwrap().to_bits());
             let mut g2 = x.clone();
-            backward_reduced(1.0, Operand::Grad, y[..].into(), r, &mut g2).unwrap();
+            backward_reduced(1.0, Operand::Grad, &y[..], r, &mut g2).unwrap();
             prop_assert_eq!(bits(&g1), bits(&g2));
         }
     }
@@ -68,7 +68,7 @@ proptest! {
         let n = x.len();
         let mut loss = vec![0.0f32; n];
         let mut grad = vec![0.0f32; n];
-        forward_backward_none(x[..].into(), y[..].into(), &mut loss, &mut grad).unwrap();
+        forward_backward_none(&x[..], &y[..], &mut loss, &mut grad).unwrap();
         for i in 0..n {
             let m = -f64::from(y[i]) * f64::from(x[i]);
             if m.is_nan() {
@@ -88,7 +88,7 @@ proptest! {
     fn the_sum_is_the_sum_of_the_losses((x, y) in pairs(500)) {
         let n = x.len();
         let mut loss = vec![0.0f32; n];
-        forward_none(x[..].into(), y[..].into(), &mut loss).unwrap();
+        forward_none(&x[..], &y[..], &mut loss).unwrap();
         let sum = forward_reduced(&x, &y, Reduced::Sum).unwrap();
         let mean = forward_reduced(&x, &y, Reduced::Mean).unwrap();
         // The losses as rounded to f32 differ from the exact ones by at most half an ulp each.

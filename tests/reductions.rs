@@ -42,8 +42,7 @@ fn check_reductions<T: Elem>(family: Family, targets: Targets, n: usize, seed: u
     // The fused pass: the same reduced loss, and the gradient backward_reduced gives for g = 1.
     for reduction in [Reduced::Mean, Reduced::Sum] {
         let mut fused = vec![T::default(); n];
-        let loss =
-            forward_backward_reduced(x[..].into(), y[..].into(), reduction, &mut fused).unwrap();
+        let loss = forward_backward_reduced(&x[..], &y[..], reduction, &mut fused).unwrap();
         let alone = forward_reduced(&x, &y, reduction).unwrap();
         assert_eq!(
             loss.bits(),
@@ -52,14 +51,7 @@ fn check_reductions<T: Elem>(family: Family, targets: Targets, n: usize, seed: u
             T::NAME
         );
         let mut grad = vec![T::default(); n];
-        backward_reduced(
-            T::from_f64(1.0),
-            x[..].into(),
-            y[..].into(),
-            reduction,
-            &mut grad,
-        )
-        .unwrap();
+        backward_reduced(T::from_f64(1.0), &x[..], &y[..], reduction, &mut grad).unwrap();
         assert!(fused.iter().zip(&grad).all(|(a, b)| a.bits() == b.bits()));
     }
 }
@@ -145,7 +137,7 @@ fn empty_mean_is_nan_and_empty_sum_is_zero() {
         0
     );
     let mut grad: [f64; 0] = [];
-    let loss = forward_backward_reduced(none[..].into(), none[..].into(), Reduced::Mean, &mut grad);
+    let loss = forward_backward_reduced(&none[..], &none[..], Reduced::Mean, &mut grad);
     assert!(loss.unwrap().is_nan());
 }
 
@@ -183,7 +175,7 @@ fn huge_losses<T: Elem>(n: usize, huge_every: usize, seed: u64) {
         mean.to_f64()
     );
     let mut grad = vec![T::default(); n];
-    let fused = forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad);
+    let fused = forward_backward_reduced(&x[..], &y[..], Reduced::Mean, &mut grad);
     assert_eq!(fused.unwrap().to_f64().to_bits(), mean.to_f64().to_bits());
     let sum = forward_reduced(&x, &y, Reduced::Sum).unwrap().to_f64();
     let sum_ref = mean_ref.hi * n as f64;
@@ -245,7 +237,7 @@ fn f64_mean_of_losses_beyond_the_largest_double() {
             want.hi
         );
         let mut grad = vec![0.0; n];
-        let fused = forward_backward_reduced(x[..].into(), y[..].into(), Reduced::Mean, &mut grad);
+        let fused = forward_backward_reduced(&x[..], &y[..], Reduced::Mean, &mut grad);
         assert_eq!(fused.unwrap().to_bits(), mean.to_bits());
         let sum = forward_reduced(&x, &y, Reduced::Sum).unwrap();
         assert_eq!(sum, f64::INFINITY, "SUM of {n}");

@@ -261,17 +261,10 @@ mod tests {
                 let (ones32, ones64) = (vec![1.0f32; n], vec![1.0f64; n]);
                 let (mut loss, mut grad) = (vec![0.0f32; n], vec![0.0f32; n]);
                 let (mut loss64, mut grad64) = (vec![0.0f64; n], vec![0.0f64; n]);
-                crate::forward_none(x[..].into(), y32[..].into(), &mut loss).unwrap();
-                crate::backward_none(ones32[..].into(), x[..].into(), y32[..].into(), &mut grad)
-                    .unwrap();
-                crate::forward_none(wide[..].into(), y64[..].into(), &mut loss64).unwrap();
-                crate::backward_none(
-                    ones64[..].into(),
-                    wide[..].into(),
-                    y64[..].into(),
-                    &mut grad64,
-                )
-                .unwrap();
+                crate::forward_none(&x[..], &y32[..], &mut loss).unwrap();
+                crate::backward_none(&ones32[..], &x[..], &y32[..], &mut grad).unwrap();
+                crate::forward_none(&wide[..], &y64[..], &mut loss64).unwrap();
+                crate::backward_none(&ones64[..], &wide[..], &y64[..], &mut grad64).unwrap();
                 let mut worst = [(0.0f64, 0.0f32); 2];
                 for i in 0..n {
                     let errors = [ulps(loss[i], loss64[i]), ulps(grad[i], grad64[i])];
