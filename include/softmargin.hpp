@@ -10,6 +10,11 @@
  *   std::vector<float> x = ..., y = ..., grad(x.size());
  *   float loss = softmargin::forward_backward(x.data(), y.data(), x.size(),
  *                                             softmargin::Reduction::Mean, grad.data());
+ *
+ * or, in the shape of torch.nn.SoftMarginLoss:
+ *
+ *   softmargin::SoftMarginLoss loss_fn(softmargin::Reduction::Mean);
+ *   float loss = loss_fn(x.data(), y.data(), x.size());
  */
 #ifndef SOFTMARGIN_HPP
 #define SOFTMARGIN_HPP
@@ -230,6 +235,92 @@ SOFTMARGIN_HPP_SPAN_OVERLOADS(float)
 SOFTMARGIN_HPP_SPAN_OVERLOADS(double)
 #undef SOFTMARGIN_HPP_SPAN_OVERLOADS
 #endif
+
+/**
+ * torch.nn.SoftMarginLoss's shape: the reduction fixed at construction. Each member is the free
+ * function of the same name with this object's reduction, and throws what it throws.
+ *
+ *   softmargin::SoftMarginLoss loss_fn(softmargin::Reduction::Mean);
+ *   float loss = loss_fn(scores.data(), y.data(), scores.size());   // loss_fn.forward(...)
+ *   loss_fn.backward(1.0f, scores.data(), y.data(), scores.size(), grad.data());
+ *
+ * The members that return one value need Reduction::Mean or Reduction::Sum (with
+ * Reduction::None they throw Error); the ones with an output buffer take any reduction.
+ */
+class SoftMarginLoss {
+public:
+    explicit SoftMarginLoss(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+
+    Reduction reduction() const noexcept { return reduction_; }
+
+    /** The MEAN or SUM loss. */
+    template <class T>
+    T operator()(const T *input, const T *target, std::size_t len) const {
+        return softmargin::forward(input, target, len, reduction_);
+    }
+    /** The MEAN or SUM loss. */
+    template <class T>
+    T forward(const T *input, const T *target, std::size_t len) const {
+        return softmargin::forward(input, target, len, reduction_);
+    }
+    /** Losses into output: len values for Reduction::None, one otherwise. */
+    template <class T>
+    void forward(const T *input, const T *target, std::size_t len, T *output) const {
+        softmargin::forward(input, target, len, reduction_, output);
+    }
+    /** The gradient; grad_output holds len values for None, one otherwise. */
+    template <class T>
+    void backward(const T *grad_output, const T *input, const T *target, std::size_t len,
+                  T *grad_input) const {
+        softmargin::backward(grad_output, input, target, len, reduction_, grad_input);
+    }
+    /** The gradient of the MEAN or SUM scaled by the scalar grad_output. */
+    template <class T>
+    void backward(typename detail::same<T>::type grad_output, const T *input, const T *target,
+                  std::size_t len, T *grad_input) const {
+        softmargin::backward(grad_output, input, target, len, reduction_, grad_input);
+    }
+    /** Loss and gradient in one pass (output as for forward). */
+    template <class T>
+    void forward_backward(const T *input, const T *target, std::size_t len, T *output,
+                          T *grad_input) const {
+        softmargin::forward_backward(input, target, len, reduction_, output, grad_input);
+    }
+    /** The MEAN or SUM loss, and its gradient, in one pass. */
+    template <class T>
+    T forward_backward(const T *input, const T *target, std::size_t len, T *grad_input) const {
+        return softmargin::forward_backward(input, target, len, reduction_, grad_input);
+    }
+
+#ifdef SOFTMARGIN_HPP_SPAN
+    /* std::span members (C++20), with the free span overloads' length checks. */
+#define SOFTMARGIN_HPP_SPAN_MEMBERS(T)                                                          \
+    T operator()(std::span<const T> input, std::span<const T> target) const {                  \
+        return softmargin::forward(input, target, reduction_);                                 \
+    }                                                                                           \
+    T forward(std::span<const T> input, std::span<const T> target) const {                     \
+        return softmargin::forward(input, target, reduction_);                                 \
+    }                                                                                           \
+    void forward(std::span<const T> input, std::span<const T> target, std::span<T> output)     \
+        const {                                                                                 \
+        softmargin::forward(input, target, reduction_, output);                                \
+    }                                                                                           \
+    void backward(std::span<const T> grad_output, std::span<const T> input,                    \
+                  std::span<const T> target, std::span<T> grad_input) const {                  \
+        softmargin::backward(grad_output, input, target, reduction_, grad_input);              \
+    }                                                                                           \
+    T forward_backward(std::span<const T> input, std::span<const T> target,                    \
+                       std::span<T> grad_input) const {                                        \
+        return softmargin::forward_backward(input, target, reduction_, grad_input);            \
+    }
+    SOFTMARGIN_HPP_SPAN_MEMBERS(float)
+    SOFTMARGIN_HPP_SPAN_MEMBERS(double)
+#undef SOFTMARGIN_HPP_SPAN_MEMBERS
+#endif
+
+private:
+    Reduction reduction_;
+};
 
 /** The library's version, "MAJOR.MINOR.PATCH". */
 inline std::string version() { return softmargin_version(); }

@@ -90,6 +90,53 @@ static void pointers(const char *name) {
     }
 }
 
+/* softmargin::SoftMarginLoss: each member against the free function with its reduction. */
+template <class T>
+static void object(const char *name) {
+    std::vector<T> x = {T(0.8), T(-1.2), T(2.5), T(-0.3), T(40), T(-90)};
+    std::vector<T> y = {T(1), T(-1), T(1), T(1), T(-1), T(1)};
+    const std::size_t n = x.size();
+    softmargin::SoftMarginLoss by_default;
+    check(by_default.reduction() == softmargin::Reduction::Mean, "default reduction is Mean");
+    // The seed: loss_fn = new torch.nn.SoftMarginLoss({reduction: 'mean'});
+    //           loss = loss_fn.forward(scores, y);
+    const softmargin::SoftMarginLoss loss_fn(softmargin::Reduction::Mean);
+    T loss = loss_fn.forward(x.data(), y.data(), n);
+    double want = 0;
+    for (std::size_t i = 0; i < n; i++) {
+        want += reference(x[i], y[i]) / n;
+    }
+    check(std::fabs(loss - want) <= 1e-6 * want, name);
+    check(loss_fn(x.data(), y.data(), n) == loss, "operator() is forward");
+    const softmargin::SoftMarginLoss sum(softmargin::Reduction::Sum);
+    check(sum(x.data(), y.data(), n) ==
+              softmargin::forward(x.data(), y.data(), n, softmargin::Reduction::Sum),
+          "Sum object");
+    std::vector<T> grad(n), free_grad(n), losses(n, T(7));
+    sum.backward(2.0, x.data(), y.data(), n, grad.data());
+    softmargin::backward(T(2), x.data(), y.data(), n, softmargin::Reduction::Sum,
+                         free_grad.data());
+    check(grad == free_grad, "backward with a scalar grad_output");
+    T fused = loss_fn.forward_backward(x.data(), y.data(), n, grad.data());
+    softmargin::backward(T(1), x.data(), y.data(), n, softmargin::Reduction::Mean,
+                         free_grad.data());
+    check(fused == loss && grad == free_grad, "forward_backward");
+    const softmargin::SoftMarginLoss none(softmargin::Reduction::None);
+    check(none.reduction() == softmargin::Reduction::None, "reduction()");
+    none.forward(x.data(), y.data(), n, losses.data());
+    check(std::fabs(losses[5] - 90) <= 1e-6 * 90, "None object writes every loss");
+    std::vector<T> ones(n, T(1)), fused_losses(n);
+    none.backward(ones.data(), x.data(), y.data(), n, grad.data());
+    none.forward_backward(x.data(), y.data(), n, fused_losses.data(), free_grad.data());
+    check(grad == free_grad && fused_losses == losses, "None backward and forward_backward");
+    try {
+        none(x.data(), y.data(), n);
+        check(false, "a None object's one-value call throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_REDUCTION, "None refuses one value");
+    }
+}
+
 #ifdef SOFTMARGIN_HPP_SPAN
 static void spans() {
     std::vector<float> x = {0.5f, -2.0f, 3.1f, -0.2f}, y = {1, -1, 1, -1}, loss(4), grad(4);
@@ -110,12 +157,26 @@ static void spans() {
     check(softmargin::forward(std::span<const double>(xd), std::span<const double>(yd),
                               softmargin::Reduction::Sum) == 100.0,
           "span double");
+    const softmargin::SoftMarginLoss loss_fn;
+    check(loss_fn(x, y) == mean && loss_fn.forward(x, y) == mean, "span members");
+    check(loss_fn.forward_backward(x, y, std::span<float>(grad)) == mean, "span fused member");
+    std::vector<float> one = {1.0f}, grad2(4);
+    loss_fn.backward(one, x, y, std::span<float>(grad2));
+    check(grad2 == grad, "span backward member");
+    try {
+        loss_fn.forward(x, y, std::span<float>(short_out));
+        check(false, "member length mismatch throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_ARGUMENT, "member length mismatch");
+    }
 }
 #endif
 
 int main() {
     pointers<float>("float losses");
     pointers<double>("double losses");
+    object<float>("float object, the seed's example");
+    object<double>("double object, the seed's example");
 #ifdef SOFTMARGIN_HPP_SPAN
     spans();
     std::printf("C++20 spans tested\n");
