@@ -5,7 +5,9 @@
 # through pkg-config (shared, and static with pkg-config --static, and from a moved copy of the
 # prefix), and the Python tests. Then the same CTest project with softmargin vendored, through
 # add_subdirectory and through FetchContent from this repository's HEAD commit, each checked to
-# write nothing outside the subproject's binary directory.
+# write nothing outside the subproject's binary directory. Last, the Python wheel: built from
+# ./python, platform-tagged, installed into a fresh venv and imported from another directory
+# with no environment variable, where the Python tests run against it.
 #
 #   tests/install-consumers.sh [PREFIX]
 set -euo pipefail
@@ -101,3 +103,28 @@ vendored() {
 }
 vendored subdirectory -DSOFTMARGIN_SOURCE_DIR="$PWD"
 vendored fetchcontent -DSOFTMARGIN_GIT="file://$PWD" -DSOFTMARGIN_GIT_TAG="$(git rev-parse HEAD)"
+
+echo "== Python wheel: pip wheel ./python, a fresh venv, import from elsewhere"
+pip_cache="$work/pip-cache"
+python3 -m pip wheel --quiet --cache-dir "$pip_cache" --no-deps -w "$work/wheels" ./python
+wheel=$(ls "$work"/wheels/softmargin-*.whl)
+echo "$wheel"
+case "$(basename "$wheel")" in
+    softmargin-"$version"-py3-none-linux_*.whl) ;;
+    *) echo "the wheel is not platform-tagged: $(basename "$wheel")" >&2; exit 1 ;;
+esac
+python3 -m zipfile -l "$wheel" | grep -q "softmargin/_libsoftmargin"
+python3 -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet --cache-dir "$pip_cache" "$wheel" pytest
+repo=$PWD
+(
+    cd "$work"
+    env -u SOFTMARGIN_LIBRARY -u PYTHONPATH "$work/venv/bin/python" -c '
+import softmargin, sys
+assert softmargin.library_path.startswith(sys.prefix), softmargin.library_path
+assert softmargin.__version__ == softmargin.version() == sys.argv[1]
+print("imported", softmargin.__version__, "from", softmargin.library_path)
+' "$version"
+    env -u SOFTMARGIN_LIBRARY -u PYTHONPATH "$work/venv/bin/python" -m pytest -q \
+        -p no:cacheprovider "$repo/python/tests"
+)

@@ -1,22 +1,44 @@
 """SoftMarginLoss, forward and backward, on numpy arrays, through the softmargin C library.
 
-The shared library is found, in this order: the path in the environment variable
-SOFTMARGIN_LIBRARY; a libsoftmargin.so inside this package's directory; the system loader
-(ldconfig paths, LD_LIBRARY_PATH).
+    loss_fn = softmargin.SoftMarginLoss(reduction="mean")
+    loss = loss_fn(scores, y)                   # or loss_fn.forward(scores, y)
+    grad = loss_fn.backward(1.0, scores, y)
 
-Arrays must be numpy arrays of float32 or float64, C-contiguous, with input and target of the
-same shape and dtype; anything else raises TypeError or ValueError before the library is called.
-Reductions are "none", "mean" and "sum", as in torch.nn.SoftMarginLoss.
+The functions forward, backward and forward_backward do the same with the reduction as an
+argument. Reductions are "none", "mean" and "sum", as in torch.nn.SoftMarginLoss.
+
+Inputs are float32 or float64 arrays of one dtype and shape: numpy arrays, anything
+numpy.asarray converts without copying a dtype (CPU torch tensors, for instance), or Python
+lists and numbers, which take the other operand's dtype (float64 if neither has one). A
+non-contiguous input is copied to a contiguous one first. Output arrays (out=, grad_out=) are
+written in place, so they must be C-contiguous numpy arrays of the right dtype and shape. Bad
+arguments raise TypeError or ValueError before the library is called.
+
+The shared library is found, in this order: the path in the environment variable
+SOFTMARGIN_LIBRARY; the library installed inside this package (pip install ./python); the
+system loader (ldconfig paths, LD_LIBRARY_PATH).
 """
 
-import ctypes
-import ctypes.util
-import os
+import ctypes as _ctypes
+import ctypes.util as _ctypes_util
+import os as _os
 
-import numpy as np
+import numpy as _np
+
+__version__ = "0.1.0"
 
 __all__ = [
+    "REDUCTIONS",
+    "STATUS_INVALID_ARGUMENT",
+    "STATUS_INVALID_REDUCTION",
+    "STATUS_INVALID_TARGET",
+    "STATUS_MISALIGNED",
+    "STATUS_NULL_POINTER",
+    "STATUS_OK",
+    "STATUS_OVERLAP",
+    "STATUS_PANIC",
     "SoftMarginError",
+    "SoftMarginLoss",
     "backward",
     "check_target",
     "forward",
@@ -28,8 +50,18 @@ __all__ = [
     "version",
 ]
 
-_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
-_STATUS_INVALID_TARGET = 4
+#: The C reductions (SOFTMARGIN_REDUCTION_* in softmargin.h), by their Python names.
+REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+# The statuses of softmargin.h (SOFTMARGIN_STATUS_*), carried by SoftMarginError.status.
+STATUS_OK = 0
+STATUS_NULL_POINTER = 1
+STATUS_INVALID_REDUCTION = 2
+STATUS_OVERLAP = 3
+STATUS_INVALID_TARGET = 4
+STATUS_INVALID_ARGUMENT = 5
+STATUS_PANIC = 6
+STATUS_MISALIGNED = 7
 
 
 class SoftMarginError(RuntimeError):
@@ -40,47 +72,63 @@ class SoftMarginError(RuntimeError):
         self.status = status
 
 
-def _find_library():
-    explicit = os.environ.get("SOFTMARGIN_LIBRARY")
+def _candidates():
+    """The libraries to try, in order, each with where it comes from."""
+    explicit = _os.environ.get("SOFTMARGIN_LIBRARY")
     if explicit:
-        return explicit
-    here = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(os.listdir(here)):
-        if name.startswith("libsoftmargin.so"):
-            return os.path.join(here, name)
-    return ctypes.util.find_library("softmargin") or "libsoftmargin.so"
+        return [(explicit, "SOFTMARGIN_LIBRARY")]
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    found = [(_os.path.join(here, name), "the package directory")
+             for name in sorted(_os.listdir(here))
+             if name.startswith(("_libsoftmargin", "libsoftmargin.so"))]
+    system = _ctypes_util.find_library("softmargin")
+    found.append((system or "libsoftmargin.so", "the system loader"))
+    return found
 
 
-library_path = _find_library()
-_lib = ctypes.CDLL(library_path)
+def _load():
+    tried = []
+    for path, origin in _candidates():
+        try:
+            return path, _ctypes.CDLL(path)
+        except OSError as err:
+            tried.append(f"  {path} ({origin}): {err}")
+    raise ImportError(
+        "softmargin could not load its shared library. Tried:\n" + "\n".join(tried) + "\n"
+        "Install the package with `pip install ./python` from a softmargin checkout (it builds"
+        " the library into the package), or set SOFTMARGIN_LIBRARY to the path of a"
+        " libsoftmargin.so.")
 
-_size_t = ctypes.c_size_t
-_i32 = ctypes.c_int32
+
+library_path, _lib = _load()
+
+_size_t = _ctypes.c_size_t
+_i32 = _ctypes.c_int32
 _lib.softmargin_status_str.argtypes = [_i32]
-_lib.softmargin_status_str.restype = ctypes.c_char_p
+_lib.softmargin_status_str.restype = _ctypes.c_char_p
 _lib.softmargin_isa.argtypes = []
-_lib.softmargin_isa.restype = ctypes.c_char_p
+_lib.softmargin_isa.restype = _ctypes.c_char_p
 _lib.softmargin_version.argtypes = []
-_lib.softmargin_version.restype = ctypes.c_char_p
+_lib.softmargin_version.restype = _ctypes.c_char_p
 _lib.softmargin_set_num_threads.argtypes = [_size_t]
 _lib.softmargin_set_num_threads.restype = _i32
 _lib.softmargin_get_num_threads.argtypes = []
 _lib.softmargin_get_num_threads.restype = _size_t
 
 _FUNCTIONS = {}
-for _suffix, _ctype in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
-    _p = ctypes.POINTER(_ctype)
+for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double)):
+    _p = _ctypes.POINTER(_ctype)
     _signatures = {
         "forward": [_p, _p, _size_t, _i32, _p],
         "backward": [_p, _p, _p, _size_t, _i32, _p],
         "forward_backward": [_p, _p, _size_t, _i32, _p, _p],
-        "check_target": [_p, _size_t, ctypes.POINTER(_size_t)],
+        "check_target": [_p, _size_t, _ctypes.POINTER(_size_t)],
     }
     for _name, _args in _signatures.items():
         _f = getattr(_lib, f"softmargin_{_name}_{_suffix}")
         _f.argtypes = _args
         _f.restype = _i32
-        _FUNCTIONS[(_name, np.dtype(_suffix.replace("f", "float")))] = (_f, _p)
+        _FUNCTIONS[(_name, _np.dtype(_suffix.replace("f", "float")))] = (_f, _p)
 
 
 def _check(status):
@@ -88,37 +136,52 @@ def _check(status):
         raise SoftMarginError(status, _lib.softmargin_status_str(status).decode())
 
 
+def _typed(value):
+    return hasattr(value, "dtype")
+
+
 def _array(name, value, dtype=None):
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, not {type(value).__name__}")
-    if value.dtype not in (np.float32, np.float64):
+    """`value` as a C-contiguous float32 or float64 numpy array (of `dtype` if given)."""
+    if _typed(value):
+        value = _np.asarray(value)
+    else:
+        value = _np.asarray(value, dtype=_np.float64 if dtype is None else dtype)
+    if value.dtype not in (_np.float32, _np.float64):
         raise TypeError(f"{name} must be float32 or float64, not {value.dtype}")
     if dtype is not None and value.dtype != dtype:
         raise TypeError(f"{name} has dtype {value.dtype}, expected {dtype}")
-    if not value.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous (use numpy.ascontiguousarray)")
-    return value
+    return _np.ascontiguousarray(value)
 
 
 def _pair(input, target):
-    input = _array("input", input)
-    target = _array("target", target, input.dtype)
+    # A list or a number takes the dtype of the other operand when that one has one.
+    if _typed(input) or not _typed(target):
+        input = _array("input", input)
+        target = _array("target", target, input.dtype)
+    else:
+        target = _array("target", target)
+        input = _array("input", input, target.dtype)
     if input.shape != target.shape:
         raise ValueError(f"input shape {input.shape} and target shape {target.shape} differ")
     return input, target
 
 
 def _reduction(reduction):
-    if reduction not in _REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be 'none', 'mean' or 'sum', not {reduction!r}")
-    return _REDUCTIONS[reduction]
+    return REDUCTIONS[reduction]
 
 
 def _output(name, out, shape, dtype):
     """`out` checked as a writable destination of `shape`, or a new array."""
     if out is None:
-        return np.empty(shape, dtype=dtype)
-    out = _array(name, out, dtype)
+        return _np.empty(shape, dtype=dtype)
+    if not isinstance(out, _np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, not {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name} has dtype {out.dtype}, expected {dtype}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous: results are written into it")
     if out.shape != tuple(shape):
         raise ValueError(f"{name} has shape {out.shape}, expected {tuple(shape)}")
     if not out.flags.writeable:
@@ -163,10 +226,10 @@ def backward(grad_output, input, target, reduction="mean", *, out=None):
         if g.shape != input.shape:
             raise ValueError(f"grad_output has shape {g.shape}, expected {input.shape}")
     else:
-        g = np.asarray(grad_output, dtype=input.dtype).reshape(-1)
+        g = _np.asarray(grad_output, dtype=input.dtype).reshape(-1)
         if g.size != 1:
             raise ValueError(f"grad_output must be a scalar for reduction {reduction!r}")
-        g = np.ascontiguousarray(g)
+        g = _np.ascontiguousarray(g)
     dest = _output("out", out, input.shape, input.dtype)
     _check(f(_ptr(g, p), _ptr(input, p), _ptr(target, p), input.size, r, _ptr(dest, p)))
     return dest
@@ -193,8 +256,8 @@ def check_target(target):
     target = _array("target", target)
     f, p = _FUNCTIONS[("check_target", target.dtype)]
     first = _size_t(0)
-    status = f(_ptr(target, p), target.size, ctypes.byref(first))
-    if status == _STATUS_INVALID_TARGET:
+    status = f(_ptr(target, p), target.size, _ctypes.byref(first))
+    if status == STATUS_INVALID_TARGET:
         return first.value
     _check(status)
     return None
@@ -218,3 +281,43 @@ def isa():
 def version():
     """The library's version, "MAJOR.MINOR.PATCH"."""
     return _lib.softmargin_version().decode()
+
+
+class SoftMarginLoss:
+    """torch.nn.SoftMarginLoss's shape: the reduction fixed at construction.
+
+        loss_fn = SoftMarginLoss(reduction="mean")
+        loss = loss_fn(scores, y)           # the same as loss_fn.forward(scores, y)
+        grad = loss_fn.backward(1.0, scores, y)
+        loss, grad = loss_fn.forward_backward(scores, y)
+
+    Each method is the function of the same name with this object's reduction; see those.
+    """
+
+    __slots__ = ("_reduction",)
+
+    def __init__(self, reduction="mean"):
+        _reduction(reduction)
+        self._reduction = reduction
+
+    @property
+    def reduction(self):
+        """ "none", "mean" or "sum"."""
+        return self._reduction
+
+    def forward(self, input, target, *, out=None):
+        """The loss: an array for "none", a scalar otherwise (see `forward`)."""
+        return forward(input, target, self._reduction, out=out)
+
+    __call__ = forward
+
+    def backward(self, grad_output, input, target, *, out=None):
+        """The gradient with respect to `input` (see `backward`)."""
+        return backward(grad_output, input, target, self._reduction, out=out)
+
+    def forward_backward(self, input, target, *, out=None, grad_out=None):
+        """(loss, gradient) in one pass (see `forward_backward`)."""
+        return forward_backward(input, target, self._reduction, out=out, grad_out=grad_out)
+
+    def __repr__(self):
+        return f"SoftMarginLoss(reduction={self._reduction!r})"

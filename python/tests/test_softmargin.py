@@ -1,9 +1,17 @@
 """The Python package against an independent numpy reference, np.logaddexp(0, -y x)."""
 
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import softmargin
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def reference_loss(x, y):
@@ -87,8 +95,6 @@ def test_shapes_are_kept():
 
 def test_bad_arguments_raise_before_any_call():
     x, y = data(np.float32, 8)
-    with pytest.raises(TypeError, match="numpy array"):
-        softmargin.forward([1.0, 2.0], y)
     with pytest.raises(TypeError, match="float32 or float64"):
         softmargin.forward(x.astype(np.int32), y)
     with pytest.raises(TypeError, match="dtype"):
@@ -96,7 +102,9 @@ def test_bad_arguments_raise_before_any_call():
     with pytest.raises(ValueError, match="shape"):
         softmargin.forward(x, y[:4])
     with pytest.raises(ValueError, match="C-contiguous"):
-        softmargin.forward(np.zeros((4, 4), np.float32)[:, 0], np.zeros(4, np.float32))
+        softmargin.forward(x, y, "none", out=np.zeros(16, np.float32)[::2])
+    with pytest.raises(TypeError, match="numpy array"):
+        softmargin.forward(x, y, "none", out=[0.0] * 8)
     with pytest.raises(ValueError, match="reduction"):
         softmargin.forward(x, y, "average")
     out = np.full(8, 7.0, np.float32)
@@ -132,3 +140,145 @@ def test_check_target_and_threads():
 
 def test_isa_names_a_path():
     assert softmargin.isa() in ("avx512", "avx2", "portable")
+
+
+class ArrayLike:
+    """What a CPU torch tensor offers numpy: a dtype and __array__."""
+
+    def __init__(self, array):
+        self._array = array
+        self.dtype = array.dtype
+
+    def __array__(self, dtype=None, copy=None):
+        return self._array if dtype is None else self._array.astype(dtype)
+
+
+def test_lists_array_likes_and_strided_inputs():
+    x, y = data(np.float32, 16, seed=4)
+    expected = softmargin.forward(x, y, "none")
+    # Lists take the other operand's dtype; two lists are float64.
+    np.testing.assert_array_equal(softmargin.forward(x.tolist(), y, "none"), expected)
+    np.testing.assert_array_equal(softmargin.forward(x, y.tolist(), "none"), expected)
+    both = softmargin.forward(x.tolist(), y.tolist(), "none")
+    assert both.dtype == np.float64
+    np.testing.assert_allclose(both, reference_loss(x, y), rtol=1e-13)
+    np.testing.assert_array_equal(
+        softmargin.forward(ArrayLike(x), ArrayLike(y), "none"), expected)
+    # A strided view is copied, and gives what the contiguous data gives.
+    wide = np.zeros((16, 3), np.float32)
+    wide[:, 1] = x
+    np.testing.assert_array_equal(softmargin.forward(wide[:, 1], y, "none"), expected)
+    grad = softmargin.backward(np.ones(32, np.float32)[::2], wide[:, 1], y[::-1][::-1], "none")
+    np.testing.assert_array_equal(grad, softmargin.backward(np.ones(16, np.float32), x, y, "none"))
+
+
+def test_torch_tensors_when_torch_is_installed():
+    torch = pytest.importorskip("torch")
+    x, y = data(np.float32, 16, seed=5)
+    np.testing.assert_array_equal(
+        softmargin.forward(torch.from_numpy(x), torch.from_numpy(y), "none"),
+        softmargin.forward(x, y, "none"))
+
+
+def test_the_object_api():
+    x, y = data(np.float64, 100, seed=6)
+    loss_fn = softmargin.SoftMarginLoss()
+    assert loss_fn.reduction == "mean" and repr(loss_fn) == "SoftMarginLoss(reduction='mean')"
+    with pytest.raises(AttributeError):
+        loss_fn.reduction = "sum"
+    with pytest.raises(ValueError, match="reduction"):
+        softmargin.SoftMarginLoss("average")
+    assert loss_fn(x, y) == loss_fn.forward(x, y) == softmargin.forward(x, y, "mean")
+    for reduction in ("none", "mean", "sum"):
+        fn = softmargin.SoftMarginLoss(reduction=reduction)
+        np.testing.assert_array_equal(fn(x, y), softmargin.forward(x, y, reduction))
+        g = np.full(x.shape, 0.5) if reduction == "none" else 0.5
+        np.testing.assert_array_equal(fn.backward(g, x, y),
+                                      softmargin.backward(g, x, y, reduction))
+        loss, grad = fn.forward_backward(x, y)
+        np.testing.assert_array_equal(loss, softmargin.forward(x, y, reduction))
+        np.testing.assert_array_equal(grad, softmargin.backward(
+            np.ones(x.shape) if reduction == "none" else 1.0, x, y, reduction))
+
+
+def test_the_seed_example():
+    # const loss_fn = new torch.nn.SoftMarginLoss({ reduction: 'mean' });
+    # const loss = loss_fn.forward(scores, y);
+    scores = np.array([0.8, -1.2, 2.5, -0.3, 40.0, -90.0], dtype=np.float32)
+    y = np.array([1, -1, 1, 1, -1, 1], dtype=np.float32)
+    loss_fn = softmargin.SoftMarginLoss(reduction="mean")
+    loss = loss_fn.forward(scores, y)
+    assert loss.dtype == np.float32
+    assert loss == pytest.approx(reference_loss(scores, y).mean(), rel=2 * 2.0**-24)
+
+
+def header_constants():
+    text = (REPO / "include" / "softmargin.h").read_text()
+    return {name: int(value) for name, value in
+            re.findall(r"^#define SOFTMARGIN_((?:STATUS|REDUCTION)_[A-Z_]+) (\d+)$", text, re.M)}
+
+
+def test_constants_match_the_header():
+    header = header_constants()
+    statuses = {k[len("STATUS_"):]: v for k, v in header.items() if k.startswith("STATUS_")}
+    reductions = {k[len("REDUCTION_"):].lower(): v for k, v in header.items()
+                  if k.startswith("REDUCTION_")}
+    assert len(statuses) >= 8 and reductions == softmargin.REDUCTIONS
+    python = {name[len("STATUS_"):]: getattr(softmargin, name)
+              for name in dir(softmargin) if name.startswith("STATUS_")}
+    assert python == statuses
+    for status in statuses.values():
+        assert softmargin._lib.softmargin_status_str(status)
+
+
+def test_public_names():
+    for name in ("ctypes", "np", "numpy", "os"):
+        assert not hasattr(softmargin, name), name
+    for name in softmargin.__all__:
+        assert hasattr(softmargin, name), name
+
+
+def test_version_is_the_library_s_and_cargo_s():
+    cargo = re.search(r'^version = "([^"]+)"', (REPO / "Cargo.toml").read_text(), re.M)
+    assert softmargin.__version__ == softmargin.version() == cargo.group(1)
+
+
+def test_a_failed_load_says_what_was_tried():
+    env = dict(os.environ, SOFTMARGIN_LIBRARY="/nonexistent/libsoftmargin.so")
+    run = subprocess.run([sys.executable, "-c", "import softmargin"], env=env,
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "ImportError" in run.stderr
+    assert "/nonexistent/libsoftmargin.so (SOFTMARGIN_LIBRARY)" in run.stderr
+    assert "pip install ./python" in run.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
+def test_a_forked_child_gets_the_parent_s_results():
+    x, y = data(np.float32, 1 << 20, seed=7)
+    parent = softmargin.forward_backward(x, y, "mean")  # starts the thread pool
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            loss, grad = softmargin.forward_backward(x, y, "mean")
+            os.write(write, np.float32(loss).tobytes() + grad.tobytes()[:4096])
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        child = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    assert child == np.float32(parent[0]).tobytes() + parent[1].tobytes()[:4096]
+
+
+def test_the_training_example_learns():
+    run = subprocess.run([sys.executable, str(REPO / "examples" / "train.py")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    losses = [float(line.split()[3]) for line in run.stdout.splitlines()
+              if line.startswith("epoch ")]
+    assert len(losses) >= 10 and all(b < a for a, b in zip(losses, losses[1:])), run.stdout
+    accuracy = float(run.stdout.split("accuracy ")[1].split()[0])
+    assert accuracy >= 0.9, run.stdout
