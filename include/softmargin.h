@@ -282,6 +282,115 @@ int32_t softmargin_check_target_f64(const double *target,
                                     size_t *first_invalid);
 
 /**
+ * `softmargin_forward_f32` for IEEE binary16 (`_Float16`, `half`) data, each value held in a
+ * `uint16_t` by its bits; the outputs are of the same type.
+ *
+ * Every rule of `softmargin_forward_f32` holds (NULL, aliasing, the order of the checks,
+ * nothing written on error, the same results for any thread count and path); the buffers must
+ * be aligned to 2 bytes.
+ *
+ * Accuracy: each loss is the correctly rounded value of the exact loss (round to nearest, ties to
+ * even), computed wider and rounded once; x = -12, y = 1 gives 12 and -1, where PyTorch's float16
+ * gives inf and NaN. The mean and the sum are accumulated in double precision and rounded once.
+ */
+int32_t softmargin_forward_f16(const uint16_t *input,
+                               const uint16_t *target,
+                               size_t len,
+                               int32_t reduction,
+                               uint16_t *output);
+
+/**
+ * `softmargin_backward_f32` for IEEE binary16 (`_Float16`, `half`) data held in `uint16_t`, with
+ * every rule of it; the buffers must be aligned to 2 bytes.
+ *
+ * Accuracy: with a `grad_output` of 1 (SUM; NONE with ones), each gradient is the correctly
+ * rounded value of the exact one; for other factors (MEAN's `1/len` included), within 1 ulp of
+ * the exact product.
+ */
+int32_t softmargin_backward_f16(const uint16_t *grad_output,
+                                const uint16_t *input,
+                                const uint16_t *target,
+                                size_t len,
+                                int32_t reduction,
+                                uint16_t *grad_input);
+
+/**
+ * `softmargin_forward_backward_f32` for IEEE binary16 (`_Float16`, `half`) data held in
+ * `uint16_t`, with every rule of it; the buffers must be aligned to 2 bytes. Accuracy as for the
+ * two separate functions, with bitwise the same results.
+ */
+int32_t softmargin_forward_backward_f16(const uint16_t *input,
+                                        const uint16_t *target,
+                                        size_t len,
+                                        int32_t reduction,
+                                        uint16_t *output,
+                                        uint16_t *grad_input);
+
+/**
+ * `softmargin_check_target_f32` for IEEE binary16 (`_Float16`, `half`) data held in `uint16_t`;
+ * `target` must be aligned to 2 bytes.
+ */
+int32_t softmargin_check_target_f16(const uint16_t *target,
+                                    size_t len,
+                                    size_t *first_invalid);
+
+/**
+ * `softmargin_forward_f32` for bfloat16 (the upper 16 bits of an IEEE binary32, as OpenBLAS and
+ * oneDNN take it) data, each value held in a `uint16_t` by its bits; the outputs are of the same
+ * type.
+ *
+ * Every rule of `softmargin_forward_f32` holds (NULL, aliasing, the order of the checks,
+ * nothing written on error, the same results for any thread count and path); the buffers must
+ * be aligned to 2 bytes.
+ *
+ * Accuracy: each loss is the correctly rounded value of the exact loss (round to nearest, ties to
+ * even), computed wider and rounded once; x = -100, y = 1 gives 100 and -1, where PyTorch's
+ * bfloat16 gives inf and NaN. The mean and the sum are accumulated in double precision and rounded
+ * once.
+ */
+int32_t softmargin_forward_bf16(const uint16_t *input,
+                                const uint16_t *target,
+                                size_t len,
+                                int32_t reduction,
+                                uint16_t *output);
+
+/**
+ * `softmargin_backward_f32` for bfloat16 (the upper 16 bits of an IEEE binary32, as OpenBLAS and
+ * oneDNN take it) data held in `uint16_t`, with every rule of it; the buffers must be aligned to 2
+ * bytes.
+ *
+ * Accuracy: with a `grad_output` of 1 (SUM; NONE with ones), each gradient is the correctly
+ * rounded value of the exact one; for other factors (MEAN's `1/len` included), within 1 ulp of
+ * the exact product.
+ */
+int32_t softmargin_backward_bf16(const uint16_t *grad_output,
+                                 const uint16_t *input,
+                                 const uint16_t *target,
+                                 size_t len,
+                                 int32_t reduction,
+                                 uint16_t *grad_input);
+
+/**
+ * `softmargin_forward_backward_f32` for bfloat16 (the upper 16 bits of an IEEE binary32, as
+ * OpenBLAS and oneDNN take it) data held in `uint16_t`, with every rule of it; the buffers must be
+ * aligned to 2 bytes. Accuracy as for the two separate functions, with bitwise the same results.
+ */
+int32_t softmargin_forward_backward_bf16(const uint16_t *input,
+                                         const uint16_t *target,
+                                         size_t len,
+                                         int32_t reduction,
+                                         uint16_t *output,
+                                         uint16_t *grad_input);
+
+/**
+ * `softmargin_check_target_f32` for bfloat16 (the upper 16 bits of an IEEE binary32, as OpenBLAS
+ * and oneDNN take it) data held in `uint16_t`; `target` must be aligned to 2 bytes.
+ */
+int32_t softmargin_check_target_bf16(const uint16_t *target,
+                                     size_t len,
+                                     size_t *first_invalid);
+
+/**
  * Describes a status in English. Takes any integer; an unknown value gives "unknown status".
  *
  * Returns a static, NUL-terminated string that must not be freed; never NULL.

@@ -1,6 +1,9 @@
 //! The element types the library computes on, and what a pass needs of each.
 
-/// The element types the library computes on: `f32` and `f64`. Sealed.
+use crate::half::{Bf16, F16};
+
+/// The element types the library computes on: `f32`, `f64`, and the half-precision [`F16`]
+/// and [`Bf16`], which are computed through `f32` and rounded once. Sealed.
 pub trait Float:
     Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + sealed::Kernel + 'static
 {
@@ -8,19 +11,32 @@ pub trait Float:
 
 impl Float for f32 {}
 impl Float for f64 {}
+impl Float for F16 {}
+impl Float for Bf16 {}
+
+pub(crate) use sealed::Native;
 
 mod sealed {
+    use crate::half::{Bf16, HalfPass, F16};
     use crate::kernel::Chunk;
+    use crate::parallel;
+    use crate::pass::Pass;
     use crate::sum::{Accumulator, CompensatedLanes, Lanes};
 
-    /// The per-element-type parts of a pass; not nameable outside the crate.
+    /// The per-element-type parts of an operation; not nameable outside the crate.
     pub trait Kernel: Sized {
         /// How sums of this type's losses are accumulated.
         type Sum: Accumulator;
         /// The value widened to `f64` (exact).
         fn widen(self) -> f64;
-        /// An `f64` rounded to this type.
+        /// An `f64` rounded to this type (once).
         fn narrow(v: f64) -> Self;
+        /// Runs a pass over the block tree.
+        fn run(pass: Pass<'_, Self>) -> Self::Sum;
+    }
+
+    /// The types the kernels compute on directly.
+    pub trait Native: Kernel {
         /// Runs one chunk of a pass, adding its losses to `total` when the pass sums.
         fn run_chunk(chunk: Chunk<'_, Self>, total: &mut Self::Sum);
     }
@@ -35,6 +51,12 @@ mod sealed {
         fn narrow(v: f64) -> Self {
             v as f32
         }
+        fn run(pass: Pass<'_, f32>) -> Lanes {
+            parallel::run(pass)
+        }
+    }
+
+    impl Native for f32 {
         fn run_chunk(chunk: Chunk<'_, f32>, total: &mut Lanes) {
             crate::kernel::run(chunk, total)
         }
@@ -50,8 +72,35 @@ mod sealed {
         fn narrow(v: f64) -> Self {
             v
         }
+        fn run(pass: Pass<'_, f64>) -> CompensatedLanes {
+            parallel::run(pass)
+        }
+    }
+
+    impl Native for f64 {
         fn run_chunk(chunk: Chunk<'_, f64>, total: &mut CompensatedLanes) {
             crate::kernel::run(chunk, total)
         }
     }
+
+    macro_rules! half_kernel {
+        ($t:ty) => {
+            impl Kernel for $t {
+                type Sum = Lanes;
+                #[inline(always)]
+                fn widen(self) -> f64 {
+                    f64::from(self.to_f32())
+                }
+                #[inline(always)]
+                fn narrow(v: f64) -> Self {
+                    crate::half::narrow_f64(v)
+                }
+                fn run(pass: Pass<'_, $t>) -> Lanes {
+                    parallel::run(HalfPass(pass))
+                }
+            }
+        };
+    }
+    half_kernel!(F16);
+    half_kernel!(Bf16);
 }

@@ -48,6 +48,7 @@ mod env;
 #[doc(hidden)]
 pub mod ffi;
 mod float;
+mod half;
 mod kernel;
 mod ops;
 mod parallel;
@@ -56,6 +57,7 @@ mod simd;
 mod sum;
 
 pub use float::Float;
+pub use half::{Bf16, F16};
 pub use ops::{
     backward_none, backward_reduced, first_invalid_target, forward_backward_none,
     forward_backward_reduced, forward_none, forward_reduced, Error, Reduced,

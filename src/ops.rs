@@ -36,7 +36,10 @@ impl std::error::Error for Error {}
 
 /// The operation's element count: the length of the first slice operand, or of the first output
 /// when every operand is aliased. Every other slice must match it.
-fn common_len<T>(operands: &[Operand<'_, T>], outputs: &[Option<usize>]) -> Result<usize, Error> {
+pub(crate) fn common_len<T>(
+    operands: &[Operand<'_, T>],
+    outputs: &[Option<usize>],
+) -> Result<usize, Error> {
     let lens = operands
         .iter()
         .filter_map(|op| match op {
@@ -54,7 +57,11 @@ fn common_len<T>(operands: &[Operand<'_, T>], outputs: &[Option<usize>]) -> Resu
 }
 
 /// Checks that every aliased operand names an output that is there.
-fn check_aliases<T>(operands: &[Operand<'_, T>], loss: bool, grad: bool) -> Result<(), Error> {
+pub(crate) fn check_aliases<T>(
+    operands: &[Operand<'_, T>],
+    loss: bool,
+    grad: bool,
+) -> Result<(), Error> {
     let ok = operands.iter().all(|op| match op {
         Operand::Slice(_) => true,
         Operand::Loss => loss,
@@ -85,7 +92,7 @@ pub fn forward_none<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(loss.len())])?;
     check_aliases(&[input, target], true, false)?;
-    parallel::run(Pass {
+    T::run(Pass {
         len,
         input,
         target,
@@ -104,7 +111,7 @@ pub fn forward_reduced<T: Float>(
     reduction: Reduced,
 ) -> Result<T, Error> {
     let len = common_len(&[input.into(), target.into()], &[])?;
-    let total = parallel::run(Pass {
+    let total = T::run(Pass {
         len,
         input: input.into(),
         target: target.into(),
@@ -130,7 +137,7 @@ pub fn backward_none<'a, T: Float>(
     let operands = [grad_output, input, target];
     let len = common_len(&operands, &[Some(grad_input.len())])?;
     check_aliases(&operands, false, true)?;
-    parallel::run(Pass {
+    T::run(Pass {
         len,
         input,
         target,
@@ -164,7 +171,7 @@ pub fn backward_reduced<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(grad_input.len())])?;
     check_aliases(&[input, target], false, true)?;
-    parallel::run(Pass {
+    T::run(Pass {
         len,
         input,
         target,
@@ -188,7 +195,7 @@ pub fn forward_backward_none<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(loss.len()), Some(grad.len())])?;
     check_aliases(&[input, target], true, true)?;
-    parallel::run(Pass {
+    T::run(Pass {
         len,
         input,
         target,
@@ -212,7 +219,7 @@ pub fn forward_backward_reduced<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(grad.len())])?;
     check_aliases(&[input, target], false, true)?;
-    let total = parallel::run(Pass {
+    let total = T::run(Pass {
         len,
         input,
         target,

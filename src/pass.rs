@@ -5,7 +5,7 @@
 //! copies each small chunk of it aside before overwriting that chunk, so no shared and mutable
 //! reference ever cover the same memory.
 
-use crate::float::Float;
+use crate::float::{Float, Native};
 use crate::kernel::{Chunk, GradScale};
 use crate::parallel::Task;
 use crate::sum::Accumulator;
@@ -112,8 +112,9 @@ impl<T> Scale<'_, T> {
     }
 }
 
-/// What a pass computes over `len` elements.
-pub(crate) struct Pass<'a, T> {
+/// What a pass computes over `len` elements. (`pub` only because the sealed element trait takes
+/// it; nothing outside the crate can reach it.)
+pub struct Pass<'a, T> {
     pub len: usize,
     pub input: Operand<'a, T>,
     pub target: Operand<'a, T>,
@@ -139,14 +140,9 @@ fn split_output<T>(out: Output<'_, T>, mid: usize) -> (Output<'_, T>, Output<'_,
     }
 }
 
-impl<T: Float> Task for Pass<'_, T> {
-    type Out = T::Sum;
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn split_at(self, mid: usize) -> (Self, Self) {
+impl<T: Copy> Pass<'_, T> {
+    /// The first `mid` elements and the rest.
+    pub(crate) fn split(self, mid: usize) -> (Self, Self) {
         let (input_a, input_b) = self.input.split_at(mid);
         let (target_a, target_b) = self.target.split_at(mid);
         let (loss_a, loss_b) = split_output(self.loss, mid);
@@ -177,6 +173,18 @@ impl<T: Float> Task for Pass<'_, T> {
             sum: self.sum,
         };
         (first, second)
+    }
+}
+
+impl<T: Float + Native> Task for Pass<'_, T> {
+    type Out = T::Sum;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        self.split(mid)
     }
 
     fn leaf(self) -> T::Sum {

@@ -15,6 +15,7 @@ mod status;
 
 use std::ffi::c_char;
 
+use crate::{Bf16, F16};
 use guard::guard;
 pub use status::*;
 
@@ -201,6 +202,191 @@ pub unsafe extern "C" fn softmargin_check_target_f64(
     first_invalid: *mut usize,
 ) -> i32 {
     guard(|| unsafe { calls::check_target(target, len, first_invalid) })
+}
+
+/// `softmargin_forward_f32` for IEEE binary16 (`_Float16`, `half`) data, each value held in a
+/// `uint16_t` by its bits; the outputs are of the same type.
+///
+/// Every rule of `softmargin_forward_f32` holds (NULL, aliasing, the order of the checks,
+/// nothing written on error, the same results for any thread count and path); the buffers must
+/// be aligned to 2 bytes.
+///
+/// Accuracy: each loss is the correctly rounded value of the exact loss (round to nearest, ties to
+/// even), computed wider and rounded once; x = -12, y = 1 gives 12 and -1, where PyTorch's float16
+/// gives inf and NaN. The mean and the sum are accumulated in double precision and rounded once.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_forward_f16(
+    input: *const u16,
+    target: *const u16,
+    len: usize,
+    reduction: i32,
+    output: *mut u16,
+) -> i32 {
+    guard(|| unsafe {
+        calls::forward(
+            input.cast::<F16>(),
+            target.cast(),
+            len,
+            reduction,
+            output.cast(),
+        )
+    })
+}
+
+/// `softmargin_backward_f32` for IEEE binary16 (`_Float16`, `half`) data held in `uint16_t`, with
+/// every rule of it; the buffers must be aligned to 2 bytes.
+///
+/// Accuracy: with a `grad_output` of 1 (SUM; NONE with ones), each gradient is the correctly
+/// rounded value of the exact one; for other factors (MEAN's `1/len` included), within 1 ulp of
+/// the exact product.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_backward_f16(
+    grad_output: *const u16,
+    input: *const u16,
+    target: *const u16,
+    len: usize,
+    reduction: i32,
+    grad_input: *mut u16,
+) -> i32 {
+    guard(|| unsafe {
+        calls::backward(
+            grad_output.cast::<F16>(),
+            input.cast(),
+            target.cast(),
+            len,
+            reduction,
+            grad_input.cast(),
+        )
+    })
+}
+
+/// `softmargin_forward_backward_f32` for IEEE binary16 (`_Float16`, `half`) data held in
+/// `uint16_t`, with every rule of it; the buffers must be aligned to 2 bytes. Accuracy as for the
+/// two separate functions, with bitwise the same results.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_forward_backward_f16(
+    input: *const u16,
+    target: *const u16,
+    len: usize,
+    reduction: i32,
+    output: *mut u16,
+    grad_input: *mut u16,
+) -> i32 {
+    guard(|| unsafe {
+        calls::forward_backward(
+            input.cast::<F16>(),
+            target.cast(),
+            len,
+            reduction,
+            output.cast(),
+            grad_input.cast(),
+        )
+    })
+}
+
+/// `softmargin_check_target_f32` for IEEE binary16 (`_Float16`, `half`) data held in `uint16_t`;
+/// `target` must be aligned to 2 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_check_target_f16(
+    target: *const u16,
+    len: usize,
+    first_invalid: *mut usize,
+) -> i32 {
+    guard(|| unsafe { calls::check_target(target.cast::<F16>(), len, first_invalid) })
+}
+
+/// `softmargin_forward_f32` for bfloat16 (the upper 16 bits of an IEEE binary32, as OpenBLAS and
+/// oneDNN take it) data, each value held in a `uint16_t` by its bits; the outputs are of the same
+/// type.
+///
+/// Every rule of `softmargin_forward_f32` holds (NULL, aliasing, the order of the checks,
+/// nothing written on error, the same results for any thread count and path); the buffers must
+/// be aligned to 2 bytes.
+///
+/// Accuracy: each loss is the correctly rounded value of the exact loss (round to nearest, ties to
+/// even), computed wider and rounded once; x = -100, y = 1 gives 100 and -1, where PyTorch's
+/// bfloat16 gives inf and NaN. The mean and the sum are accumulated in double precision and rounded
+/// once.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_forward_bf16(
+    input: *const u16,
+    target: *const u16,
+    len: usize,
+    reduction: i32,
+    output: *mut u16,
+) -> i32 {
+    guard(|| unsafe {
+        calls::forward(
+            input.cast::<Bf16>(),
+            target.cast(),
+            len,
+            reduction,
+            output.cast(),
+        )
+    })
+}
+
+/// `softmargin_backward_f32` for bfloat16 (the upper 16 bits of an IEEE binary32, as OpenBLAS and
+/// oneDNN take it) data held in `uint16_t`, with every rule of it; the buffers must be aligned to 2
+/// bytes.
+///
+/// Accuracy: with a `grad_output` of 1 (SUM; NONE with ones), each gradient is the correctly
+/// rounded value of the exact one; for other factors (MEAN's `1/len` included), within 1 ulp of
+/// the exact product.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_backward_bf16(
+    grad_output: *const u16,
+    input: *const u16,
+    target: *const u16,
+    len: usize,
+    reduction: i32,
+    grad_input: *mut u16,
+) -> i32 {
+    guard(|| unsafe {
+        calls::backward(
+            grad_output.cast::<Bf16>(),
+            input.cast(),
+            target.cast(),
+            len,
+            reduction,
+            grad_input.cast(),
+        )
+    })
+}
+
+/// `softmargin_forward_backward_f32` for bfloat16 (the upper 16 bits of an IEEE binary32, as
+/// OpenBLAS and oneDNN take it) data held in `uint16_t`, with every rule of it; the buffers must be
+/// aligned to 2 bytes. Accuracy as for the two separate functions, with bitwise the same results.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_forward_backward_bf16(
+    input: *const u16,
+    target: *const u16,
+    len: usize,
+    reduction: i32,
+    output: *mut u16,
+    grad_input: *mut u16,
+) -> i32 {
+    guard(|| unsafe {
+        calls::forward_backward(
+            input.cast::<Bf16>(),
+            target.cast(),
+            len,
+            reduction,
+            output.cast(),
+            grad_input.cast(),
+        )
+    })
+}
+
+/// `softmargin_check_target_f32` for bfloat16 (the upper 16 bits of an IEEE binary32, as OpenBLAS
+/// and oneDNN take it) data held in `uint16_t`; `target` must be aligned to 2 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn softmargin_check_target_bf16(
+    target: *const u16,
+    len: usize,
+    first_invalid: *mut usize,
+) -> i32 {
+    guard(|| unsafe { calls::check_target(target.cast::<Bf16>(), len, first_invalid) })
 }
 
 /// Describes a status in English. Takes any integer; an unknown value gives "unknown status".

@@ -31,6 +31,13 @@ mod wide;
 mod path;
 
 pub(crate) use chunk::{Chunk, GradScale};
+pub(crate) use factor::Factor;
+
+/// The double-double loss and slope of one `f64` element, as the exact kernel computes them:
+/// for results that must be rounded to a narrower type with care (`crate::half`).
+pub(crate) fn exact_point(x: f64, y: f64) -> exact::Point<simd::portable::Scalar> {
+    exact::point(simd::portable::Scalar(x), simd::portable::Scalar(y))
+}
 
 use crate::simd::{self, Isa};
 use crate::sum::{CompensatedLanes, Lanes};
