@@ -1,8 +1,8 @@
-//! Throughput of every pass, for f32 and f64, at several sizes and thread counts, against the
+//! Throughput of every pass, for f32, f64, f16 and bf16, at several sizes and thread counts, against the
 //! memory floors and the straightforward libm loop measured in the same run.
 //!
 //! Run with `cargo bench --bench throughput` (add `-- quick` for fewer repetitions; sizes such
-//! as `65536`, `f32` or `f64`, `1t` or `2t`, or `c` for the C entry row alone pick rows). Each figure
+//! as `65536`, `f32`, `f64`, `f16` or `bf16`, `1t` or `2t`, or `c` for the C entry row alone pick rows). Each figure
 //! is the median of repeated runs; the machine's other load shows in the spread, not the median.
 //!
 //! With `SOFTMARGIN_BASELINE` set to the path of another build of `libsoftmargin.so` (an older
@@ -62,7 +62,7 @@ fn floor<T: Elem>(pool: &rayon::ThreadPool, x: &[T], y: &[T], out: &mut [T], wri
                 .zip(x.par_chunks(grain).zip(y.par_chunks(grain)))
                 .for_each(|(o, (a, b))| {
                     for ((o, p), q) in o.iter_mut().zip(a).zip(b) {
-                        *o = T::from_f64(p.to_f64() + q.to_f64());
+                        *o = T::from_bits(p.bits() ^ q.bits());
                     }
                 })
         });
@@ -97,6 +97,19 @@ impl Libm for f32 {
 impl Libm for f64 {
     fn libm_loss(x: f64, y: f64) -> f64 {
         (-y * x).exp().ln_1p()
+    }
+}
+
+/// The half types the straightforward way: widened to `f32`, `expf` and `log1pf`.
+impl Libm for softmargin::F16 {
+    fn libm_loss(x: Self, y: Self) -> f64 {
+        f32::libm_loss(x.to_f32(), y.to_f32())
+    }
+}
+
+impl Libm for softmargin::Bf16 {
+    fn libm_loss(x: Self, y: Self) -> f64 {
+        f32::libm_loss(x.to_f32(), y.to_f32())
     }
 }
 
@@ -207,7 +220,12 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         .num_threads(threads)
         .build()
         .unwrap();
-    let base = baseline::<T>(T::NAME, threads);
+    // A baseline build may predate the half types.
+    let base = if std::mem::size_of::<T>() == 2 {
+        None
+    } else {
+        baseline::<T>(T::NAME, threads)
+    };
     // Measurements 0..4 are the passes, then the read floor, the read+write floor and the
     // libm loop, then the baseline's passes, all taking turns.
     let count = PASSES.len() + 3 + if base.is_some() { PASSES.len() } else { 0 };
@@ -235,7 +253,7 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
             None => String::new(),
         };
         println!(
-            "{:<22} {} {:>9} {:>2}  {:>8.3} ns/elem {:>7.2} GB/s  {:>6.1}x floor  {:>6.2}x the libm loop's speed{}",
+            "{:<22} {:<4} {:>9} {:>2}  {:>8.3} ns/elem {:>7.2} GB/s  {:>6.1}x floor  {:>6.2}x the libm loop's speed{}",
             name,
             T::NAME,
             n,
@@ -248,7 +266,7 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         );
     }
     println!(
-        "{:<22} {} {:>9} {:>2}  read floor {:.3} ns/elem, read+write floor {:.3} ns/elem, libm loop (1 thread) {:.3} ns/elem",
+        "{:<22} {:<4} {:>9} {:>2}  read floor {:.3} ns/elem, read+write floor {:.3} ns/elem, libm loop (1 thread) {:.3} ns/elem",
         "floors",
         T::NAME,
         n,
@@ -297,13 +315,13 @@ fn c_entry_small(reps: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "quick");
-    // Optional filters: sizes (`65536`), element types (`f32`, `f64`), thread counts (`1t`, `2t`),
+    // Optional filters: sizes (`65536`), element types (`f32`, `f64`, `f16`, `bf16`), thread counts (`1t`, `2t`),
     // `c` for the C entry row alone; with none of a kind, all of that kind run.
     let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let types: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| *a == "f32" || *a == "f64")
+        .filter(|a| ["f32", "f64", "f16", "bf16"].contains(a))
         .collect();
     let thread_counts: Vec<usize> = args
         .iter()
@@ -335,6 +353,12 @@ fn main() {
             }
             if picked(&types, "f64") {
                 bench::<f64>(n, threads, reps);
+            }
+            if picked(&types, "f16") {
+                bench::<softmargin::F16>(n, threads, reps);
+            }
+            if picked(&types, "bf16") {
+                bench::<softmargin::Bf16>(n, threads, reps);
             }
         }
     }

@@ -14,7 +14,7 @@
 //!
 //! Sums accumulate the `f32` pass's losses in `f64` and are rounded to the half type once.
 
-use crate::kernel::{exact_point, Factor};
+use crate::kernel::{dispatch, exact_point, Factor, OnPath, Path};
 use crate::parallel::{Task, BLOCK};
 use crate::pass::{Operand, Pass, Scale};
 use crate::simd::portable::Scalar;
@@ -44,41 +44,52 @@ impl F16 {
     pub const fn to_bits(self) -> u16 {
         self.0
     }
-    /// The value as an `f32` (exact; a NaN stays a NaN with its payload).
+    /// The value as an `f32` (exact; a NaN stays a NaN with its payload). Branch-free, so that
+    /// loops over it vectorize.
+    #[inline(always)]
     pub fn to_f32(self) -> f32 {
         let h = u32::from(self.0);
         let sign = (h & 0x8000) << 16;
-        let exp = (h >> 10) & 0x1f;
-        let mant = h & 0x3ff;
-        match exp {
-            // Zero and subnormals: mant * 2^-24, exact in f32.
-            0 => f32::from_bits(sign | (mant as f32 * f32::from_bits(0x3380_0000)).to_bits()),
-            0x1f => f32::from_bits(sign | 0x7f80_0000 | (mant << 13)),
-            _ => f32::from_bits(sign | ((exp + 112) << 23) | (mant << 13)),
-        }
+        let a = h & 0x7fff;
+        // Normal: the exponent rebiased by 127 - 15; infinities and NaN: all ones.
+        let normal = (a << 13) + (112 << 23);
+        let special = (a << 13) | 0x7f80_0000;
+        // Zero and subnormals: a * 2^-24, exact in f32.
+        let small = (a as f32 * f32::from_bits(0x3380_0000)).to_bits();
+        let bits = if a >= 0x7c00 {
+            special
+        } else if a >= 0x0400 {
+            normal
+        } else {
+            small
+        };
+        f32::from_bits(sign | bits)
     }
     /// `v` rounded to the nearest binary16, ties to even; every NaN becomes the canonical quiet
-    /// NaN (0x7e00).
+    /// NaN (0x7e00). Branch-free, so that loops over it vectorize.
+    #[inline(always)]
     pub fn from_f32(v: f32) -> Self {
         let b = v.to_bits();
-        let sign = ((b >> 16) & 0x8000) as u16;
+        let sign = (b >> 16) & 0x8000;
         let a = b & 0x7fff_ffff;
-        if a > 0x7f80_0000 {
-            return F16(F16_NAN);
-        }
-        if a >= 0x477f_f000 {
-            // 65520 and above: the midpoint between 65504 and 2^16 rounds to even, which is inf.
-            return F16(sign | 0x7c00);
-        }
-        if a >= 0x3880_0000 {
-            // Normal: rebias the exponent (127 - 15 = 112) and round away 13 bits, ties to
-            // even; a carry into the exponent is the right result.
-            let m = a - 0x3800_0000;
-            return F16(sign | ((m + 0xfff + ((m >> 13) & 1)) >> 13) as u16);
-        }
-        // Subnormal or zero: the multiple of 2^-24, rounded ties to even (exact scaling).
-        let q = f32::from_bits(a) * 16_777_216.0;
-        F16(sign | q.round_ties_even() as u16)
+        // Normal: rebias the exponent (127 - 15 = 112) and round away 13 bits, ties to even; a
+        // carry into the exponent is the right result.
+        let m = a.wrapping_sub(0x3800_0000);
+        let normal = (m.wrapping_add(0xfff + ((m >> 13) & 1))) >> 13;
+        // Subnormal or zero: the multiple of 2^-24 (exact scaling), rounded ties to even by
+        // adding 2^23, whose low bits then hold it (for the values it is chosen for, below 1024).
+        let small = (f32::from_bits(a) * 16_777_216.0 + 8_388_608.0).to_bits() & 0x7f_ffff;
+        // 65520 and above: the midpoint between 65504 and 2^16 rounds to even, which is inf.
+        let bits = if a > 0x7f80_0000 {
+            u32::from(F16_NAN)
+        } else if a >= 0x477f_f000 {
+            sign | 0x7c00
+        } else if a >= 0x3880_0000 {
+            sign | normal
+        } else {
+            sign | small
+        };
+        F16(bits as u16)
     }
 }
 
@@ -92,17 +103,18 @@ impl Bf16 {
         self.0
     }
     /// The value as an `f32` (exact).
+    #[inline(always)]
     pub fn to_f32(self) -> f32 {
         f32::from_bits(u32::from(self.0) << 16)
     }
     /// `v` rounded to the nearest bfloat16, ties to even; every NaN becomes the canonical quiet
-    /// NaN (0x7fc0).
+    /// NaN (0x7fc0). Branch-free, so that loops over it vectorize.
+    #[inline(always)]
     pub fn from_f32(v: f32) -> Self {
-        if v.is_nan() {
-            return Bf16(BF16_NAN);
-        }
         let b = v.to_bits();
-        Bf16(((b + 0x7fff + ((b >> 16) & 1)) >> 16) as u16)
+        let rounded = (b.wrapping_add(0x7fff + ((b >> 16) & 1))) >> 16;
+        let nan = (b & 0x7fff_ffff) > 0x7f80_0000;
+        Bf16(if nan { BF16_NAN } else { rounded as u16 })
     }
 }
 
@@ -121,23 +133,33 @@ impl From<Bf16> for f32 {
 /// How far the `f32` results may be from the exact values, in `f32` ulps: the header's 2 ulp
 /// from the correctly rounded value, plus that rounding's half ulp, and a margin.
 pub(crate) const F32_ERROR_ULPS: f64 = 3.0;
+/// [`F32_ERROR_ULPS`] as the integer the bit tests compare with.
+const WINDOW: u32 = F32_ERROR_ULPS as u32;
 
 /// What rounding to a half format needs to know of it.
 pub(crate) trait Half: Copy + Default + Send + Sync + 'static {
     /// Significand bits after the binary point.
+    #[cfg(test)]
     const MANT: i32;
     /// The exponent of the quantum of the subnormals (the smallest subnormal is 2^this).
+    #[cfg(test)]
     const MIN_QUANTUM: i32;
     /// Magnitudes from which every value rounds to infinity, as far from the overflow midpoint
     /// as no error bound reaches (f32::INFINITY where the format's range is `f32`'s).
+    #[cfg(test)]
     const ALL_INFINITE: f32;
     fn widen(self) -> f32;
     fn round(v: f32) -> Self;
+    /// [`open`] for `v`, from its bits with integer operations alone (branch-free).
+    fn open_fast(v: f32) -> bool;
 }
 
 impl Half for F16 {
+    #[cfg(test)]
     const MANT: i32 = 10;
+    #[cfg(test)]
     const MIN_QUANTUM: i32 = -24;
+    #[cfg(test)]
     const ALL_INFINITE: f32 = 65536.0;
     #[inline(always)]
     fn widen(self) -> f32 {
@@ -147,11 +169,28 @@ impl Half for F16 {
     fn round(v: f32) -> Self {
         F16::from_f32(v)
     }
+    #[inline(always)]
+    fn open_fast(v: f32) -> bool {
+        // Bits dropped in rounding |v| to binary16: 13 in the normal range; below it, as many
+        // more as the exponent is short of -14 (the quantum there is 2^-24). Beyond 24 the
+        // value is under 2^-25 by a factor of two or more: no boundary near.
+        let a = v.to_bits() & 0x7fff_ffff;
+        let e = (a >> 23) as i32 - 127;
+        let k = (-1 - e).clamp(13, 25) as u32;
+        let significand = (a & 0x7f_ffff) | 0x80_0000;
+        let dropped = significand & ((1u32 << k.min(24)) - 1);
+        let distance = (dropped as i32 - (1i32 << (k.min(24) - 1))).unsigned_abs();
+        // Non-short-circuit `&` and integer compares: a branch-free, vectorizable body.
+        (k < 25) & (a < 0x4780_0000) & (distance <= WINDOW)
+    }
 }
 
 impl Half for Bf16 {
+    #[cfg(test)]
     const MANT: i32 = 7;
+    #[cfg(test)]
     const MIN_QUANTUM: i32 = -133;
+    #[cfg(test)]
     const ALL_INFINITE: f32 = f32::INFINITY;
     #[inline(always)]
     fn widen(self) -> f32 {
@@ -161,18 +200,27 @@ impl Half for Bf16 {
     fn round(v: f32) -> Self {
         Bf16::from_f32(v)
     }
+    #[inline(always)]
+    fn open_fast(v: f32) -> bool {
+        // bfloat16 has f32's exponents: 16 bits are dropped everywhere, subnormals included.
+        let a = v.to_bits() & 0x7fff_ffff;
+        let distance = ((a & 0xffff) as i32 - 0x8000).unsigned_abs();
+        (a != 0) & (a < 0x7f80_0000) & (distance <= WINDOW)
+    }
 }
 
 /// `2^e` as an `f64`, for `e` in the normal range.
+#[cfg(test)]
 fn pow2(e: i32) -> f64 {
     f64::from_bits(((1023 + e) as u64) << 52)
 }
 
 /// Whether a rounding boundary of `H` (the midpoint of two neighbouring values, the overflow
 /// threshold among them) lies within [`F32_ERROR_ULPS`] `f32` ulps of `v`: then the exact value
-/// `v` approximates may round differently from `v`.
-#[inline]
-pub(crate) fn open<H: Half>(v: f32) -> bool {
+/// `v` approximates may round differently from `v`. The plain arithmetic statement of what
+/// [`Half::open_fast`] computes from the bits; the tests hold one to the other.
+#[cfg(test)]
+fn open<H: Half>(v: f32) -> bool {
     let a = v.abs();
     // Infinities, NaN, zero (the first boundary above it is 2^(MIN_QUANTUM - 1), far beyond the
     // error of an f32 zero), and magnitudes that round to infinity whatever their error.
@@ -226,6 +274,59 @@ fn factor_of(scale: &Scale<'_, f32>, each: &[f32], i: usize) -> Factor<Scalar> {
     }
 }
 
+/// Rounds every `f32` result into `out` and flags the ones that are [`open`], to be computed
+/// again. The loop is branch-free, so that it vectorizes; it runs compiled for the selected
+/// path's instructions (`kernel::dispatch`), with the same results on every path.
+struct RoundAll<'a, H> {
+    results: &'a [f32],
+    out: &'a mut [H],
+    open: &'a mut [bool],
+}
+
+impl<H: Half> OnPath for RoundAll<'_, H> {
+    type Out = ();
+    #[inline(always)]
+    fn on<P: Path>(self) {
+        for ((o, &r), flag) in self
+            .out
+            .iter_mut()
+            .zip(self.results)
+            .zip(self.open.iter_mut())
+        {
+            *o = H::round(r);
+            *flag = H::open_fast(r);
+        }
+    }
+}
+
+/// Widens half values into `f32`s, compiled for the selected path as [`RoundAll`] is.
+struct WidenAll<'a, H> {
+    from: &'a [H],
+    into: &'a mut [f32],
+}
+
+impl<H: Half> OnPath for WidenAll<'_, H> {
+    type Out = ();
+    #[inline(always)]
+    fn on<P: Path>(self) {
+        for (d, s) in self.into.iter_mut().zip(self.from) {
+            *d = s.widen();
+        }
+    }
+}
+
+/// Rounds `results` into `out`; returns the indices of the open ones.
+fn round_all<H: Half>(results: &[f32], out: &mut [H]) -> Vec<usize> {
+    let mut open = [false; BLOCK];
+    let open = &mut open[..results.len()];
+    dispatch(RoundAll {
+        results,
+        out,
+        open: &mut *open,
+    });
+    (0..results.len()).filter(|&i| open[i]).collect()
+}
+
 /// A pass over half data: the same [`Pass`], run as the module docs describe.
 pub(crate) struct HalfPass<'a, H>(pub Pass<'a, H>);
 
@@ -241,9 +342,7 @@ fn widen_into<H: Half>(
         Operand::Loss => loss.expect("an aliased operand names an output of the pass"),
         Operand::Grad => grad.expect("an aliased operand names an output of the pass"),
     };
-    for (d, s) in into.iter_mut().zip(source) {
-        *d = s.widen();
-    }
+    dispatch(WidenAll { from: source, into });
 }
 
 impl<H: Half> Task for HalfPass<'_, H> {
@@ -297,46 +396,36 @@ impl<H: Half> Task for HalfPass<'_, H> {
         }
         .leaf();
         if let Some(loss) = loss {
-            for (i, out) in loss.iter_mut().enumerate() {
-                let l = loss32[i];
-                *out = if open::<H>(l) {
-                    let p = exact_point(f64::from(x[i]), f64::from(y[i]));
-                    // The exact loss is above max(m, 0) + its double-double part: where that
-                    // part vanished (log1p(exp(-|m|)) below 2^-106 of the margin), round as
-                    // for a value just above.
-                    let lo = if p.loss_err.0 == 0.0 {
-                        f64::from_bits(1)
-                    } else {
-                        p.loss_err.0
-                    };
-                    H::round(round_to_odd(p.loss.0, lo))
+            for i in round_all(&loss32[..len], loss) {
+                let p = exact_point(f64::from(x[i]), f64::from(y[i]));
+                // The exact loss is above max(m, 0) + its double-double part: where that part
+                // vanished (log1p(exp(-|m|)) below 2^-106 of the margin), round as for a value
+                // just above.
+                let lo = if p.loss_err.0 == 0.0 {
+                    f64::from_bits(1)
                 } else {
-                    H::round(l)
+                    p.loss_err.0
                 };
+                loss[i] = H::round(round_to_odd(p.loss.0, lo));
             }
         }
         if let Some(grad) = grad {
-            for (i, out) in grad.iter_mut().enumerate() {
-                let g = grad32[i];
-                *out = if open::<H>(g) {
-                    let (xd, yd) = (f64::from(x[i]), f64::from(y[i]));
-                    let p = exact_point(xd, yd);
-                    let exact = p.slope.times(factor_of(&scale32, each, i)).0;
-                    // Where the margin m is tiny, sigmoid(m) = 1/2 + m/4 and the rounded
-                    // product can sit exactly on a midpoint (-y/2 for a subnormal target):
-                    // the exact value is then beyond it, in magnitude, when m > 0, and short
-                    // of it when m < 0 (m = 0 is a true tie). Elsewhere such a tie does not
-                    // occur, and the nudge, far below any rounding, changes nothing.
-                    let m = -yd * xd;
-                    let nudge = if m == 0.0 || exact == 0.0 {
-                        0.0
-                    } else {
-                        f64::from_bits(1).copysign(exact * m)
-                    };
-                    H::round(round_to_odd(exact, nudge))
+            for i in round_all(&grad32[..len], grad) {
+                let (xd, yd) = (f64::from(x[i]), f64::from(y[i]));
+                let p = exact_point(xd, yd);
+                let exact = p.slope.times(factor_of(&scale32, each, i)).0;
+                // Where the margin m is tiny, sigmoid(m) = 1/2 + m/4 and the rounded product
+                // can sit exactly on a midpoint (-y/2 for a subnormal target): the exact value
+                // is then beyond it, in magnitude, when m > 0, and short of it when m < 0 (m = 0
+                // is a true tie). Elsewhere such a tie does not occur, and the nudge, far below
+                // any rounding, changes nothing.
+                let m = -yd * xd;
+                let nudge = if m == 0.0 || exact == 0.0 {
+                    0.0
                 } else {
-                    H::round(g)
+                    f64::from_bits(1).copysign(exact * m)
                 };
+                grad[i] = H::round(round_to_odd(exact, nudge));
             }
         }
         total
@@ -396,6 +485,30 @@ mod tests {
         assert_eq!(round_to_odd(1e-300, 0.0).to_bits(), 1);
         assert_eq!(round_to_odd(-1e-300, 0.0).to_bits(), 0x8000_0001);
         assert_eq!(round_to_odd(1e300, 0.0), f32::INFINITY);
+    }
+
+    /// The integer test and the arithmetic one agree: over every 97th f32 and over every
+    /// pattern near a midpoint of either format.
+    #[test]
+    fn open_fast_is_open() {
+        fn agree<H: Half>(bits: u32) {
+            let v = f32::from_bits(bits);
+            assert_eq!(H::open_fast(v), open::<H>(v), "{bits:#010x} ({v:e})");
+        }
+        for bits in (0..=u32::MAX).step_by(97) {
+            agree::<F16>(bits);
+            agree::<Bf16>(bits);
+        }
+        for upper in (0..=u32::MAX >> 16).step_by(3) {
+            for low in 0x7ff0..0x8010 {
+                agree::<Bf16>(upper << 16 | low);
+            }
+        }
+        for upper in 0..=u32::MAX >> 13 {
+            for low in [0xffc, 0xffd, 0x1000, 0x1003, 0x1004] {
+                agree::<F16>(upper << 13 | low);
+            }
+        }
     }
 
     #[test]

@@ -5,20 +5,9 @@
 mod common;
 
 use common::reference::{self, Format, Scaled};
-use common::Rng;
+use common::{Rng, BF16_FORMAT, F16_FORMAT};
 use softmargin::ffi::*;
 use softmargin::{Bf16, F16};
-
-const F16_FORMAT: Format = Format {
-    mantissa: 10,
-    emin: -14,
-    emax: 15,
-};
-const BF16_FORMAT: Format = Format {
-    mantissa: 7,
-    emin: -126,
-    emax: 127,
-};
 
 type Forward = unsafe extern "C" fn(*const u16, *const u16, usize, i32, *mut u16) -> i32;
 type Backward =

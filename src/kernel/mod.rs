@@ -32,6 +32,7 @@ mod path;
 
 pub(crate) use chunk::{Chunk, GradScale};
 pub(crate) use factor::Factor;
+pub(crate) use path::Path;
 
 /// The double-double loss and slope of one `f64` element, as the exact kernel computes them:
 /// for results that must be rounded to a narrower type with care (`crate::half`).
@@ -41,9 +42,9 @@ pub(crate) fn exact_point(x: f64, y: f64) -> exact::Point<simd::portable::Scalar
 
 use crate::simd::{self, Isa};
 use crate::sum::{CompensatedLanes, Lanes};
+use path::Portable;
 #[cfg(target_arch = "x86_64")]
 use path::{Avx2, Avx512};
-use path::{Path, Portable};
 
 /// The element loops of one element type, for any path.
 pub(crate) trait Loops: Sized {
@@ -69,16 +70,38 @@ impl Loops for f64 {
     }
 }
 
-/// For each path, a function compiled for its instructions that runs a chunk through the
-/// element loops instantiated with its lane types.
+/// Work that runs on one path, compiled for that path's instructions: a chunk through the
+/// element loops ([`ChunkRun`]), or any other loop that should be (`crate::half`'s conversions).
+pub(crate) trait OnPath {
+    type Out;
+    /// Runs on path `P`; must be `#[inline(always)]`, so that it is compiled into the path's
+    /// entry function with that path's instructions.
+    fn on<P: Path>(self) -> Self::Out;
+}
+
+/// A chunk run through the element loops of its type.
+struct ChunkRun<'c, 't, T: Loops> {
+    chunk: Chunk<'c, T>,
+    total: &'t mut T::Sum,
+}
+
+impl<T: Loops> OnPath for ChunkRun<'_, '_, T> {
+    type Out = ();
+    #[inline(always)]
+    fn on<P: Path>(self) {
+        T::chunk::<P>(self.chunk, self.total)
+    }
+}
+
+/// For each path, a function compiled for its instructions that runs work on it.
 macro_rules! path_entry {
     ($(#[$cfg:meta])* $name:ident, $path:ty, $features:literal) => {
         /// # Safety
         #[doc = concat!("The CPU must support ", $features, ".")]
         $(#[$cfg])*
         #[target_feature(enable = $features)]
-        unsafe fn $name<T: Loops>(c: Chunk<'_, T>, total: &mut T::Sum) {
-            T::chunk::<$path>(c, total)
+        unsafe fn $name<W: OnPath>(work: W) -> W::Out {
+            work.on::<$path>()
         }
     };
 }
@@ -104,18 +127,23 @@ path_entry!(
     "fma"
 );
 
-/// Runs a chunk on the selected path: the one place that matches on the instruction set.
-pub(crate) fn run<T: Loops>(c: Chunk<'_, T>, total: &mut T::Sum) {
+/// Runs work on the selected path: the one place that matches on the instruction set.
+pub(crate) fn dispatch<W: OnPath>(work: W) -> W::Out {
     match simd::isa() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `isa()` returns Avx512 only when the CPU supports all it needs.
-        Isa::Avx512 => unsafe { on_avx512(c, total) },
+        Isa::Avx512 => unsafe { on_avx512(work) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2 and FMA.
-        Isa::Avx2 => unsafe { on_avx2(c, total) },
+        Isa::Avx2 => unsafe { on_avx2(work) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU supports FMA, as just checked.
-        _ if is_x86_feature_detected!("fma") => unsafe { on_portable_fma(c, total) },
-        _ => T::chunk::<Portable>(c, total),
+        _ if is_x86_feature_detected!("fma") => unsafe { on_portable_fma(work) },
+        _ => work.on::<Portable>(),
     }
+}
+
+/// Runs a chunk on the selected path.
+pub(crate) fn run<T: Loops>(chunk: Chunk<'_, T>, total: &mut T::Sum) {
+    dispatch(ChunkRun { chunk, total })
 }

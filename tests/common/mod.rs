@@ -52,6 +52,8 @@ pub trait Elem: softmargin::Float + Copy + Default + PartialEq + std::fmt::Debug
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
     fn bits(self) -> u64;
+    /// The value with these bits (the low ones, for the narrower types).
+    fn from_bits(bits: u64) -> Self;
     /// A finite value with uniformly random bits (every exponent equally likely).
     fn random_finite(rng: &mut Rng) -> Self;
     /// The margin below which the loss is subnormal in this format.
@@ -70,6 +72,9 @@ impl Elem for f32 {
     }
     fn bits(self) -> u64 {
         u64::from(self.to_bits())
+    }
+    fn from_bits(bits: u64) -> Self {
+        f32::from_bits(bits as u32)
     }
     fn random_finite(rng: &mut Rng) -> Self {
         loop {
@@ -94,6 +99,9 @@ impl Elem for f64 {
     fn bits(self) -> u64 {
         self.to_bits()
     }
+    fn from_bits(bits: u64) -> Self {
+        f64::from_bits(bits)
+    }
     fn random_finite(rng: &mut Rng) -> Self {
         loop {
             let v = f64::from_bits(rng.next_u64());
@@ -103,6 +111,53 @@ impl Elem for f64 {
         }
     }
 }
+
+/// IEEE binary16, explicit mantissa bits and exponent range.
+pub const F16_FORMAT: Format = Format {
+    mantissa: 10,
+    emin: -14,
+    emax: 15,
+};
+
+/// bfloat16: `f32`'s exponent range with 7 mantissa bits.
+pub const BF16_FORMAT: Format = Format {
+    mantissa: 7,
+    emin: -126,
+    emax: 127,
+};
+
+macro_rules! half_elem {
+    ($t:ty, $format:expr, $name:expr, $subnormal:expr) => {
+        impl Elem for $t {
+            const FORMAT: Format = $format;
+            const NAME: &'static str = $name;
+            const SUBNORMAL_MARGIN: f64 = $subnormal;
+            /// Through `f32`: two roundings, which test inputs do not mind.
+            fn from_f64(v: f64) -> Self {
+                <$t>::from_f32(v as f32)
+            }
+            fn to_f64(self) -> f64 {
+                f64::from(self.to_f32())
+            }
+            fn bits(self) -> u64 {
+                u64::from(self.to_bits())
+            }
+            fn from_bits(bits: u64) -> Self {
+                <$t>::from_bits(bits as u16)
+            }
+            fn random_finite(rng: &mut Rng) -> Self {
+                loop {
+                    let v = <$t>::from_bits(rng.next_u64() as u16);
+                    if v.to_f32().is_finite() {
+                        return v;
+                    }
+                }
+            }
+        }
+    };
+}
+half_elem!(softmargin::F16, F16_FORMAT, "f16", -9.7);
+half_elem!(softmargin::Bf16, BF16_FORMAT, "bf16", -87.3);
 
 /// Error of `got` against `sign * want`, in ulps of `T`.
 pub fn ulps<T: Elem>(got: T, sign: f64, want: Scaled) -> f64 {
