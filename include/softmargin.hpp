@@ -1,7 +1,8 @@
 /*
  * softmargin.hpp: a header-only C++ interface to softmargin.h.
  *
- * Overloads for float and double; buffers as pointer and length (C++11) or, with C++20,
+ * Overloads for float, double, softmargin::half and softmargin::bfloat16 (16-bit values held by
+ * their bits, for the _f16 and _bf16 functions); buffers as pointer and length (C++11) or, with C++20,
  * std::span; the reduction as an enum class; errors as softmargin::Error, which carries the
  * status and its description. Nothing is written when an exception is thrown. Every rule of
  * the C interface holds (in-place use, NULL only for empty buffers, thread safety); see
@@ -34,6 +35,21 @@
 #endif
 
 namespace softmargin {
+
+/** An IEEE binary16 value held by its bits: the element type of the _f16 functions. */
+struct half {
+    std::uint16_t bits;
+};
+
+/** A bfloat16 value (the upper 16 bits of an IEEE binary32) held by its bits: the element type
+ * of the _bf16 functions. */
+struct bfloat16 {
+    std::uint16_t bits;
+};
+
+static_assert(sizeof(half) == 2 && alignof(half) == alignof(std::uint16_t), "half is 16 bits");
+static_assert(sizeof(bfloat16) == 2 && alignof(bfloat16) == alignof(std::uint16_t),
+              "bfloat16 is 16 bits");
 
 /** How the losses of the elements are reduced. */
 enum class Reduction : std::int32_t {
@@ -121,6 +137,34 @@ struct api<double> {
         return softmargin_check_target_f64(y, n, first);
     }
 };
+
+/* The 16-bit types: the same calls on their bits. */
+#define SOFTMARGIN_HPP_HALF_API(T, suffix)                                                      \
+    template <>                                                                                 \
+    struct api<T> {                                                                             \
+        static const std::uint16_t *b(const T *p) {                                            \
+            return reinterpret_cast<const std::uint16_t *>(p);                                 \
+        }                                                                                       \
+        static std::uint16_t *b(T *p) { return reinterpret_cast<std::uint16_t *>(p); }         \
+        static std::int32_t forward(const T *x, const T *y, std::size_t n, std::int32_t r,     \
+                                    T *out) {                                                  \
+            return softmargin_forward_##suffix(b(x), b(y), n, r, b(out));                      \
+        }                                                                                       \
+        static std::int32_t backward(const T *g, const T *x, const T *y, std::size_t n,        \
+                                     std::int32_t r, T *out) {                                 \
+            return softmargin_backward_##suffix(b(g), b(x), b(y), n, r, b(out));               \
+        }                                                                                       \
+        static std::int32_t forward_backward(const T *x, const T *y, std::size_t n,            \
+                                             std::int32_t r, T *out, T *grad) {                \
+            return softmargin_forward_backward_##suffix(b(x), b(y), n, r, b(out), b(grad));    \
+        }                                                                                       \
+        static std::int32_t check_target(const T *y, std::size_t n, std::size_t *first) {      \
+            return softmargin_check_target_##suffix(b(y), n, first);                           \
+        }                                                                                       \
+    };
+SOFTMARGIN_HPP_HALF_API(half, f16)
+SOFTMARGIN_HPP_HALF_API(bfloat16, bf16)
+#undef SOFTMARGIN_HPP_HALF_API
 
 inline std::int32_t raw(Reduction reduction) { return static_cast<std::int32_t>(reduction); }
 
@@ -233,6 +277,8 @@ inline std::size_t output_length(Reduction reduction, std::size_t len) {
     }
 SOFTMARGIN_HPP_SPAN_OVERLOADS(float)
 SOFTMARGIN_HPP_SPAN_OVERLOADS(double)
+SOFTMARGIN_HPP_SPAN_OVERLOADS(half)
+SOFTMARGIN_HPP_SPAN_OVERLOADS(bfloat16)
 #undef SOFTMARGIN_HPP_SPAN_OVERLOADS
 #endif
 
@@ -315,6 +361,8 @@ public:
     }
     SOFTMARGIN_HPP_SPAN_MEMBERS(float)
     SOFTMARGIN_HPP_SPAN_MEMBERS(double)
+    SOFTMARGIN_HPP_SPAN_MEMBERS(half)
+    SOFTMARGIN_HPP_SPAN_MEMBERS(bfloat16)
 #undef SOFTMARGIN_HPP_SPAN_MEMBERS
 #endif
 

@@ -172,11 +172,32 @@ static void spans() {
 }
 #endif
 
+/* The 16-bit types: the bits of known results (x = -12, y = 1 in binary16: loss 12, gradient
+ * -1; bfloat16 at x = -100) and the object's reduced call. */
+static void halves() {
+    using softmargin::bfloat16;
+    using softmargin::half;
+    std::vector<half> x = {{0xca00}, {0x0000}}, y = {{0x3c00}, {0x3c00}}, loss(2), grad(2);
+    softmargin::forward_backward(x.data(), y.data(), 2, softmargin::Reduction::None, loss.data(),
+                                 grad.data());
+    check(loss[0].bits == 0x4a00 && grad[0].bits == 0xbc00, "half: 12 and -1 at x = -12");
+    check(loss[1].bits == 0x398c && grad[1].bits == 0xb800, "half: log 2 and -1/2 at x = 0");
+    const softmargin::SoftMarginLoss sum(softmargin::Reduction::Sum);
+    check(sum(x.data(), y.data(), 2).bits == 0x4a59, "half: the sum 12.69, rounded once");
+    std::vector<bfloat16> xb = {{0xc2c8}}, yb = {{0x3f80}}, lb(1), gb(1);
+    softmargin::forward_backward(xb.data(), yb.data(), 1, softmargin::Reduction::None, lb.data(),
+                                 gb.data());
+    check(lb[0].bits == 0x42c8 && gb[0].bits == 0xbf80, "bfloat16: 100 and -1 at x = -100");
+    std::vector<half> bad = {{0x3c00}, {0x0000}};
+    check(softmargin::first_invalid_target(bad.data(), 2) == 1, "half targets checked");
+}
+
 int main() {
     pointers<float>("float losses");
     pointers<double>("double losses");
     object<float>("float object, the seed's example");
     object<double>("double object, the seed's example");
+    halves();
 #ifdef SOFTMARGIN_HPP_SPAN
     spans();
     std::printf("C++20 spans tested\n");
