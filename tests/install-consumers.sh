@@ -115,7 +115,7 @@ case "$(basename "$wheel")" in
 esac
 python3 -m zipfile -l "$wheel" | grep -q "softmargin/_libsoftmargin"
 python3 -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install --quiet --cache-dir "$pip_cache" "$wheel" pytest
+"$work/venv/bin/python" -m pip install --quiet --cache-dir "$pip_cache" "$wheel" pytest ml_dtypes
 repo=$PWD
 (
     cd "$work"

@@ -7,7 +7,9 @@
 The functions forward, backward and forward_backward do the same with the reduction as an
 argument. Reductions are "none", "mean" and "sum", as in torch.nn.SoftMarginLoss.
 
-Inputs are float32 or float64 arrays of one dtype and shape: numpy arrays, anything
+Inputs are float16, float32, float64 or bfloat16 arrays of one dtype and shape (bfloat16 as
+ml_dtypes.bfloat16 arrays, or as uint16 arrays of its bits with dtype="bfloat16"; results come
+back in the input's type, the 16-bit ones correctly rounded): numpy arrays, anything
 numpy.asarray converts without copying a dtype (CPU torch tensors, for instance), or Python
 lists and numbers, which take the other operand's dtype (float64 if neither has one). A
 non-contiguous input is copied to a contiguous one first. Output arrays (out=, grad_out=) are
@@ -116,7 +118,8 @@ _lib.softmargin_get_num_threads.argtypes = []
 _lib.softmargin_get_num_threads.restype = _size_t
 
 _FUNCTIONS = {}
-for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double)):
+for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double),
+                        ("f16", _ctypes.c_uint16), ("bf16", _ctypes.c_uint16)):
     _p = _ctypes.POINTER(_ctype)
     _signatures = {
         "forward": [_p, _p, _size_t, _i32, _p],
@@ -128,7 +131,33 @@ for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double)):
         _f = getattr(_lib, f"softmargin_{_name}_{_suffix}")
         _f.argtypes = _args
         _f.restype = _i32
-        _FUNCTIONS[(_name, _np.dtype(_suffix.replace("f", "float")))] = (_f, _p)
+        _FUNCTIONS[(_name, _suffix)] = (_f, _p)
+
+
+def _bfloat16_bits(value):
+    """Numbers rounded to bfloat16 (to nearest, ties to even), as uint16 bits."""
+    bits = _np.asarray(value, dtype=_np.float32).view(_np.uint32).astype(_np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(_np.uint16)
+    nan = _np.isnan(_np.asarray(value, dtype=_np.float32))
+    return _np.where(nan, _np.uint16(0x7FC0), rounded)
+
+
+def _kind(name, array, dtype):
+    """The C suffix for `array`'s data: f32, f64, f16 or bf16 (`dtype` "bfloat16": uint16 bits)."""
+    if dtype == "bfloat16":
+        if array.dtype != _np.uint16 and array.dtype.name != "bfloat16":
+            raise TypeError(f"{name} must hold bfloat16 bits as uint16 for dtype='bfloat16', "
+                            f"not {array.dtype}")
+        return "bf16"
+    if dtype is not None:
+        raise ValueError(f"dtype must be None or 'bfloat16', not {dtype!r}")
+    kinds = {_np.dtype(_np.float32): "f32", _np.dtype(_np.float64): "f64",
+             _np.dtype(_np.float16): "f16"}
+    if array.dtype in kinds:
+        return kinds[array.dtype]
+    if array.dtype.name == "bfloat16" and array.dtype.itemsize == 2:  # ml_dtypes.bfloat16
+        return "bf16"
+    raise TypeError(f"{name} must be float16, float32, float64 or bfloat16, not {array.dtype}")
 
 
 def _check(status):
@@ -140,30 +169,39 @@ def _typed(value):
     return hasattr(value, "dtype")
 
 
-def _array(name, value, dtype=None):
-    """`value` as a C-contiguous float32 or float64 numpy array (of `dtype` if given)."""
+def _array(name, value, like=None, bits=False):
+    """`value` as a C-contiguous numpy array of a supported type (`like`'s dtype, if given).
+
+    With `bits` (dtype="bfloat16"), numbers and lists are rounded to bfloat16 bits first.
+    """
     if _typed(value):
         value = _np.asarray(value)
+    elif bits and like is None:
+        value = _bfloat16_bits(value)
+    elif bits and like.dtype == _np.uint16:
+        value = _bfloat16_bits(value)
     else:
-        value = _np.asarray(value, dtype=_np.float64 if dtype is None else dtype)
-    if value.dtype not in (_np.float32, _np.float64):
-        raise TypeError(f"{name} must be float32 or float64, not {value.dtype}")
-    if dtype is not None and value.dtype != dtype:
-        raise TypeError(f"{name} has dtype {value.dtype}, expected {dtype}")
-    return _np.ascontiguousarray(value)
+        value = _np.asarray(value, dtype=_np.float64 if like is None else like.dtype)
+    kind = _kind(name, value, "bfloat16" if bits else None)
+    if like is not None and value.dtype != like.dtype:
+        raise TypeError(f"{name} has dtype {value.dtype}, expected {like.dtype}")
+    return _np.ascontiguousarray(value), kind
 
 
-def _pair(input, target):
+def _pair(input, target, dtype=None):
     # A list or a number takes the dtype of the other operand when that one has one.
+    bits = dtype == "bfloat16"
+    if dtype not in (None, "bfloat16"):
+        raise ValueError(f"dtype must be None or 'bfloat16', not {dtype!r}")
     if _typed(input) or not _typed(target):
-        input = _array("input", input)
-        target = _array("target", target, input.dtype)
+        input, kind = _array("input", input, bits=bits)
+        target, _ = _array("target", target, input, bits)
     else:
-        target = _array("target", target)
-        input = _array("input", input, target.dtype)
+        target, kind = _array("target", target, bits=bits)
+        input, _ = _array("input", input, target, bits)
     if input.shape != target.shape:
         raise ValueError(f"input shape {input.shape} and target shape {target.shape} differ")
-    return input, target
+    return input, target, kind
 
 
 def _reduction(reduction):
@@ -193,15 +231,15 @@ def _ptr(array, pointer_type):
     return array.ctypes.data_as(pointer_type)
 
 
-def forward(input, target, reduction="mean", *, out=None):
+def forward(input, target, reduction="mean", *, out=None, dtype=None):
     """log(1 + exp(-target * input)), reduced: an array for "none", a scalar otherwise.
 
     For "none", `out` may receive the losses (it may be `input` or `target` itself); for "mean"
     and "sum", `out` may be a one-element array that receives the value.
     """
-    input, target = _pair(input, target)
+    input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _FUNCTIONS[("forward", input.dtype)]
+    f, p = _FUNCTIONS[("forward", kind)]
     shape = input.shape if r == 0 else (() if out is None else out.shape)
     if r != 0 and out is not None and out.size != 1:
         raise ValueError(f"out must hold one element for reduction {reduction!r}")
@@ -212,21 +250,24 @@ def forward(input, target, reduction="mean", *, out=None):
     return dest[()] if out is None else dest
 
 
-def backward(grad_output, input, target, reduction="mean", *, out=None):
+def backward(grad_output, input, target, reduction="mean", *, out=None, dtype=None):
     """The gradient of the loss with respect to `input`, an array shaped like it.
 
     `grad_output` is an array shaped like `input` for "none" and a scalar (a number or a
     one-element array) for "mean" and "sum". `out` may receive the gradient (it may be an input).
     """
-    input, target = _pair(input, target)
+    input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _FUNCTIONS[("backward", input.dtype)]
+    f, p = _FUNCTIONS[("backward", kind)]
     if r == 0:
-        g = _array("grad_output", grad_output, input.dtype)
+        g, _ = _array("grad_output", grad_output, input, dtype == "bfloat16")
         if g.shape != input.shape:
             raise ValueError(f"grad_output has shape {g.shape}, expected {input.shape}")
     else:
-        g = _np.asarray(grad_output, dtype=input.dtype).reshape(-1)
+        if input.dtype == _np.uint16 and not _typed(grad_output):
+            g = _bfloat16_bits(grad_output).reshape(-1)
+        else:
+            g = _np.asarray(grad_output, dtype=input.dtype).reshape(-1)
         if g.size != 1:
             raise ValueError(f"grad_output must be a scalar for reduction {reduction!r}")
         g = _np.ascontiguousarray(g)
@@ -235,11 +276,11 @@ def backward(grad_output, input, target, reduction="mean", *, out=None):
     return dest
 
 
-def forward_backward(input, target, reduction="mean", *, out=None, grad_out=None):
+def forward_backward(input, target, reduction="mean", *, out=None, grad_out=None, dtype=None):
     """(loss, gradient) in one pass: `forward` and `backward` with a grad_output of 1."""
-    input, target = _pair(input, target)
+    input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _FUNCTIONS[("forward_backward", input.dtype)]
+    f, p = _FUNCTIONS[("forward_backward", kind)]
     if r != 0 and out is not None and out.size != 1:
         raise ValueError(f"out must hold one element for reduction {reduction!r}")
     loss = _output("out", out, input.shape if r == 0 else (() if out is None else out.shape),
@@ -251,10 +292,12 @@ def forward_backward(input, target, reduction="mean", *, out=None, grad_out=None
     return loss, grad
 
 
-def check_target(target):
+def check_target(target, *, dtype=None):
     """The index (in flattened order) of the first target that is not exactly -1 or +1, or None."""
-    target = _array("target", target)
-    f, p = _FUNCTIONS[("check_target", target.dtype)]
+    target, kind = _array("target", target, bits=dtype == "bfloat16")
+    if dtype not in (None, "bfloat16"):
+        raise ValueError(f"dtype must be None or 'bfloat16', not {dtype!r}")
+    f, p = _FUNCTIONS[("check_target", kind)]
     first = _size_t(0)
     status = f(_ptr(target, p), target.size, _ctypes.byref(first))
     if status == STATUS_INVALID_TARGET:
@@ -305,19 +348,20 @@ class SoftMarginLoss:
         """ "none", "mean" or "sum"."""
         return self._reduction
 
-    def forward(self, input, target, *, out=None):
+    def forward(self, input, target, *, out=None, dtype=None):
         """The loss: an array for "none", a scalar otherwise (see `forward`)."""
-        return forward(input, target, self._reduction, out=out)
+        return forward(input, target, self._reduction, out=out, dtype=dtype)
 
     __call__ = forward
 
-    def backward(self, grad_output, input, target, *, out=None):
+    def backward(self, grad_output, input, target, *, out=None, dtype=None):
         """The gradient with respect to `input` (see `backward`)."""
-        return backward(grad_output, input, target, self._reduction, out=out)
+        return backward(grad_output, input, target, self._reduction, out=out, dtype=dtype)
 
-    def forward_backward(self, input, target, *, out=None, grad_out=None):
+    def forward_backward(self, input, target, *, out=None, grad_out=None, dtype=None):
         """(loss, gradient) in one pass (see `forward_backward`)."""
-        return forward_backward(input, target, self._reduction, out=out, grad_out=grad_out)
+        return forward_backward(input, target, self._reduction, out=out, grad_out=grad_out,
+                                dtype=dtype)
 
     def __repr__(self):
         return f"SoftMarginLoss(reduction={self._reduction!r})"

@@ -95,7 +95,7 @@ def test_shapes_are_kept():
 
 def test_bad_arguments_raise_before_any_call():
     x, y = data(np.float32, 8)
-    with pytest.raises(TypeError, match="float32 or float64"):
+    with pytest.raises(TypeError, match="float16, float32, float64 or bfloat16"):
         softmargin.forward(x.astype(np.int32), y)
     with pytest.raises(TypeError, match="dtype"):
         softmargin.forward(x, y.astype(np.float64))
@@ -282,3 +282,54 @@ def test_the_training_example_learns():
     assert len(losses) >= 10 and all(b < a for a, b in zip(losses, losses[1:])), run.stdout
     accuracy = float(run.stdout.split("accuracy ")[1].split()[0])
     assert accuracy >= 0.9, run.stdout
+
+
+def test_float16_is_correctly_rounded_against_numpy():
+    # Every finite float16 input with targets +1 and -1: numpy's float64 value rounded once.
+    x = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    x = x[np.isfinite(x)]
+    for target in (1.0, -1.0):
+        y = np.full_like(x, target)
+        loss, grad = softmargin.forward_backward(x, y, "none")
+        assert loss.dtype == np.float16 and grad.dtype == np.float16
+        np.testing.assert_array_equal(loss, reference_loss(x, y).astype(np.float16))
+        np.testing.assert_array_equal(grad, reference_slope(x, y).astype(np.float16))
+    # Where PyTorch's float16 gives inf and NaN.
+    loss, grad = softmargin.SoftMarginLoss("none").forward_backward(
+        np.array([-12.0], np.float16), np.array([1.0], np.float16))
+    assert loss[0] == 12 and grad[0] == -1
+    mean = softmargin.forward(x[:1000], np.ones(1000, np.float16))
+    assert mean.dtype == np.float16
+    assert mean == np.float16(reference_loss(x[:1000], np.ones(1000)).mean())
+
+
+def test_bfloat16_as_bits():
+    bits = lambda v: softmargin._bfloat16_bits(v)  # noqa: E731
+    x, y = bits([-100.0, 0.0, 3.0]), bits([1.0, 1.0, -1.0])
+    assert x.dtype == np.uint16 and list(x) == [0xC2C8, 0x0000, 0x4040]
+    loss, grad = softmargin.forward_backward(x, y, "none", dtype="bfloat16")
+    assert loss.dtype == np.uint16
+    assert loss[0] == 0x42C8 and grad[0] == 0xBF80  # 100 and -1
+    wide = lambda b: (b.astype(np.uint32) << 16).view(np.float32).astype(np.float64)  # noqa: E731
+    want = reference_loss(wide(x), wide(y))
+    np.testing.assert_array_equal(loss, bits(want.astype(np.float32)))
+    # Lists of numbers are rounded to bfloat16 first; a scalar grad_output too.
+    np.testing.assert_array_equal(
+        softmargin.forward([-100.0, 0.0, 3.0], [1.0, 1.0, -1.0], "none", dtype="bfloat16"), loss)
+    g = softmargin.backward(1.0, x, y, "sum", dtype="bfloat16")
+    np.testing.assert_array_equal(g, grad)
+    assert softmargin.check_target(bits([1.0, 0.5]), dtype="bfloat16") == 1
+    with pytest.raises(TypeError, match="uint16"):
+        softmargin.forward(np.zeros(3, np.float32), y, dtype="bfloat16")
+    with pytest.raises(ValueError, match="dtype"):
+        softmargin.forward(x, y, dtype="float8")
+
+
+def test_ml_dtypes_bfloat16_when_installed():
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    x = np.array([-100.0, 0.0, 3.0]).astype(ml_dtypes.bfloat16)
+    y = np.array([1.0, 1.0, -1.0]).astype(ml_dtypes.bfloat16)
+    loss, grad = softmargin.forward_backward(x, y, "none")
+    assert loss.dtype == x.dtype and float(loss[0]) == 100.0 and float(grad[0]) == -1.0
+    bits = softmargin.forward(x.view(np.uint16), y.view(np.uint16), "none", dtype="bfloat16")
+    np.testing.assert_array_equal(loss.view(np.uint16), bits)
