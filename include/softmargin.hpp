@@ -117,6 +117,10 @@ struct api<float> {
     static std::int32_t check_target(const float *y, std::size_t n, std::size_t *first) {
         return softmargin_check_target_f32(y, n, first);
     }
+    static std::int32_t gradient_hessian(const float *x, const float *y, std::size_t n,
+                                         std::int32_t r, float *grad, float *hess) {
+        return softmargin_gradient_hessian_f32(x, y, n, r, grad, hess);
+    }
 };
 
 template <>
@@ -135,6 +139,10 @@ struct api<double> {
     }
     static std::int32_t check_target(const double *y, std::size_t n, std::size_t *first) {
         return softmargin_check_target_f64(y, n, first);
+    }
+    static std::int32_t gradient_hessian(const double *x, const double *y, std::size_t n,
+                                         std::int32_t r, double *grad, double *hess) {
+        return softmargin_gradient_hessian_f64(x, y, n, r, grad, hess);
     }
 };
 
@@ -219,6 +227,15 @@ T forward_backward(const T *input, const T *target, std::size_t len, Reduction r
     T value = T();
     forward_backward(input, target, len, reduction, &value, grad_input);
     return value;
+}
+
+/** The first and second derivatives of the reduced loss with respect to each input, in one
+ * pass (float and double; see softmargin_gradient_hessian_f32). */
+template <class T>
+void gradient_hessian(const T *input, const T *target, std::size_t len, Reduction reduction,
+                      T *grad_input, T *hessian) {
+    detail::check(detail::api<T>::gradient_hessian(input, target, len, detail::raw(reduction),
+                                                   grad_input, hessian));
 }
 
 /** The index of the first target that is not exactly -1 or +1, or len if there is none. */
@@ -336,6 +353,12 @@ public:
     template <class T>
     T forward_backward(const T *input, const T *target, std::size_t len, T *grad_input) const {
         return softmargin::forward_backward(input, target, len, reduction_, grad_input);
+    }
+    /** The first and second derivatives with respect to each input (float and double). */
+    template <class T>
+    void gradient_hessian(const T *input, const T *target, std::size_t len, T *grad_input,
+                          T *hessian) const {
+        softmargin::gradient_hessian(input, target, len, reduction_, grad_input, hessian);
     }
 
 #ifdef SOFTMARGIN_HPP_SPAN

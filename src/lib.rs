@@ -49,6 +49,7 @@ mod env;
 pub mod ffi;
 mod float;
 mod half;
+mod hessian;
 mod kernel;
 mod ops;
 mod parallel;
@@ -58,6 +59,7 @@ mod sum;
 
 pub use float::Float;
 pub use half::{Bf16, F16};
+pub use hessian::gradient_hessian;
 pub use ops::{
     backward_none, backward_reduced, first_invalid_target, forward_backward_none,
     forward_backward_reduced, forward_none, forward_reduced, Error, Reduced,

@@ -139,11 +139,7 @@ fn basic_example_prints_the_reference_losses() {
 
 /// The losses `train.c` and `train.cpp` print fall every epoch and end at 90% accuracy or more.
 fn check_training(out: &str) {
-    let losses: Vec<f64> = out
-        .lines()
-        .filter_map(|l| l.strip_prefix("epoch "))
-        .map(|l| l.split_whitespace().nth(2).unwrap().parse().unwrap())
-        .collect();
+    let losses = losses(out, "epoch ");
     assert!(losses.len() >= 10, "{out}");
     assert!(
         losses.windows(2).all(|w| w[1] < w[0]),
@@ -161,6 +157,31 @@ fn check_training(out: &str) {
 #[test]
 fn training_example_learns() {
     check_training(&build_and_run("examples/train.c", false));
+}
+
+/// The losses a training example prints on its lines starting with `prefix`, in order.
+fn losses(out: &str, prefix: &str) -> Vec<f64> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix(prefix))
+        .map(|l| l.split_whitespace().nth(2).unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn newton_reaches_gradient_descent_s_loss_in_a_handful_of_steps() {
+    let descent = build_and_run("examples/train.c", false);
+    let target = *losses(&descent, "epoch ").last().unwrap();
+    let newton = build_and_run("examples/newton.c", false);
+    let steps = losses(&newton, "step ");
+    assert!(
+        steps.windows(2).all(|w| w[1] < w[0]),
+        "loss must fall: {steps:?}"
+    );
+    let reached = steps.iter().position(|&l| l <= target);
+    assert!(
+        matches!(reached, Some(k) if k <= 6),
+        "Newton {steps:?} against gradient descent's final {target}"
+    );
 }
 
 #[test]

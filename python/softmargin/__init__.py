@@ -46,6 +46,7 @@ __all__ = [
     "forward",
     "forward_backward",
     "get_num_threads",
+    "gradient_hessian",
     "isa",
     "library_path",
     "set_num_threads",
@@ -132,6 +133,15 @@ for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double),
         _f.argtypes = _args
         _f.restype = _i32
         _FUNCTIONS[(_name, _suffix)] = (_f, _p)
+
+
+_HESSIAN = {}
+for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double)):
+    _p = _ctypes.POINTER(_ctype)
+    _f = getattr(_lib, f"softmargin_gradient_hessian_{_suffix}")
+    _f.argtypes = [_p, _p, _size_t, _i32, _p, _p]
+    _f.restype = _i32
+    _HESSIAN[_suffix] = (_f, _p)
 
 
 def _bfloat16_bits(value):
@@ -292,6 +302,25 @@ def forward_backward(input, target, reduction="mean", *, out=None, grad_out=None
     return loss, grad
 
 
+def gradient_hessian(input, target, reduction="mean", *, out=None, hess_out=None):
+    """(gradient, second derivative) of the reduced loss with respect to each input, in one pass.
+
+    gradient[i] = c * -y sigmoid(m) and second[i] = c * y**2 sigmoid(m) sigmoid(-m), with
+    m = -y x and c = 1 ("none", "sum") or 1/len ("mean"): what Newton solvers and the custom
+    objectives of XGBoost and LightGBM take. float32 or float64 data; `out` and `hess_out` may
+    receive the two arrays (neither may be an input).
+    """
+    input, target, kind = _pair(input, target)
+    if kind not in _HESSIAN:
+        raise TypeError(f"gradient_hessian takes float32 or float64 data, not {input.dtype}")
+    r = _reduction(reduction)
+    f, p = _HESSIAN[kind]
+    grad = _output("out", out, input.shape, input.dtype)
+    hess = _output("hess_out", hess_out, input.shape, input.dtype)
+    _check(f(_ptr(input, p), _ptr(target, p), input.size, r, _ptr(grad, p), _ptr(hess, p)))
+    return grad, hess
+
+
 def check_target(target, *, dtype=None):
     """The index (in flattened order) of the first target that is not exactly -1 or +1, or None."""
     target, kind = _array("target", target, bits=dtype == "bfloat16")
@@ -362,6 +391,10 @@ class SoftMarginLoss:
         """(loss, gradient) in one pass (see `forward_backward`)."""
         return forward_backward(input, target, self._reduction, out=out, grad_out=grad_out,
                                 dtype=dtype)
+
+    def gradient_hessian(self, input, target, *, out=None, hess_out=None):
+        """(gradient, second derivative) in one pass (see `gradient_hessian`)."""
+        return gradient_hessian(input, target, self._reduction, out=out, hess_out=hess_out)
 
     def __repr__(self):
         return f"SoftMarginLoss(reduction={self._reduction!r})"

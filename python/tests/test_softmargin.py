@@ -333,3 +333,22 @@ def test_ml_dtypes_bfloat16_when_installed():
     assert loss.dtype == x.dtype and float(loss[0]) == 100.0 and float(grad[0]) == -1.0
     bits = softmargin.forward(x.view(np.uint16), y.view(np.uint16), "none", dtype="bfloat16")
     np.testing.assert_array_equal(loss.view(np.uint16), bits)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradient_hessian_against_numpy(dtype):
+    x, y = data(dtype, seed=8)
+    x[:4] = [1000, -1000, 30, -30]
+    m = -(y.astype(np.float64) * x.astype(np.float64))
+    # sigmoid(m) sigmoid(-m) = exp(-|m|) / (1 + exp(-|m|))^2, stable.
+    e = np.exp(-np.abs(m))
+    second = y.astype(np.float64) ** 2 * e / (1 + e) ** 2
+    for reduction, c in (("none", 1.0), ("sum", 1.0), ("mean", 1.0 / x.size)):
+        grad, hess = softmargin.gradient_hessian(x, y, reduction)
+        assert grad.dtype == dtype and hess.dtype == dtype
+        np.testing.assert_allclose(grad, reference_slope(x, y) * c, **tolerance(dtype))
+        np.testing.assert_allclose(hess, second * c, **tolerance(dtype))
+    grad, hess = softmargin.SoftMarginLoss("sum").gradient_hessian(x, y)
+    np.testing.assert_allclose(grad, softmargin.backward(1.0, x, y, "sum"), **tolerance(dtype))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        softmargin.gradient_hessian(x.astype(np.float16), y.astype(np.float16))

@@ -206,3 +206,42 @@ pub(crate) unsafe fn check_target<T: Float>(
     })();
     status(result)
 }
+
+/// # Safety
+/// Every non-NULL pointer must be valid for the documented number of elements.
+pub(crate) unsafe fn gradient_hessian<T: Float>(
+    input: *const T,
+    target: *const T,
+    len: usize,
+    reduction_raw: i32,
+    grad_input: *mut T,
+    hessian: *mut T,
+) -> i32 {
+    status((|| {
+        let reduction = reduction(reduction_raw)?;
+        let x = Buffer::array(input, len);
+        let y = Buffer::array(target, len);
+        let grad = Buffer::array(grad_input.cast_const(), len);
+        let hess = Buffer::array(hessian.cast_const(), len);
+        check(&[x.claim(), y.claim(), grad.claim(), hess.claim()])?;
+        // No in-place use: each element's inputs are read twice, after its outputs could be.
+        let outputs_overlap = [&grad, &hess]
+            .iter()
+            .any(|out| out.overlaps(&x) || out.overlaps(&y));
+        if outputs_overlap || grad.overlaps(&hess) {
+            return Err(SOFTMARGIN_STATUS_OVERLAP);
+        }
+        // SAFETY: inputs are readable, outputs writable (caller's contract), and no output
+        // overlaps anything else.
+        unsafe {
+            core_ok(crate::gradient_hessian(
+                x.slice(),
+                y.slice(),
+                reduction,
+                grad.slice_mut(),
+                hess.slice_mut(),
+            ));
+        }
+        Ok(())
+    })())
+}

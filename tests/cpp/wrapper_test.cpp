@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <vector>
 
 static int passed = 0, failed = 0;
@@ -129,6 +130,24 @@ static void object(const char *name) {
     none.backward(ones.data(), x.data(), y.data(), n, grad.data());
     none.forward_backward(x.data(), y.data(), n, fused_losses.data(), free_grad.data());
     check(grad == free_grad && fused_losses == losses, "None backward and forward_backward");
+    std::vector<T> hess(n), free_hess(n);
+    loss_fn.gradient_hessian(x.data(), y.data(), n, grad.data(), hess.data());
+    softmargin::gradient_hessian(x.data(), y.data(), n, softmargin::Reduction::Mean,
+                                 free_grad.data(), free_hess.data());
+    T one = 1;
+    softmargin::backward(one, x.data(), y.data(), n, softmargin::Reduction::Mean,
+                         losses.data());
+    bool near_backward = true;  // the same derivative, computed in double-double here
+    for (std::size_t i = 0; i < n; i++) {
+        near_backward = near_backward && std::fabs(grad[i] - losses[i]) <=
+                                             4 * std::numeric_limits<T>::epsilon() *
+                                                 std::fabs(losses[i]);
+    }
+    check(grad == free_grad && hess == free_hess && near_backward, "gradient_hessian");
+    // y^2 s(m) s(-m) / n at x = 0.8, y = 1: s(-0.8) s(0.8) / 6.
+    double s = 1 / (1 + std::exp(-0.8));
+    check(std::fabs(hess[0] - s * (1 - s) / 6) <= 1e-6 * hess[0], "second derivative");
+    none.forward(x.data(), y.data(), n, losses.data());
     try {
         none(x.data(), y.data(), n);
         check(false, "a None object's one-value call throws");
