@@ -44,8 +44,8 @@ impl F16 {
     pub const fn to_bits(self) -> u16 {
         self.0
     }
-    /// The value as an `f32` (exact; a NaN stays a NaN with its payload). Branch-free, so that
-    /// loops over it vectorize.
+    /// The value as an `f32` (exact; a NaN becomes a quiet NaN with its payload). Branch-free, so
+    /// that loops over it vectorize.
     #[inline(always)]
     pub fn to_f32(self) -> f32 {
         let h = u32::from(self.0);
@@ -53,7 +53,9 @@ impl F16 {
         let a = h & 0x7fff;
         // Normal: the exponent rebiased by 127 - 15; infinities and NaN: all ones.
         let normal = (a << 13) + (112 << 23);
-        let special = (a << 13) | 0x7f80_0000;
+        // NaN quieted (the quiet bit set, the payload kept), as the F16C conversion does.
+        let quiet = u32::from(a & 0x3ff != 0) << 22;
+        let special = (a << 13) | 0x7f80_0000 | quiet;
         // Zero and subnormals: a * 2^-24, exact in f32.
         let small = (a as f32 * f32::from_bits(0x3380_0000)).to_bits();
         let bits = if a >= 0x7c00 {
@@ -152,6 +154,20 @@ pub(crate) trait Half: Copy + Default + Send + Sync + 'static {
     fn round(v: f32) -> Self;
     /// [`open`] for `v`, from its bits with integer operations alone (branch-free).
     fn open_fast(v: f32) -> bool;
+    /// Each of `from` rounded into `into`, on path `P`.
+    #[inline(always)]
+    fn round_block<P: Path>(from: &[f32], into: &mut [Self]) {
+        for (o, &r) in into.iter_mut().zip(from) {
+            *o = Self::round(r);
+        }
+    }
+    /// Each of `from` widened into `into`, on path `P`.
+    #[inline(always)]
+    fn widen_block<P: Path>(from: &[Self], into: &mut [f32]) {
+        for (d, s) in into.iter_mut().zip(from) {
+            *d = s.widen();
+        }
+    }
 }
 
 impl Half for F16 {
@@ -182,6 +198,86 @@ impl Half for F16 {
         let distance = (dropped as i32 - (1i32 << (k.min(24) - 1))).unsigned_abs();
         // Non-short-circuit `&` and integer compares: a branch-free, vectorizable body.
         (k < 25) & (a < 0x4780_0000) & (distance <= WINDOW)
+    }
+    #[inline(always)]
+    fn round_block<P: Path>(from: &[f32], into: &mut [Self]) {
+        #[cfg(target_arch = "x86_64")]
+        let done = if P::F16C {
+            // SAFETY: paths with F16C are selected only on CPUs with it and AVX2.
+            unsafe { f16c::round(from, into) }
+        } else {
+            0
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = 0;
+        for (o, &r) in into[done..].iter_mut().zip(&from[done..]) {
+            *o = F16::from_f32(r);
+        }
+    }
+    #[inline(always)]
+    fn widen_block<P: Path>(from: &[Self], into: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        let done = if P::F16C {
+            // SAFETY: as in round_block.
+            unsafe { f16c::widen(from, into) }
+        } else {
+            0
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = 0;
+        for (d, s) in into[done..].iter_mut().zip(&from[done..]) {
+            *d = s.to_f32();
+        }
+    }
+}
+
+/// The F16C conversions, eight values at a time: the IEEE conversions (round to nearest, ties to
+/// even), so bitwise what [`F16::from_f32`] and [`F16::to_f32`] compute, NaN made canonical
+/// where those make it.
+#[cfg(target_arch = "x86_64")]
+mod f16c {
+    use super::{F16, F16_NAN};
+    use std::arch::x86_64::*;
+
+    /// Rounds the longest multiple of eight of `from` into `into`; returns how many.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and F16C.
+    #[target_feature(enable = "avx2,f16c")]
+    pub(super) unsafe fn round(from: &[f32], into: &mut [F16]) -> usize {
+        let n = from.len().min(into.len()) / 8 * 8;
+        for i in (0..n).step_by(8) {
+            // SAFETY: i + 8 <= n elements of both slices; the features are the caller's.
+            unsafe {
+                let v = _mm256_loadu_ps(from.as_ptr().add(i));
+                let h = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(v);
+                let nan = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(v, v));
+                let nan16 = _mm_packs_epi32(
+                    _mm256_castsi256_si128(nan),
+                    _mm256_extracti128_si256::<1>(nan),
+                );
+                let h = _mm_blendv_epi8(h, _mm_set1_epi16(F16_NAN as i16), nan16);
+                _mm_storeu_si128(into.as_mut_ptr().add(i).cast(), h);
+            }
+        }
+        n
+    }
+
+    /// Widens the longest multiple of eight of `from` into `into`; returns how many.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and F16C.
+    #[target_feature(enable = "avx2,f16c")]
+    pub(super) unsafe fn widen(from: &[F16], into: &mut [f32]) -> usize {
+        let n = from.len().min(into.len()) / 8 * 8;
+        for i in (0..n).step_by(8) {
+            // SAFETY: as in round.
+            unsafe {
+                let h = _mm_loadu_si128(from.as_ptr().add(i).cast());
+                _mm256_storeu_ps(into.as_mut_ptr().add(i), _mm256_cvtph_ps(h));
+            }
+        }
+        n
     }
 }
 
@@ -287,13 +383,8 @@ impl<H: Half> OnPath for RoundAll<'_, H> {
     type Out = ();
     #[inline(always)]
     fn on<P: Path>(self) {
-        for ((o, &r), flag) in self
-            .out
-            .iter_mut()
-            .zip(self.results)
-            .zip(self.open.iter_mut())
-        {
-            *o = H::round(r);
+        H::round_block::<P>(self.results, self.out);
+        for (flag, &r) in self.open.iter_mut().zip(self.results) {
             *flag = H::open_fast(r);
         }
     }
@@ -309,9 +400,7 @@ impl<H: Half> OnPath for WidenAll<'_, H> {
     type Out = ();
     #[inline(always)]
     fn on<P: Path>(self) {
-        for (d, s) in self.into.iter_mut().zip(self.from) {
-            *d = s.widen();
-        }
+        H::widen_block::<P>(self.from, self.into);
     }
 }
 
@@ -463,6 +552,31 @@ mod tests {
             F16::from_f32(f32::from_bits(2f32.powi(-25).to_bits() + 1)).0,
             1
         );
+    }
+
+    /// The F16C conversions are bitwise the portable ones: every binary16 widened, and every
+    /// 61st f32 pattern (all exponents, NaN payloads, the midpoints' neighbours) rounded.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn f16c_conversions_are_the_portable_ones() {
+        if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c")) {
+            println!("f16c: skipped, not on this CPU");
+            return;
+        }
+        let halves: Vec<F16> = (0..=u16::MAX).map(F16).collect();
+        let mut wide = vec![0.0f32; halves.len()];
+        // SAFETY: the CPU has AVX2 and F16C, as just checked.
+        assert_eq!(unsafe { f16c::widen(&halves, &mut wide) }, halves.len());
+        for (h, w) in halves.iter().zip(&wide) {
+            assert_eq!(w.to_bits(), h.to_f32().to_bits(), "{:#06x}", h.0);
+        }
+        let floats: Vec<f32> = (0..=u32::MAX).step_by(61).map(f32::from_bits).collect();
+        let mut rounded = vec![F16(0); floats.len()];
+        // SAFETY: as above.
+        let done = unsafe { f16c::round(&floats, &mut rounded) };
+        for (f, r) in floats[..done].iter().zip(&rounded) {
+            assert_eq!(r.0, F16::from_f32(*f).0, "{:#010x}", f.to_bits());
+        }
     }
 
     #[test]

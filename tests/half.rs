@@ -369,3 +369,44 @@ fn bad_arguments_are_refused_without_writing() {
         }
     }
 }
+
+/// Every path gives the bits the portable one gives (F16C conversions included), for every
+/// input of both formats and both unit targets, and for a sum.
+#[test]
+fn every_path_gives_the_same_bits() {
+    let x: Vec<u16> = (0..=u16::MAX).collect();
+    for api in [&F16_API, &BF16_API] {
+        let mut y: Vec<u16> = (0..x.len())
+            .map(|i| (api.round)(if i % 3 == 0 { -1.0 } else { 1.0 }))
+            .collect();
+        y[7] = (api.round)(0.37);
+        let run = || {
+            let (loss, grad) = fused_none(api, &x, &y);
+            let mut sum = 0u16;
+            let s = unsafe {
+                (api.forward)(
+                    x.as_ptr(),
+                    y.as_ptr(),
+                    x.len(),
+                    SOFTMARGIN_REDUCTION_SUM,
+                    &mut sum,
+                )
+            };
+            assert_eq!(s, SOFTMARGIN_STATUS_OK);
+            (loss, grad, sum)
+        };
+        let before = softmargin::isa();
+        softmargin::set_isa(softmargin::Isa::Portable).unwrap();
+        let portable = run();
+        for path in common::supported_paths(api.name) {
+            softmargin::set_isa(path).unwrap();
+            assert!(
+                run() == portable,
+                "{}: the {} path differs",
+                api.name,
+                path.name()
+            );
+        }
+        softmargin::set_isa(before).unwrap();
+    }
+}

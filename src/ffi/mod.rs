@@ -451,7 +451,7 @@ pub extern "C" fn softmargin_version() -> *const c_char {
 }
 
 /// The name of the instruction-set path the kernels use, for logs: "avx512" (AVX-512 F, VL, DQ
-/// and BW, on x86-64 CPUs that have them), "avx2" (AVX2 and FMA) or "portable" (plain code,
+/// and BW, on x86-64 CPUs that have them), "avx2" (AVX2, FMA and F16C) or "portable" (plain code,
 /// everywhere). The path is the best the CPU
 /// supports, capped by the environment variable `SOFTMARGIN_ISA` when it names one of these
 /// (read once, at first use, by the rule of `SOFTMARGIN_NUM_THREADS`: surrounding whitespace

@@ -110,13 +110,13 @@ path_entry!(
     #[cfg(target_arch = "x86_64")]
     on_avx512,
     Avx512,
-    "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"
+    "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,f16c"
 );
 path_entry!(
     #[cfg(target_arch = "x86_64")]
     on_avx2,
     Avx2,
-    "avx2,fma"
+    "avx2,fma,f16c"
 );
 // The portable path with FMA instructions where the CPU has them (`mul_add` is otherwise a libm
 // call; the results are the same).
@@ -134,7 +134,7 @@ pub(crate) fn dispatch<W: OnPath>(work: W) -> W::Out {
         // SAFETY: `isa()` returns Avx512 only when the CPU supports all it needs.
         Isa::Avx512 => unsafe { on_avx512(work) },
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2 and FMA.
+        // SAFETY: `isa()` returns Avx2 only when the CPU supports AVX2, FMA and F16C.
         Isa::Avx2 => unsafe { on_avx2(work) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU supports FMA, as just checked.

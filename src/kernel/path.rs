@@ -15,6 +15,8 @@ pub(crate) trait Path {
     type F32: VectorF32;
     /// Whether a leaf's last elements go as one padded group (vector paths) or one at a time.
     const PAD: bool;
+    /// Whether the path has the F16C conversions between `f32` and binary16.
+    const F16C: bool;
 }
 
 /// One element at a time.
@@ -24,6 +26,7 @@ impl Path for Portable {
     type F64 = [Scalar; LANES];
     type F32 = [Scalar32; LANES];
     const PAD: bool = false;
+    const F16C: bool = false;
 }
 
 /// Four `f64` or eight `f32` lanes per vector: four and two vectors in flight.
@@ -35,6 +38,7 @@ impl Path for Avx2 {
     type F64 = [avx2::Avx2; 4];
     type F32 = [avx2::Avx2F32; 2];
     const PAD: bool = true;
+    const F16C: bool = true;
 }
 
 /// Eight `f64` or sixteen `f32` lanes per vector: two and one vectors in flight.
@@ -46,4 +50,5 @@ impl Path for Avx512 {
     type F64 = [avx512::Avx512; 2];
     type F32 = avx512::Avx512F32;
     const PAD: bool = true;
+    const F16C: bool = true;
 }

@@ -104,7 +104,7 @@ pub(crate) trait VectorF32: Simd<Elem = f32> {
 pub enum Isa {
     /// Plain Rust, one element at a time; available everywhere.
     Portable = 1,
-    /// AVX2 and FMA: four `f64` or eight `f32` lanes per vector (x86-64).
+    /// AVX2, FMA and F16C: four `f64` or eight `f32` lanes per vector (x86-64).
     Avx2 = 2,
     /// AVX-512 F, VL, DQ and BW (with AVX2 and FMA): eight `f64` or sixteen `f32` lanes per
     /// vector, conditions in mask registers (x86-64).
@@ -139,7 +139,11 @@ impl Isa {
         match self {
             Isa::Portable => true,
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            Isa::Avx2 => {
+                is_x86_feature_detected!("avx2")
+                    && is_x86_feature_detected!("fma")
+                    && is_x86_feature_detected!("f16c")
+            }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => {
                 Isa::Avx2.is_supported()
