@@ -404,16 +404,16 @@ impl<H: Half> OnPath for WidenAll<'_, H> {
     }
 }
 
-/// Rounds `results` into `out`; returns the indices of the open ones.
-fn round_all<H: Half>(results: &[f32], out: &mut [H]) -> Vec<usize> {
+/// Rounds `results` into `out`; returns which are open (the first `results.len()` flags), on the
+/// stack: no allocation per leaf.
+fn round_all<H: Half>(results: &[f32], out: &mut [H]) -> [bool; BLOCK] {
     let mut open = [false; BLOCK];
-    let open = &mut open[..results.len()];
     dispatch(RoundAll {
         results,
         out,
-        open: &mut *open,
+        open: &mut open[..results.len()],
     });
-    (0..results.len()).filter(|&i| open[i]).collect()
+    open
 }
 
 /// A pass over half data: the same [`Pass`], run as the module docs describe.
@@ -485,7 +485,8 @@ impl<H: Half> Task for HalfPass<'_, H> {
         }
         .leaf();
         if let Some(loss) = loss {
-            for i in round_all(&loss32[..len], loss) {
+            let open = round_all(&loss32[..len], loss);
+            for i in (0..len).filter(|&i| open[i]) {
                 let p = exact_point(f64::from(x[i]), f64::from(y[i]));
                 // The exact loss is above max(m, 0) + its double-double part: where that part
                 // vanished (log1p(exp(-|m|)) below 2^-106 of the margin), round as for a value
@@ -499,7 +500,8 @@ impl<H: Half> Task for HalfPass<'_, H> {
             }
         }
         if let Some(grad) = grad {
-            for i in round_all(&grad32[..len], grad) {
+            let open = round_all(&grad32[..len], grad);
+            for i in (0..len).filter(|&i| open[i]) {
                 let (xd, yd) = (f64::from(x[i]), f64::from(y[i]));
                 let p = exact_point(xd, yd);
                 let exact = p.slope.times(factor_of(&scale32, each, i)).0;

@@ -12,7 +12,7 @@
 //! operations, so the results are bitwise the same on all and for any thread count.
 
 use crate::float::Float;
-use crate::kernel::{exact_point, Factor};
+use crate::kernel::{canonical_nan, exact_point, Factor};
 use crate::ops::{common_len, Error, Reduced};
 use crate::parallel::{self, Task};
 use crate::pass::Operand;
@@ -55,15 +55,6 @@ struct Derivatives<'a, T> {
     factor: Factor<Scalar>,
 }
 
-/// The canonical quiet NaN for every NaN, so that the bits do not depend on operand order.
-fn canonical(v: f64) -> f64 {
-    if v.is_nan() {
-        f64::NAN
-    } else {
-        v
-    }
-}
-
 impl<T: Float> Task for Derivatives<'_, T> {
     type Out = ();
 
@@ -99,16 +90,16 @@ impl<T: Float> Task for Derivatives<'_, T> {
             let (x, y) = (self.x[i].widen(), self.y[i].widen());
             // The margin of -x is -m.
             let (at_m, at_minus_m) = (exact_point(x, y), exact_point(-x, y));
-            let g = at_m.slope.times(self.factor).0;
-            let (big, small) = if -y * x >= 0.0 {
-                (at_m, at_minus_m)
+            let g = at_m.slope.times(self.factor);
+            // The larger sigmoid's slope times c: the gradient itself where that is s(m).
+            let (big_c, small) = if -y * x >= 0.0 {
+                (g, at_minus_m)
             } else {
-                (at_minus_m, at_m)
+                (at_minus_m.slope.times(self.factor), at_m)
             };
-            let big_c = big.slope.times(self.factor).0;
-            let h = small.slope.times(Factor::of(Scalar(big_c))).0;
-            self.grad[i] = T::narrow(canonical(g));
-            self.hessian[i] = T::narrow(canonical(h));
+            let h = small.slope.times(Factor::of(big_c));
+            self.grad[i] = T::narrow(canonical_nan(g).0);
+            self.hessian[i] = T::narrow(canonical_nan(h).0);
         }
     }
 

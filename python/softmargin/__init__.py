@@ -186,9 +186,7 @@ def _array(name, value, like=None, bits=False):
     """
     if _typed(value):
         value = _np.asarray(value)
-    elif bits and like is None:
-        value = _bfloat16_bits(value)
-    elif bits and like.dtype == _np.uint16:
+    elif bits and (like is None or like.dtype == _np.uint16):
         value = _bfloat16_bits(value)
     else:
         value = _np.asarray(value, dtype=_np.float64 if like is None else like.dtype)

@@ -31,7 +31,7 @@ mod wide;
 mod path;
 
 pub(crate) use chunk::{Chunk, GradScale};
-pub(crate) use factor::Factor;
+pub(crate) use factor::{canonical_nan, Factor};
 pub(crate) use path::Path;
 
 /// The double-double loss and slope of one `f64` element, as the exact kernel computes them:
