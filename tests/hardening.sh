@@ -29,12 +29,24 @@ if "$work/canary" 2>"$work/canary.err"; then
     exit 1
 fi
 grep -q "AddressSanitizer: heap-buffer-overflow" "$work/canary.err"
+# Runs a sanitized program, its output in $1.out and $1.err; on failure prints both, returns 1.
+sanitized() {
+    if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+        "$1" >"$1.out" 2>"$1.err"; then
+        echo "$1 failed; its output:"
+        cat "$1.out" "$1.err"
+        return 1
+    fi
+}
 for src in "${programs[@]}"; do
     exe="$work/asan-$(basename "$src" .c)"
     cc "${cflags[@]}" "${san[@]}" "$src" "${link[@]}" -o "$exe"
-    ldd "$exe" | grep -q libasan && ldd "$exe" | grep -q libubsan
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-        "$exe" >"$exe.out"
+    # Into a file first: with pipefail, `ldd | grep -q` fails whenever grep quits before ldd
+    # has written its last line (ldd exits 1 on the SIGPIPE).
+    ldd "$exe" >"$exe.ldd"
+    grep -q libasan "$exe.ldd"
+    grep -q libubsan "$exe.ldd"
+    sanitized "$exe"
     echo "$src: clean ($(tail -n 1 "$exe.out"))"
 done
 
@@ -55,7 +67,11 @@ fi
 for src in "${programs[@]}"; do
     exe="$work/vg-$(basename "$src" .c)"
     cc "${cflags[@]}" -O1 "$src" "${link[@]}" -o "$exe"
-    SOFTMARGIN_ISA=avx2 "${vg[@]}" "$exe" >"$exe.out"
+    if ! SOFTMARGIN_ISA=avx2 "${vg[@]}" "$exe" >"$exe.out" 2>"$exe.err"; then
+        echo "$src failed under valgrind; its output:"
+        cat "$exe.out" "$exe.err"
+        exit 1
+    fi
     echo "$src: 0 errors ($(tail -n 1 "$exe.out"))"
 done
 

@@ -25,7 +25,7 @@ cmake --install "$build/lib"
 pc=$(find "$prefix" -name softmargin.pc)
 export PKG_CONFIG_PATH=$(dirname "$pc")
 libdir=$(pkg-config --variable=libdir softmargin)
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p;T;q' Cargo.toml)
 major_minor=${version%.*}
 
 echo "== installed files"
@@ -37,7 +37,7 @@ test -f "$prefix/include/softmargin.h" && test -f "$prefix/include/softmargin.hp
 test -f "$libdir/cmake/softmargin/softmargin-config.cmake"
 soname=$(readelf -d "$libdir/libsoftmargin.so.$version" | grep "SONAME")
 echo "$soname"
-echo "$soname" | grep -q "\[libsoftmargin.so.$major_minor\]"
+grep -q "\[libsoftmargin.so.$major_minor\]" <<<"$soname"
 test "$(pkg-config --modversion softmargin)" = "$version"
 
 echo "== DESTDIR staging"
@@ -54,14 +54,14 @@ echo "== pkg-config consumer, shared"
 cc -std=c99 -Wall -Wextra -Wpedantic -Werror examples/basic.c -o "$work/basic-shared" \
     $(pkg-config --cflags --libs softmargin) -Wl,-rpath,"$libdir" -lm
 "$work/basic-shared"
-readelf -d "$work/basic-shared" | grep -q "NEEDED.*\[libsoftmargin.so.$major_minor\]"
+grep -q "NEEDED.*\[libsoftmargin.so.$major_minor\]" <<<"$(readelf -d "$work/basic-shared")"
 
 echo "== pkg-config consumer, static"
 cc -std=c99 -Wall -Wextra -Wpedantic -Werror examples/basic.c -o "$work/basic-static" \
     $(pkg-config --cflags softmargin) -Wl,-Bstatic $(pkg-config --libs softmargin) \
     -Wl,-Bdynamic -Wl,--as-needed $(pkg-config --static --libs softmargin)
 "$work/basic-static"
-if readelf -d "$work/basic-static" | grep -q "libsoftmargin"; then
+if grep -q "libsoftmargin" <<<"$(readelf -d "$work/basic-static")"; then
     echo "the static consumer depends on the shared library" >&2
     exit 1
 fi
@@ -79,7 +79,7 @@ cc -std=c99 examples/basic.c -o "$work/basic-moved" \
     $(PKG_CONFIG_PATH=$(dirname "$moved_pc") pkg-config --cflags --libs softmargin) \
     -Wl,-rpath,"$moved_libdir" -lm
 "$work/basic-moved"
-readelf -d "$work/basic-moved" | grep -q "RUNPATH.*$moved"
+grep -q "RUNPATH.*$moved" <<<"$(readelf -d "$work/basic-moved")"
 
 echo "== Python package against the installed library"
 SOFTMARGIN_LIBRARY="$libdir/libsoftmargin.so" PYTHONPATH=python python3 -m pytest -q python/tests
@@ -113,7 +113,7 @@ case "$(basename "$wheel")" in
     softmargin-"$version"-py3-none-linux_*.whl) ;;
     *) echo "the wheel is not platform-tagged: $(basename "$wheel")" >&2; exit 1 ;;
 esac
-python3 -m zipfile -l "$wheel" | grep -q "softmargin/_libsoftmargin"
+grep -q "softmargin/_libsoftmargin" <<<"$(python3 -m zipfile -l "$wheel")"
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --cache-dir "$pip_cache" "$wheel" pytest ml_dtypes
 repo=$PWD
