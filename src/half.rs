@@ -1,9 +1,10 @@
 //! Half-precision data: IEEE binary16 ([`F16`]) and bfloat16 ([`Bf16`], the upper 16 bits of a
 //! binary32), held by their bits.
 //!
-//! A pass over half data converts each leaf of the block tree to `f32` (exactly: every half
-//! value is an `f32`, and so is the margin `-y x` of two, a product of two 11- or 8-bit
-//! significands), runs the `f32` pass on it, and rounds each result to the half type once.
+//! A pass over half data converts each leaf of the block tree to `f32`, a cache-sized piece at a
+//! time (exactly: every half value is an `f32`, and so is the margin `-y x` of two, a product of
+//! two 11- or 8-bit significands), runs the `f32` kernel on it, and rounds each result to the
+//! half type once.
 //! Rounding an `f32` result again would be a double rounding, which differs from the correctly
 //! rounded value where the `f32` result lies near the midpoint of two half values. So each
 //! result is first tested ([`open`]): the `f32` kernels are within [`F32_ERROR_ULPS`] of the
@@ -14,8 +15,8 @@
 //!
 //! Sums accumulate the `f32` pass's losses in `f64` and are rounded to the half type once.
 
-use crate::kernel::{dispatch, exact_point, Factor, OnPath, Path};
-use crate::parallel::{Task, BLOCK};
+use crate::kernel::{self, dispatch, exact_point, Chunk, Factor, OnPath, Path};
+use crate::parallel::Task;
 use crate::pass::{Operand, Pass, Scale};
 use crate::simd::portable::Scalar;
 use crate::sum::{Accumulator, Lanes};
@@ -362,7 +363,7 @@ pub(crate) fn narrow_f64<H: Half>(v: f64) -> H {
 }
 
 /// How the gradient of each element is scaled, as the exact path takes it.
-fn factor_of(scale: &Scale<'_, f32>, each: &[f32], i: usize) -> Factor<Scalar> {
+fn factor_of<H>(scale: &Scale<'_, H>, each: &[f32], i: usize) -> Factor<Scalar> {
     match *scale {
         Scale::Each(_) => Factor::of(Scalar(f64::from(each[i]))),
         Scale::Times(g) => Factor::of(Scalar(g)),
@@ -376,7 +377,7 @@ fn factor_of(scale: &Scale<'_, f32>, each: &[f32], i: usize) -> Factor<Scalar> {
 struct RoundAll<'a, H> {
     results: &'a [f32],
     out: &'a mut [H],
-    open: &'a mut [bool],
+    open: &'a mut [u8],
 }
 
 impl<H: Half> OnPath for RoundAll<'_, H> {
@@ -385,7 +386,7 @@ impl<H: Half> OnPath for RoundAll<'_, H> {
     fn on<P: Path>(self) {
         H::round_block::<P>(self.results, self.out);
         for (flag, &r) in self.open.iter_mut().zip(self.results) {
-            *flag = H::open_fast(r);
+            *flag = u8::from(H::open_fast(r));
         }
     }
 }
@@ -404,26 +405,90 @@ impl<H: Half> OnPath for WidenAll<'_, H> {
     }
 }
 
-/// Rounds `results` into `out`; returns which are open (the first `results.len()` flags), on the
-/// stack: no allocation per leaf.
-fn round_all<H: Half>(results: &[f32], out: &mut [H]) -> [bool; BLOCK] {
-    let mut open = [false; BLOCK];
+/// Rounds `results` (at most a piece) into `out`; returns the indices of the open ones, in order.
+fn round_all<H: Half>(results: &[f32], out: &mut [H]) -> impl Iterator<Item = usize> {
+    // One flag per element, the ones past the end clear; on the stack: no allocation per piece.
+    let mut open = [0u8; PIECE];
     dispatch(RoundAll {
         results,
         out,
         open: &mut open[..results.len()],
     });
-    open
+    // Eight flags read as one word: open results are rare, so most words are zero.
+    (0..results.len().div_ceil(8))
+        .map(move |k| {
+            (
+                k,
+                u64::from_ne_bytes(open[8 * k..8 * k + 8].try_into().expect("8")),
+            )
+        })
+        .filter(|&(_, word)| word != 0)
+        .flat_map(|(k, word)| {
+            (0..8)
+                .filter(move |&j| word.to_ne_bytes()[j] != 0)
+                .map(move |j| 8 * k + j)
+        })
+}
+
+/// The losses of a piece rounded into `out`, the open ones computed again exactly.
+fn round_loss<H: Half>(loss32: &[f32], x: &[f32], y: &[f32], out: &mut [H]) {
+    for i in round_all(loss32, out) {
+        let p = exact_point(f64::from(x[i]), f64::from(y[i]));
+        // The exact loss is above max(m, 0) + its double-double part: where that part
+        // vanished (log1p(exp(-|m|)) below 2^-106 of the margin), round as for a value just
+        // above.
+        let lo = if p.loss_err.0 == 0.0 {
+            f64::from_bits(1)
+        } else {
+            p.loss_err.0
+        };
+        out[i] = H::round(round_to_odd(p.loss.0, lo));
+    }
+}
+
+/// The gradients of a piece rounded into `out`, the open ones computed again exactly.
+fn round_grad<H: Half>(
+    grad32: &[f32],
+    x: &[f32],
+    y: &[f32],
+    scale: &Scale<'_, H>,
+    each: &[f32],
+    out: &mut [H],
+) {
+    for i in round_all(grad32, out) {
+        let (xd, yd) = (f64::from(x[i]), f64::from(y[i]));
+        let p = exact_point(xd, yd);
+        let exact = p.slope.times(factor_of(scale, each, i)).0;
+        // Where the margin m is tiny, sigmoid(m) = 1/2 + m/4 and the rounded product can sit
+        // exactly on a midpoint (-y/2 for a subnormal target): the exact value is then beyond
+        // it, in magnitude, when m > 0, and short of it when m < 0 (m = 0 is a true tie).
+        // Elsewhere such a tie does not occur, and the nudge, far below any rounding, changes
+        // nothing.
+        let m = -yd * xd;
+        let nudge = if m == 0.0 || exact == 0.0 {
+            0.0
+        } else {
+            f64::from_bits(1).copysign(exact * m)
+        };
+        out[i] = H::round(round_to_odd(exact, nudge));
+    }
 }
 
 /// A pass over half data: the same [`Pass`], run as the module docs describe.
 pub(crate) struct HalfPass<'a, H>(pub Pass<'a, H>);
 
-/// An input of a leaf widened into `into`: from its own slice or from the output it aliases.
+/// Elements of a leaf converted and computed at a time: the widened inputs and the `f32`
+/// results of a piece (five arrays of it) stay in the first-level cache. A multiple of 16, so
+/// that every piece starts on a sum lane boundary and the sums are those of the whole leaf.
+const PIECE: usize = 512;
+
+/// Elements `start..start + into.len()` of an input widened into `into`: from its own slice or
+/// from the output it aliases.
 fn widen_into<H: Half>(
     operand: &Operand<'_, H>,
     loss: Option<&[H]>,
     grad: Option<&[H]>,
+    start: usize,
     into: &mut [f32],
 ) {
     let source = match *operand {
@@ -431,7 +496,8 @@ fn widen_into<H: Half>(
         Operand::Loss => loss.expect("an aliased operand names an output of the pass"),
         Operand::Grad => grad.expect("an aliased operand names an output of the pass"),
     };
-    dispatch(WidenAll { from: source, into });
+    let from = &source[start..start + into.len()];
+    dispatch(WidenAll { from, into });
 }
 
 impl<H: Half> Task for HalfPass<'_, H> {
@@ -451,73 +517,48 @@ impl<H: Half> Task for HalfPass<'_, H> {
             len,
             input,
             target,
-            loss,
-            grad,
+            mut loss,
+            mut grad,
             scale,
             sum,
         } = self.0;
-        let mut x = [0.0f32; BLOCK];
-        let mut y = [0.0f32; BLOCK];
-        let mut each = [0.0f32; BLOCK];
-        let (x, y, each) = (&mut x[..len], &mut y[..len], &mut each[..len]);
-        // Every input is widened before any output is written, so aliased ones need no care.
-        let (l_in, g_in) = (loss.as_deref(), grad.as_deref());
-        widen_into(&input, l_in, g_in, x);
-        widen_into(&target, l_in, g_in, y);
-        if let Scale::Each(g) = scale {
-            widen_into(&g, l_in, g_in, each);
-        }
-        let mut loss32 = [0.0f32; BLOCK];
-        let mut grad32 = [0.0f32; BLOCK];
-        let scale32 = match scale {
-            Scale::Each(_) => Scale::Each(Operand::Slice(&each[..])),
-            Scale::Times(g) => Scale::Times(g),
-            Scale::TimesOver(g, n) => Scale::TimesOver(g, n),
-        };
-        let total = Pass {
-            len,
-            input: Operand::Slice(&x[..]),
-            target: Operand::Slice(&y[..]),
-            loss: loss.is_some().then_some(&mut loss32[..len]),
-            grad: grad.is_some().then_some(&mut grad32[..len]),
-            scale: scale32,
-            sum,
-        }
-        .leaf();
-        if let Some(loss) = loss {
-            let open = round_all(&loss32[..len], loss);
-            for i in (0..len).filter(|&i| open[i]) {
-                let p = exact_point(f64::from(x[i]), f64::from(y[i]));
-                // The exact loss is above max(m, 0) + its double-double part: where that part
-                // vanished (log1p(exp(-|m|)) below 2^-106 of the margin), round as for a value
-                // just above.
-                let lo = if p.loss_err.0 == 0.0 {
-                    f64::from_bits(1)
-                } else {
-                    p.loss_err.0
-                };
-                loss[i] = H::round(round_to_odd(p.loss.0, lo));
+        let mut total = Lanes::default();
+        // Zeroed once per leaf, not per piece.
+        let (mut x_piece, mut y_piece, mut each_piece) =
+            ([0.0f32; PIECE], [0.0; PIECE], [0.0; PIECE]);
+        let (mut loss32, mut grad32) = ([0.0f32; PIECE], [0.0f32; PIECE]);
+        let mut start = 0;
+        while start < len {
+            let n = PIECE.min(len - start);
+            let (x, y) = (&mut x_piece[..n], &mut y_piece[..n]);
+            let each = &mut each_piece[..n];
+            // A piece's inputs are widened before its outputs are written, and an aliased
+            // input is the very output buffer: it is read at no element written before.
+            let (l_in, g_in) = (loss.as_deref(), grad.as_deref());
+            widen_into(&input, l_in, g_in, start, x);
+            widen_into(&target, l_in, g_in, start, y);
+            if let Scale::Each(g) = scale {
+                widen_into(&g, l_in, g_in, start, each);
             }
-        }
-        if let Some(grad) = grad {
-            let open = round_all(&grad32[..len], grad);
-            for i in (0..len).filter(|&i| open[i]) {
-                let (xd, yd) = (f64::from(x[i]), f64::from(y[i]));
-                let p = exact_point(xd, yd);
-                let exact = p.slope.times(factor_of(&scale32, each, i)).0;
-                // Where the margin m is tiny, sigmoid(m) = 1/2 + m/4 and the rounded product
-                // can sit exactly on a midpoint (-y/2 for a subnormal target): the exact value
-                // is then beyond it, in magnitude, when m > 0, and short of it when m < 0 (m = 0
-                // is a true tie). Elsewhere such a tie does not occur, and the nudge, far below
-                // any rounding, changes nothing.
-                let m = -yd * xd;
-                let nudge = if m == 0.0 || exact == 0.0 {
-                    0.0
-                } else {
-                    f64::from_bits(1).copysign(exact * m)
-                };
-                grad[i] = H::round(round_to_odd(exact, nudge));
+            let piece_loss = loss.as_deref_mut().map(|l| &mut l[start..start + n]);
+            let piece_grad = grad.as_deref_mut().map(|g| &mut g[start..start + n]);
+            let chunk = Chunk {
+                x,
+                y,
+                each: matches!(scale, Scale::Each(_)).then_some(&each[..]),
+                loss: piece_loss.is_some().then_some(&mut loss32[..n]),
+                grad: piece_grad.is_some().then_some(&mut grad32[..n]),
+                scale: scale.for_chunk(),
+                sum,
+            };
+            kernel::run(chunk, &mut total);
+            if let Some(loss) = piece_loss {
+                round_loss(&loss32[..n], x, y, loss);
             }
+            if let Some(grad) = piece_grad {
+                round_grad(&grad32[..n], x, y, &scale, each, grad);
+            }
+            start += n;
         }
         total
     }

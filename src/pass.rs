@@ -103,7 +103,7 @@ pub enum Scale<'a, T> {
 
 impl<T> Scale<'_, T> {
     /// The kernel's form: the per-element factors go into the chunk's own slice.
-    fn for_chunk(&self) -> GradScale {
+    pub(crate) fn for_chunk(&self) -> GradScale {
         match *self {
             Scale::Each(_) => GradScale::Each,
             Scale::Times(g) => GradScale::Times(g),

@@ -410,3 +410,52 @@ fn every_path_gives_the_same_bits() {
         softmargin::set_isa(before).unwrap();
     }
 }
+
+/// In place over several leaves (and the pieces a leaf is converted in): the loss written over
+/// the input, and the gradient over grad_output or over the input, give what separate buffers
+/// give.
+#[test]
+fn in_place_over_many_leaves_is_out_of_place() {
+    for api in [&F16_API, &BF16_API] {
+        let n = 3 * 4096 + 700;
+        let mut rng = Rng::new(11);
+        let x: Vec<u16> = (0..n)
+            .map(|_| (api.round)((rng.below(2001) as f32 - 1000.0) / 64.0))
+            .collect();
+        let y: Vec<u16> = (0..n).map(|i| api.one ^ ((i as u16 % 3) << 15)).collect();
+        let g: Vec<u16> = (0..n)
+            .map(|_| (api.round)(rng.below(100) as f32 / 37.0))
+            .collect();
+        let none = SOFTMARGIN_REDUCTION_NONE;
+        let (mut loss, mut grad) = (vec![0u16; n], vec![0u16; n]);
+        // SAFETY: every buffer holds n values; an output is either its own buffer or exactly an
+        // input, which the entry points allow.
+        unsafe {
+            assert_eq!(
+                (api.forward)(x.as_ptr(), y.as_ptr(), n, none, loss.as_mut_ptr()),
+                0
+            );
+            let b = (api.backward)(
+                g.as_ptr(),
+                x.as_ptr(),
+                y.as_ptr(),
+                n,
+                none,
+                grad.as_mut_ptr(),
+            );
+            assert_eq!(b, 0);
+            let mut over_x = x.clone();
+            let p = over_x.as_mut_ptr();
+            assert_eq!((api.forward)(p, y.as_ptr(), n, none, p), 0);
+            assert!(over_x == loss, "{}: forward in place", api.name);
+            let mut over_g = g.clone();
+            let p = over_g.as_mut_ptr();
+            assert_eq!((api.backward)(p, x.as_ptr(), y.as_ptr(), n, none, p), 0);
+            assert!(over_g == grad, "{}: backward over grad_output", api.name);
+            let mut over_x = x.clone();
+            let p = over_x.as_mut_ptr();
+            assert_eq!((api.backward)(g.as_ptr(), p, y.as_ptr(), n, none, p), 0);
+            assert!(over_x == grad, "{}: backward over the input", api.name);
+        }
+    }
+}
