@@ -19,8 +19,8 @@ mod common;
 use common::Elem;
 use rayon::prelude::*;
 use softmargin::{
-    backward_none, forward_backward_reduced, forward_none, forward_reduced, set_num_threads,
-    Reduced,
+    backward_none, forward_backward_reduced, forward_none, forward_reduced, gradient_hessian,
+    set_num_threads, Reduced,
 };
 
 /// Median wall times of one run of each of `count` measurements, in nanoseconds: `f(k)` runs
@@ -198,13 +198,18 @@ fn run_baseline<T: Elem>(
     black_box(scalar);
 }
 
-/// The passes measured, with the arrays each reads and writes.
-const PASSES: [(&str, f64); 4] = [
+/// The passes measured, with the arrays each reads and writes. The baseline runs the first
+/// [`BASELINE_PASSES`]; the half types skip the last (their second derivative is the exact one).
+const PASSES: [(&str, f64); 5] = [
     ("forward MEAN", 2.0),
     ("forward NONE", 3.0),
     ("backward NONE", 4.0),
     ("forward_backward MEAN", 3.0),
+    ("gradient_hessian NONE", 4.0),
 ];
+
+/// The passes every version of the library has.
+const BASELINE_PASSES: usize = 4;
 
 fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
     let x: Vec<T> = (0..n)
@@ -226,9 +231,15 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
     } else {
         baseline::<T>(T::NAME, threads)
     };
-    // Measurements 0..4 are the passes, then the read floor, the read+write floor and the
-    // libm loop, then the baseline's passes, all taking turns.
-    let count = PASSES.len() + 3 + if base.is_some() { PASSES.len() } else { 0 };
+    let mut hessian = vec![T::default(); n];
+    let passes = if std::mem::size_of::<T>() == 2 {
+        BASELINE_PASSES
+    } else {
+        PASSES.len()
+    };
+    // Measurements 0..passes are the passes, then the read floor, the read+write floor and
+    // the libm loop, then the baseline's passes, all taking turns.
+    let count = passes + 3 + if base.is_some() { BASELINE_PASSES } else { 0 };
     let times = medians(reps, n, count, |k| match k {
         0 => {
             black_box(forward_reduced(&x, &y, Reduced::Mean).unwrap());
@@ -238,17 +249,25 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         3 => {
             black_box(forward_backward_reduced(&x[..], &y[..], Reduced::Mean, &mut grad).unwrap());
         }
-        4 => floor(&pool, &x, &y, &mut out, false),
-        5 => floor(&pool, &x, &y, &mut out, true),
-        6 => libm_loop(&x, &y),
-        _ => run_baseline(base.as_ref().unwrap(), k - 7, &x, &y, &mut out, &mut grad),
+        k if k < passes => gradient_hessian(&x, &y, None, &mut grad, &mut hessian).unwrap(),
+        k if k == passes => floor(&pool, &x, &y, &mut out, false),
+        k if k == passes + 1 => floor(&pool, &x, &y, &mut out, true),
+        k if k == passes + 2 => libm_loop(&x, &y),
+        _ => run_baseline(
+            base.as_ref().unwrap(),
+            k - passes - 3,
+            &x,
+            &y,
+            &mut out,
+            &mut grad,
+        ),
     });
-    let (read, write, libm) = (times[4], times[5], times[6]);
+    let (read, write, libm) = (times[passes], times[passes + 1], times[passes + 2]);
     let elem = std::mem::size_of::<T>() as f64;
-    for (k, &(name, arrays)) in PASSES.iter().enumerate() {
+    for (k, &(name, arrays)) in PASSES[..passes].iter().enumerate() {
         let ns = times[k];
         let floor = if arrays > 2.0 { write } else { read };
-        let versus = match times.get(7 + k) {
+        let versus = match times.get(passes + 3 + k).filter(|_| k < BASELINE_PASSES) {
             Some(b) => format!("  {:>5.2}x the baseline's speed", b / ns),
             None => String::new(),
         };

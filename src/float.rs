@@ -33,6 +33,19 @@ mod sealed {
         fn narrow(v: f64) -> Self;
         /// Runs a pass over the block tree.
         fn run(pass: Pass<'_, Self>) -> Self::Sum;
+        /// A leaf of `crate::hessian`: the gradient and second derivative of each element,
+        /// divided by `mean_len` when given.
+        fn derivatives(
+            x: &[Self],
+            y: &[Self],
+            grad: &mut [Self],
+            hessian: &mut [Self],
+            mean_len: Option<f64>,
+        ) where
+            Self: crate::float::Float,
+        {
+            crate::hessian::exact_leaf(x, y, grad, hessian, mean_len);
+        }
     }
 
     /// The types the kernels compute on directly.
@@ -53,6 +66,15 @@ mod sealed {
         }
         fn run(pass: Pass<'_, f32>) -> Lanes {
             parallel::run(pass)
+        }
+        fn derivatives(
+            x: &[f32],
+            y: &[f32],
+            grad: &mut [f32],
+            hessian: &mut [f32],
+            mean_len: Option<f64>,
+        ) {
+            crate::hessian::fast_leaf_f32(x, y, grad, hessian, mean_len);
         }
     }
 

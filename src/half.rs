@@ -414,18 +414,23 @@ fn round_all<H: Half>(results: &[f32], out: &mut [H]) -> impl Iterator<Item = us
         out,
         open: &mut open[..results.len()],
     });
-    // Eight flags read as one word: open results are rare, so most words are zero.
-    (0..results.len().div_ceil(8))
+    flagged(open, results.len())
+}
+
+/// The indices of the nonzero ones among the first `len` flags, in order. Eight flags are read
+/// as one word: flagged elements are rare, so most words are zero.
+pub(crate) fn flagged(flags: [u8; PIECE], len: usize) -> impl Iterator<Item = usize> {
+    (0..len.div_ceil(8))
         .map(move |k| {
             (
                 k,
-                u64::from_ne_bytes(open[8 * k..8 * k + 8].try_into().expect("8")),
+                u64::from_ne_bytes(flags[8 * k..8 * k + 8].try_into().expect("8")),
             )
         })
         .filter(|&(_, word)| word != 0)
-        .flat_map(|(k, word)| {
+        .flat_map(move |(k, word)| {
             (0..8)
-                .filter(move |&j| word.to_ne_bytes()[j] != 0)
+                .filter(move |&j| 8 * k + j < len && word.to_ne_bytes()[j] != 0)
                 .map(move |j| 8 * k + j)
         })
 }
@@ -480,7 +485,7 @@ pub(crate) struct HalfPass<'a, H>(pub Pass<'a, H>);
 /// Elements of a leaf converted and computed at a time: the widened inputs and the `f32`
 /// results of a piece (five arrays of it) stay in the first-level cache. A multiple of 16, so
 /// that every piece starts on a sum lane boundary and the sums are those of the whole leaf.
-const PIECE: usize = 512;
+pub(crate) const PIECE: usize = 512;
 
 /// Elements `start..start + into.len()` of an input widened into `into`: from its own slice or
 /// from the output it aliases.

@@ -7,7 +7,8 @@ mod common;
 
 use common::{inputs, ref_loss, ref_slope, ulps, Elem, Family, Targets, FAMILIES};
 use softmargin::{
-    backward_none, forward_backward_none, forward_backward_reduced, isa, set_isa, Isa, Reduced,
+    backward_none, forward_backward_none, forward_backward_reduced, gradient_hessian, isa, set_isa,
+    Isa, Reduced,
 };
 
 /// Every output of the passes for `x`, `y`, `g` of one type, as bits.
@@ -24,6 +25,11 @@ fn outputs<T: Elem>(x: &[T], y: &[T], g: &[T]) -> Vec<u64> {
         let l = forward_backward_reduced(x, y, reduction, &mut grad).unwrap();
         bits.push(l.bits());
         bits.extend(grad.iter().map(|v| v.bits()));
+    }
+    let mut hessian = vec![T::default(); n];
+    for reduction in [None, Some(Reduced::Mean)] {
+        gradient_hessian(x, y, reduction, &mut grad, &mut hessian).unwrap();
+        bits.extend(grad.iter().chain(&hessian).map(|v| v.bits()));
     }
     bits
 }

@@ -405,11 +405,15 @@ pub unsafe extern "C" fn softmargin_check_target_bf16(
 /// `_INVALID_ARGUMENT` (`len` too large), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of
 /// these nothing has been written.
 ///
-/// Accuracy: computed in double-double; `float` results are rounded once from it and are within
-/// 1 ulp, `double` ones may take a second rounding and are within 2 ulp. Both are finite for every finite input
-/// where the exact value is, and never NaN for finite inputs; the second derivative of a large margin
-/// (`|m|` of 1000, say) is the tiny value it is, 0 only where that underflows. Bitwise the same
-/// for any thread count and path.
+/// Accuracy: `float` results are within 1 ulp and nearly always correctly rounded. They are
+/// computed in `double` with a proven error bound, which settles the rounding for all but a few
+/// elements in a million; those, and margins beyond 300 in size, are computed in double-double
+/// and rounded to `double`, then to `float` (a double rounding, which can miss the correct one
+/// where the `double` value falls exactly on a midpoint of two floats). `double` results come from
+/// double-double with a second rounding and are within 2 ulp. Both are finite for every finite
+/// input where the exact value is, and never NaN for finite inputs; the second derivative of a
+/// large margin (`|m|` of 1000, say) is the tiny value it is, 0 only where that underflows.
+/// Bitwise the same for any thread count and path.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_gradient_hessian_f32(
     input: *const f32,

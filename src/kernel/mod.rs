@@ -25,7 +25,7 @@ mod exact;
 mod factor;
 mod fast;
 mod loops;
-mod poly;
+pub(crate) mod poly;
 mod wide;
 
 mod path;
