@@ -21,18 +21,18 @@ mod sealed {
     use crate::kernel::Chunk;
     use crate::parallel;
     use crate::pass::Pass;
-    use crate::sum::{Accumulator, CompensatedLanes, Lanes};
+    use crate::sum::{CompensatedLanes, Lanes, LeafSum, Total};
 
     /// The per-element-type parts of an operation; not nameable outside the crate.
     pub trait Kernel: Sized {
         /// How sums of this type's losses are accumulated.
-        type Sum: Accumulator;
+        type Sum: LeafSum;
         /// The value widened to `f64` (exact).
         fn widen(self) -> f64;
         /// An `f64` rounded to this type (once).
         fn narrow(v: f64) -> Self;
         /// Runs a pass over the block tree.
-        fn run(pass: Pass<'_, Self>) -> Self::Sum;
+        fn run(pass: Pass<'_, Self>) -> Total<Self::Sum>;
         /// A leaf of `crate::hessian`: the gradient and second derivative of each element,
         /// divided by `mean_len` when given.
         fn derivatives(
@@ -64,7 +64,7 @@ mod sealed {
         fn narrow(v: f64) -> Self {
             v as f32
         }
-        fn run(pass: Pass<'_, f32>) -> Lanes {
+        fn run(pass: Pass<'_, f32>) -> Total<Lanes> {
             parallel::run(pass)
         }
         fn derivatives(
@@ -94,7 +94,7 @@ mod sealed {
         fn narrow(v: f64) -> Self {
             v
         }
-        fn run(pass: Pass<'_, f64>) -> CompensatedLanes {
+        fn run(pass: Pass<'_, f64>) -> Total<CompensatedLanes> {
             parallel::run(pass)
         }
     }
@@ -117,7 +117,7 @@ mod sealed {
                 fn narrow(v: f64) -> Self {
                     crate::half::narrow_f64(v)
                 }
-                fn run(pass: Pass<'_, $t>) -> Lanes {
+                fn run(pass: Pass<'_, $t>) -> Total<Lanes> {
                     parallel::run(HalfPass(pass))
                 }
             }

@@ -19,7 +19,7 @@ use crate::kernel::{self, dispatch, exact_point, Chunk, Factor, OnPath, Path};
 use crate::parallel::Task;
 use crate::pass::{Operand, Pass, Scale};
 use crate::simd::portable::Scalar;
-use crate::sum::{Accumulator, Lanes};
+use crate::sum::{Lanes, Total};
 
 /// An IEEE 754 binary16 value, held by its bits (`uint16_t` in C).
 #[repr(transparent)]
@@ -506,7 +506,7 @@ fn widen_into<H: Half>(
 }
 
 impl<H: Half> Task for HalfPass<'_, H> {
-    type Out = Lanes;
+    type Out = Total<Lanes>;
 
     fn len(&self) -> usize {
         self.0.len
@@ -517,7 +517,7 @@ impl<H: Half> Task for HalfPass<'_, H> {
         (HalfPass(a), HalfPass(b))
     }
 
-    fn leaf(self) -> Lanes {
+    fn leaf(self) -> Total<Lanes> {
         let Pass {
             len,
             input,
@@ -565,11 +565,11 @@ impl<H: Half> Task for HalfPass<'_, H> {
             }
             start += n;
         }
-        total
+        Total::Block(total)
     }
 
-    fn merge(earlier: Lanes, later: Lanes) -> Lanes {
-        earlier.merge(later)
+    fn merge(earlier: Total<Lanes>, later: Total<Lanes>) -> Total<Lanes> {
+        Total::merge(earlier, later)
     }
 }
 

@@ -8,8 +8,9 @@
 //! over the whole floating-point range: the stable form `max(m, 0) + log1p(exp(-|m|))` never
 //! overflows where `log1p(exp(m))` does (at `x = -100, y = 1` in `f32`, PyTorch returns an
 //! infinite loss and a NaN gradient; this crate returns 100 and -1). Sums accumulate in `f64`
-//! for `f32` data and in compensated `f64` for `f64` data, over a block tree whose shape depends
-//! only on the length, so reduced values are bitwise identical for any number of threads.
+//! for `f32` data and in compensated `f64` for `f64` data within each block of 4096 elements;
+//! the blocks' sums are added exactly and rounded once, so reduced values are bitwise identical
+//! for any number of threads, and shards of a data set merge to the same bits ([`Partial`]).
 //!
 //! Large buffers are processed on the crate's own rayon pool ([`set_num_threads`]); small ones on
 //! the calling thread.
@@ -53,6 +54,7 @@ mod hessian;
 mod kernel;
 mod ops;
 mod parallel;
+mod partial;
 mod pass;
 mod simd;
 mod sum;

@@ -3,7 +3,7 @@
 use crate::float::Float;
 use crate::parallel::{self, Task};
 use crate::pass::{Operand, Pass, Scale};
-use crate::sum::Accumulator;
+use crate::sum::Total;
 
 /// How per-element losses are reduced to one value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,11 +74,8 @@ pub(crate) fn check_aliases<T>(
     }
 }
 
-fn reduce<T: Float>(total: T::Sum, reduction: Reduced, len: usize) -> T {
-    T::narrow(match reduction {
-        Reduced::Mean => total.mean(len),
-        Reduced::Sum => total.total(),
-    })
+fn reduce<T: Float>(total: Total<T::Sum>, reduction: Reduced, len: usize) -> T {
+    T::narrow(total.reduce(reduction, len))
 }
 
 /// Writes each element's loss `log(1 + exp(-target[i] * input[i]))` into `loss`.

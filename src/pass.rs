@@ -8,7 +8,7 @@
 use crate::float::{Float, Native};
 use crate::kernel::{Chunk, GradScale};
 use crate::parallel::Task;
-use crate::sum::Accumulator;
+use crate::sum::Total;
 
 /// Where an input of an operation comes from.
 #[derive(Debug)]
@@ -177,7 +177,7 @@ impl<T: Copy> Pass<'_, T> {
 }
 
 impl<T: Float + Native> Task for Pass<'_, T> {
-    type Out = T::Sum;
+    type Out = Total<T::Sum>;
 
     fn len(&self) -> usize {
         self.len
@@ -187,7 +187,7 @@ impl<T: Float + Native> Task for Pass<'_, T> {
         self.split(mid)
     }
 
-    fn leaf(self) -> T::Sum {
+    fn leaf(self) -> Total<T::Sum> {
         let Pass {
             len,
             input,
@@ -216,7 +216,7 @@ impl<T: Float + Native> Task for Pass<'_, T> {
                     sum,
                 };
                 T::run_chunk(chunk, &mut total);
-                return total;
+                return Total::Block(total);
             }
         }
         let mut x_aside = [T::default(); CHUNK];
@@ -244,10 +244,10 @@ impl<T: Float + Native> Task for Pass<'_, T> {
             T::run_chunk(chunk, &mut total);
             start += n;
         }
-        total
+        Total::Block(total)
     }
 
-    fn merge(earlier: T::Sum, later: T::Sum) -> T::Sum {
-        earlier.merge(later)
+    fn merge(earlier: Total<T::Sum>, later: Total<T::Sum>) -> Total<T::Sum> {
+        Total::merge(earlier, later)
     }
 }

@@ -4,8 +4,13 @@
 //! millions of elements far inside half an `f32` ulp. `f64` losses are summed with a compensated (double-length)
 //! accumulator, which carries the rounding error of every addition.
 //!
-//! Both are combined in a fixed order by the block tree of [`crate::parallel`], so a sum does not
-//! depend on the number of threads.
+//! Each block of the tree of [`crate::parallel`] is summed so, in a fixed order; the blocks'
+//! sums are then added exactly ([`Total`], [`Partial`]) and the result rounded once. So a sum
+//! does not depend on the number of threads, nor on how the blocks are grouped: shards of a
+//! data set that start at block boundaries merge to the one process's bits.
+
+use crate::ops::Reduced;
+use crate::partial::Partial;
 
 /// A partial sum of losses.
 pub trait Accumulator: Copy + Default + Send {
@@ -183,6 +188,125 @@ impl Accumulator for CompensatedLanes {
     fn mean(self, count: usize) -> f64 {
         let (sum, scale) = self.resolved();
         sum.mean(count) * scale
+    }
+}
+
+/// A block sum, as the element loops leave it, and what an exact [`Partial`] makes of it.
+pub trait LeafSum: Accumulator {
+    /// Adds the sum exactly into `p`.
+    fn add_to(self, p: &mut Partial);
+    /// Whether [`LeafSum::reduce`] of this sum alone gives the bits [`LeafSum::reduce_exact`]
+    /// gives for a partial holding it (then a one-block call needs no partial).
+    fn exact_alone(&self) -> bool;
+    /// The reduced value of this sum alone.
+    fn reduce(self, reduction: Reduced, count: usize) -> f64;
+    /// The reduced value of the exact sum `p`: a function of the sum's value alone.
+    fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64;
+}
+
+impl LeafSum for Lanes {
+    fn add_to(self, p: &mut Partial) {
+        p.add(self.total(), 0);
+    }
+    fn exact_alone(&self) -> bool {
+        true
+    }
+    fn reduce(self, reduction: Reduced, count: usize) -> f64 {
+        match reduction {
+            Reduced::Mean => self.mean(count),
+            Reduced::Sum => self.total(),
+        }
+    }
+    fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64 {
+        // The sum rounded once; then as for one block, whose sum is that value exactly.
+        let total = p.non_finite().unwrap_or_else(|| p.double_double(0).0);
+        let mut lanes = Lanes::default();
+        lanes.0[0] = total;
+        lanes.reduce(reduction, count)
+    }
+}
+
+impl LeafSum for CompensatedLanes {
+    fn add_to(self, p: &mut Partial) {
+        let lanes = self.combined();
+        for (part, scale) in [(lanes, 0), (self.big, 128)] {
+            p.add(part.hi, scale);
+            // The rounding error means nothing beside a non-finite value.
+            if part.hi.is_finite() {
+                p.add(part.lo, scale);
+            }
+        }
+    }
+    fn exact_alone(&self) -> bool {
+        self.big == Compensated::default()
+    }
+    fn reduce(self, reduction: Reduced, count: usize) -> f64 {
+        match reduction {
+            Reduced::Mean => self.mean(count),
+            Reduced::Sum => self.total(),
+        }
+    }
+    fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64 {
+        if let Some(v) = p.non_finite() {
+            return match reduction {
+                Reduced::Mean => v / count as f64,
+                Reduced::Sum => v,
+            };
+        }
+        // Sums from 2^1000 on are held at the scale of the huge losses, so that a MEAN is
+        // finite where it is even when the sum is not. Below, a block without huge losses:
+        // the double-double `(hi, lo)` is the one its compensated sum normalizes to.
+        let shift = if p.magnitude_exponent().is_some_and(|e| e >= 1000) {
+            128
+        } else {
+            0
+        };
+        let (hi, lo) = p.double_double(shift);
+        let sum = Compensated { hi, lo };
+        let value = match reduction {
+            Reduced::Mean => sum.mean(count),
+            Reduced::Sum => sum.total(),
+        };
+        value * f64::from_bits(((1023 + shift) as u64) << 52)
+    }
+}
+
+/// A pass's sum over the block tree: one block's sum as the loops left it, or, once two are
+/// merged, the exact sum of the blocks' sums. Rounded once, by [`Total::reduce`].
+// Both variants stay on the stack: a boxed partial would cost an allocation per merge.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug)]
+pub enum Total<S> {
+    Block(S),
+    Exact(Partial),
+}
+
+impl<S: LeafSum> Total<S> {
+    /// The exact sum of both, `earlier` covering the blocks before `later`'s.
+    pub fn merge(earlier: Self, later: Self) -> Self {
+        let mut p = earlier.partial();
+        p.merge(&later.partial());
+        Total::Exact(p)
+    }
+
+    /// The exact sum, its count 0 (the caller sets what it covers).
+    pub fn partial(self) -> Partial {
+        match self {
+            Total::Block(s) => {
+                let mut p = Partial::default();
+                s.add_to(&mut p);
+                p
+            }
+            Total::Exact(p) => p,
+        }
+    }
+
+    /// The MEAN over `count` elements or the SUM.
+    pub fn reduce(self, reduction: Reduced, count: usize) -> f64 {
+        match self {
+            Total::Block(s) if s.exact_alone() => s.reduce(reduction, count),
+            other => S::reduce_exact(&other.partial(), reduction, count),
+        }
     }
 }
 
