@@ -81,6 +81,14 @@
 #define SOFTMARGIN_MAX_THREADS 1024
 
 /**
+ * Elements in a block of the library's reductions: sums are formed block by block from the
+ * start of the buffer, and the blocks' sums are added exactly. Shards of a data set that
+ * start at multiples of it (see `softmargin_forward_backward_shard_f32`) have the same blocks
+ * as the whole, so their merged partial sums finish to the whole's result bit for bit.
+ */
+#define SOFTMARGIN_BLOCK 4096
+
+/**
  * The call succeeded.
  */
 #define SOFTMARGIN_STATUS_OK 0
@@ -125,6 +133,27 @@
  * alignment of `size_t` for `first_invalid`).
  */
 #define SOFTMARGIN_STATUS_MISALIGNED 7
+
+/**
+ * An exact partial sum of losses and the number of elements it covers: plain data of a fixed
+ * size (296 bytes), to be sent as bytes between processes of the same byte order. All-zero
+ * bytes (`Partial::default()`) are the empty sum. Its fields are the library's business.
+ */
+typedef struct {
+    /**
+     * The sum of the finite block sums, in units of 2^-1074, two's complement, least
+     * significant word first.
+     */
+    uint64_t words[35];
+    /**
+     * The number of elements whose losses the sum holds.
+     */
+    uint64_t count;
+    /**
+     * Which non-finite block sums were seen (NaN, `+inf`, `-inf`).
+     */
+    uint64_t flags;
+} softmargin_partial;
 
 #ifdef __cplusplus
 extern "C" {
@@ -433,6 +462,122 @@ int32_t softmargin_gradient_hessian_f64(const double *input,
                                         int32_t reduction,
                                         double *grad_input,
                                         double *hessian);
+
+/**
+ * Computes the exact partial sum of the losses of one shard of a data set, for a MEAN or SUM
+ * over several shards (MPI ranks, say) that is the same as one call over all the data.
+ *
+ * `*partial` receives the sum of the `len` elements' losses, held exactly, and the count
+ * `len`. Partials are merged with `softmargin_partial_merge` (exact: any order and grouping
+ * gives the same bits) and rounded once with `softmargin_partial_finish_f32`. When every shard
+ * starts at a multiple of `SOFTMARGIN_BLOCK` elements of the whole data set, the finished
+ * MEAN or SUM is bitwise `softmargin_forward_f32`'s over the whole; otherwise it is within
+ * 2 ulp of it. A `softmargin_partial` is plain data of a fixed size: it may be copied and
+ * sent as bytes between processes of the same byte order. All-zero bytes are the empty sum.
+ *
+ * NULL: `input` and `target` may be NULL only when `len` is 0; `partial` never. Aliasing:
+ * `partial` may not overlap an input.
+ *
+ * Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_ARGUMENT` (`len` too
+ * large), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of these nothing has been written.
+ *
+ * With MPI, the merge is a user-defined, commutative operation on a byte type:
+ *
+ * ```c
+ * static void merge(void *in, void *inout, int *n, MPI_Datatype *type) {
+ *     for (int i = 0; i < *n; i++)
+ *         softmargin_partial_merge((softmargin_partial *)inout + i,
+ *                                  (const softmargin_partial *)in + i);
+ * }
+ * MPI_Datatype type; MPI_Op op;
+ * MPI_Type_contiguous(sizeof(softmargin_partial), MPI_BYTE, &type); MPI_Type_commit(&type);
+ * MPI_Op_create(merge, 1, &op);
+ * softmargin_forward_partial_f32(x, y, shard_len, &mine);
+ * MPI_Allreduce(&mine, &all, 1, type, op, MPI_COMM_WORLD);
+ * softmargin_partial_finish_f32(&all, SOFTMARGIN_REDUCTION_MEAN, &mean);
+ * ```
+ */
+int32_t softmargin_forward_partial_f32(const float *input,
+                                       const float *target,
+                                       size_t len,
+                                       softmargin_partial *partial);
+
+/**
+ * `softmargin_forward_partial_f32` for `double` data.
+ */
+int32_t softmargin_forward_partial_f64(const double *input,
+                                       const double *target,
+                                       size_t len,
+                                       softmargin_partial *partial);
+
+/**
+ * One shard's part of `softmargin_forward_backward_f32` over a data set of `total_len`
+ * elements, of which this shard holds `len` (`input`, `target`).
+ *
+ * `grad_input` receives the gradient of the MEAN over all `total_len` elements (factor
+ * `1 / total_len`) or of the SUM, with respect to this shard's inputs: bitwise what the one
+ * call over the whole data set writes for these elements, wherever the shard starts.
+ * `*partial` receives the shard's partial loss sum, as `softmargin_forward_partial_f32`
+ * computes it; merged over the shards and finished, it is the loss.
+ *
+ * NULL: the arrays may be NULL only when `len` is 0; `partial` never. Aliasing: `grad_input`
+ * may be exactly `input` or `target`; `partial` may not overlap any array.
+ *
+ * Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_REDUCTION` (anything
+ * but MEAN and SUM), `_INVALID_ARGUMENT` (`len` too large), `_NULL_POINTER`, `_MISALIGNED`,
+ * `_INVALID_ARGUMENT` (`total_len` below `len`), `_OVERLAP`; on any of these nothing has been
+ * written.
+ */
+int32_t softmargin_forward_backward_shard_f32(const float *input,
+                                              const float *target,
+                                              size_t len,
+                                              size_t total_len,
+                                              int32_t reduction,
+                                              softmargin_partial *partial,
+                                              float *grad_input);
+
+/**
+ * `softmargin_forward_backward_shard_f32` for `double` data.
+ */
+int32_t softmargin_forward_backward_shard_f64(const double *input,
+                                              const double *target,
+                                              size_t len,
+                                              size_t total_len,
+                                              int32_t reduction,
+                                              softmargin_partial *partial,
+                                              double *grad_input);
+
+/**
+ * Adds the partial sum `*from` into `*into`, counts included. Exact, commutative and
+ * associative: any order and grouping of merges gives the same bytes. `into` and `from` may be
+ * the same.
+ *
+ * Returns `SOFTMARGIN_STATUS_OK`, or `_NULL_POINTER`, `_MISALIGNED`; on these nothing has been
+ * written.
+ */
+int32_t softmargin_partial_merge(softmargin_partial *into,
+                                 const softmargin_partial *from);
+
+/**
+ * Writes to `*output` the MEAN (the sum over the partial's count; NaN for a count of 0) or the
+ * SUM of the losses in `*partial`, rounded once to `float`, as `softmargin_forward_f32`
+ * rounds its reductions. For the bits of a single call over the whole data set, the partials
+ * must come from `float` data.
+ *
+ * Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_REDUCTION` (anything but
+ * MEAN and SUM), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on these nothing has been
+ * written.
+ */
+int32_t softmargin_partial_finish_f32(const softmargin_partial *partial,
+                                      int32_t reduction,
+                                      float *output);
+
+/**
+ * `softmargin_partial_finish_f32` rounding to `double`, as `softmargin_forward_f64` does.
+ */
+int32_t softmargin_partial_finish_f64(const softmargin_partial *partial,
+                                      int32_t reduction,
+                                      double *output);
 
 /**
  * Describes a status in English. Takes any integer; an unknown value gives "unknown status".

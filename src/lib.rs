@@ -64,10 +64,13 @@ pub use half::{Bf16, F16};
 pub use hessian::gradient_hessian;
 pub use ops::{
     backward_none, backward_reduced, first_invalid_target, forward_backward_none,
-    forward_backward_reduced, forward_none, forward_reduced, Error, Reduced,
+    forward_backward_reduced, forward_backward_shard, forward_none, forward_partial,
+    forward_reduced, Error, Reduced,
 };
 pub use parallel::{
-    default_num_threads, num_threads, set_num_threads, TooManyThreads, MAX_THREADS, NUM_THREADS_ENV,
+    default_num_threads, num_threads, set_num_threads, TooManyThreads, BLOCK, MAX_THREADS,
+    NUM_THREADS_ENV,
 };
+pub use partial::Partial;
 pub use pass::Operand;
 pub use simd::{isa, set_isa, Isa, UnsupportedIsa, ISA_ENV};

@@ -2,6 +2,7 @@
 
 use crate::float::Float;
 use crate::parallel::{self, Task};
+use crate::partial::Partial;
 use crate::pass::{Operand, Pass, Scale};
 use crate::sum::Total;
 
@@ -16,11 +17,14 @@ pub enum Reduced {
 
 /// Why an operation refused its arguments. Nothing has been written when one is returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// A slice's length differs from the input's.
     LengthMismatch,
     /// An [`Operand`] names an output buffer the operation does not write.
     NoSuchOutput,
+    /// A shard's length exceeds the total element count given for the whole data set.
+    ShardBeyondTotal,
 }
 
 impl std::fmt::Display for Error {
@@ -28,6 +32,7 @@ impl std::fmt::Display for Error {
         f.write_str(match self {
             Error::LengthMismatch => "a slice's length differs from the input's",
             Error::NoSuchOutput => "an operand names an output the operation does not write",
+            Error::ShardBeyondTotal => "a shard holds more elements than the whole data set",
         })
     }
 }
@@ -226,6 +231,60 @@ pub fn forward_backward_reduced<'a, T: Float>(
         sum: true,
     });
     Ok(reduce::<T>(total, reduction, len))
+}
+
+/// The exact partial sum of a shard's losses: merge the shards' partials ([`Partial::merge`],
+/// in any order) and finish ([`Partial::finish`]) for the MEAN or SUM over all of them. When
+/// every shard starts at a multiple of [`BLOCK`](crate::BLOCK) elements of the whole data set, the result is
+/// bitwise [`forward_reduced`]'s over it; otherwise within 2 ulp of it.
+pub fn forward_partial<T: Float>(input: &[T], target: &[T]) -> Result<Partial, Error> {
+    let len = common_len(&[input.into(), target.into()], &[])?;
+    let total = T::run(Pass {
+        len,
+        input: input.into(),
+        target: target.into(),
+        loss: None,
+        grad: None,
+        scale: Scale::Times(1.0),
+        sum: true,
+    });
+    Ok(counted(total, len))
+}
+
+/// One shard's part of [`forward_backward_reduced`] over a data set of `total_len` elements:
+/// writes the gradient of the MEAN over all `total_len` (or of the SUM) with respect to this
+/// shard's inputs, which is bitwise what the one call over the whole data set writes for them,
+/// wherever the shard starts; returns the shard's [`forward_partial`].
+pub fn forward_backward_shard<'a, T: Float>(
+    input: impl Into<Operand<'a, T>>,
+    target: impl Into<Operand<'a, T>>,
+    total_len: usize,
+    reduction: Reduced,
+    grad: &mut [T],
+) -> Result<Partial, Error> {
+    let (input, target) = (input.into(), target.into());
+    let len = common_len(&[input, target], &[Some(grad.len())])?;
+    check_aliases(&[input, target], false, true)?;
+    if total_len < len {
+        return Err(Error::ShardBeyondTotal);
+    }
+    let total = T::run(Pass {
+        len,
+        input,
+        target,
+        loss: None,
+        grad: Some(grad),
+        scale: reduced_scale(1.0, reduction, total_len),
+        sum: true,
+    });
+    Ok(counted(total, len))
+}
+
+/// A pass's sum as a partial covering `len` elements.
+fn counted<S: crate::sum::LeafSum>(total: Total<S>, len: usize) -> Partial {
+    let mut p = total.partial();
+    p.count = len as u64;
+    p
 }
 
 /// The index of the first target that is not exactly -1 or +1 (NaN included), if any.

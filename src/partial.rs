@@ -13,8 +13,12 @@
 //! sum over shards that start at multiples of [`crate::parallel::BLOCK`] elements, whose block
 //! sums are then the single process's, finishes to the same bits.
 
+use crate::float::Float;
+use crate::ops::Reduced;
+use crate::sum::LeafSum;
+
 /// The words of the fixed-point sum.
-pub const WORDS: usize = 35;
+pub(crate) const WORDS: usize = 35;
 
 /// The weight of the lowest bit, as a power of two.
 const UNIT: i64 = -1074;
@@ -28,13 +32,13 @@ const NEG_INF: u64 = 4;
 
 /// An exact partial sum of losses and the number of elements it covers: plain data of a fixed
 /// size (296 bytes), to be sent as bytes between processes of the same byte order. All-zero
-/// bytes (`Partial::default()`) are the empty sum.
+/// bytes (`Partial::default()`) are the empty sum. Its fields are the library's business.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Partial {
     /// The sum of the finite block sums, in units of 2^-1074, two's complement, least
     /// significant word first.
-    pub(crate) words: [u64; WORDS],
+    pub(crate) words: [u64; 35],
     /// The number of elements whose losses the sum holds.
     pub(crate) count: u64,
     /// Which non-finite block sums were seen (NaN, `+inf`, `-inf`).
@@ -157,6 +161,13 @@ fn round53(words: &[u64; WORDS]) -> Option<(u64, i64, [u64; WORDS], bool)> {
 }
 
 impl Partial {
+    /// The MEAN (over [`Partial::count`] elements) or the SUM of the losses, as type `T`:
+    /// rounded once from the exact sum, as the one-process reduction is. `T` must be the type
+    /// the shards computed on for that reduction's bits.
+    pub fn finish<T: Float>(&self, reduction: Reduced) -> T {
+        T::narrow(T::Sum::reduce_exact(self, reduction, self.count as usize))
+    }
+
     /// The number of elements the sum covers.
     pub fn count(&self) -> u64 {
         self.count

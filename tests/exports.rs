@@ -136,6 +136,6 @@ fn every_export_is_guarded_and_declared() {
             exported.insert(name);
         }
     }
-    assert_eq!(exported.len(), 23, "{exported:?}");
+    assert_eq!(exported.len(), 30, "{exported:?}");
     assert_eq!(exported, declared());
 }

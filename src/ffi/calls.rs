@@ -6,11 +6,11 @@
 
 use super::args::{check, Buffer, Refusal};
 use super::status::{
-    SOFTMARGIN_STATUS_INVALID_REDUCTION, SOFTMARGIN_STATUS_INVALID_TARGET, SOFTMARGIN_STATUS_OK,
-    SOFTMARGIN_STATUS_OVERLAP,
+    SOFTMARGIN_STATUS_INVALID_ARGUMENT, SOFTMARGIN_STATUS_INVALID_REDUCTION,
+    SOFTMARGIN_STATUS_INVALID_TARGET, SOFTMARGIN_STATUS_OK, SOFTMARGIN_STATUS_OVERLAP,
 };
 use super::{SOFTMARGIN_REDUCTION_MEAN, SOFTMARGIN_REDUCTION_NONE, SOFTMARGIN_REDUCTION_SUM};
-use crate::{Float, Operand, Reduced};
+use crate::{Float, Operand, Partial, Reduced};
 
 /// A call's result as a status.
 fn status(result: Result<(), Refusal>) -> i32 {
@@ -241,6 +241,120 @@ pub(crate) unsafe fn gradient_hessian<T: Float>(
                 grad.slice_mut(),
                 hess.slice_mut(),
             ));
+        }
+        Ok(())
+    })())
+}
+
+/// MEAN or SUM; NONE and anything else refused.
+fn reduced(raw: i32) -> Result<Reduced, Refusal> {
+    reduction(raw)?.ok_or(SOFTMARGIN_STATUS_INVALID_REDUCTION)
+}
+
+/// # Safety
+/// Every non-NULL pointer must be valid for the documented number of elements.
+pub(crate) unsafe fn forward_partial<T: Float>(
+    input: *const T,
+    target: *const T,
+    len: usize,
+    partial: *mut Partial,
+) -> i32 {
+    status((|| {
+        let x = Buffer::array(input, len);
+        let y = Buffer::array(target, len);
+        let out = Buffer::scalar(partial.cast_const());
+        check(&[x.claim(), y.claim(), out.claim()])?;
+        if out.overlaps(&x) || out.overlaps(&y) {
+            return Err(SOFTMARGIN_STATUS_OVERLAP);
+        }
+        // SAFETY: the inputs are readable, the partial writable (caller's contract), apart.
+        unsafe {
+            let p = core_ok(crate::forward_partial(x.slice(), y.slice()));
+            out.write(p);
+        }
+        Ok(())
+    })())
+}
+
+/// # Safety
+/// Every non-NULL pointer must be valid for the documented number of elements.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn forward_backward_shard<T: Float>(
+    input: *const T,
+    target: *const T,
+    len: usize,
+    total_len: usize,
+    reduction_raw: i32,
+    partial: *mut Partial,
+    grad_input: *mut T,
+) -> i32 {
+    status((|| {
+        let reduction = reduced(reduction_raw)?;
+        let x = Buffer::array(input, len);
+        let y = Buffer::array(target, len);
+        let p = Buffer::scalar(partial.cast_const());
+        let grad = Buffer::array(grad_input.cast_const(), len);
+        check(&[x.claim(), y.claim(), p.claim(), grad.claim()])?;
+        if total_len < len {
+            return Err(SOFTMARGIN_STATUS_INVALID_ARGUMENT);
+        }
+        if p.overlaps(&x) || p.overlaps(&y) || p.overlaps(&grad) {
+            return Err(SOFTMARGIN_STATUS_OVERLAP);
+        }
+        let outputs = [(grad, Operand::Grad)];
+        // SAFETY: inputs are readable (caller's contract); an aliased one is only reached
+        // through `grad`, which nothing else covers; the partial overlaps nothing.
+        unsafe {
+            let (xo, yo) = (x.operand(&outputs)?, y.operand(&outputs)?);
+            let sum = core_ok(crate::forward_backward_shard(
+                xo,
+                yo,
+                total_len,
+                reduction,
+                grad.slice_mut(),
+            ));
+            p.write(sum);
+        }
+        Ok(())
+    })())
+}
+
+/// # Safety
+/// Each pointer must be NULL or point to a `softmargin_partial`.
+pub(crate) unsafe fn partial_merge(into: *mut Partial, from: *const Partial) -> i32 {
+    status((|| {
+        let a = Buffer::scalar(into.cast_const());
+        let b = Buffer::scalar(from);
+        check(&[a.claim(), b.claim()])?;
+        // SAFETY: both are valid partials (caller's contract); `from` is read whole before
+        // `into` is written, so they may be the same.
+        unsafe {
+            let other = b.slice()[0];
+            a.slice_mut()[0].merge(&other);
+        }
+        Ok(())
+    })())
+}
+
+/// # Safety
+/// `partial` must be NULL or point to a `softmargin_partial`; `out` must be NULL or valid.
+pub(crate) unsafe fn partial_finish<T: Float>(
+    partial: *const Partial,
+    reduction_raw: i32,
+    out: *mut T,
+) -> i32 {
+    status((|| {
+        let reduction = reduced(reduction_raw)?;
+        let p = Buffer::scalar(partial);
+        let o = Buffer::scalar(out.cast_const());
+        check(&[p.claim(), o.claim()])?;
+        if o.overlaps(&p) {
+            return Err(SOFTMARGIN_STATUS_OVERLAP);
+        }
+        // SAFETY: valid and apart (caller's contract and the check above).
+        unsafe {
+            let value = p.slice()[0].finish::<T>(reduction);
+            o.write(value);
         }
         Ok(())
     })())
