@@ -137,7 +137,7 @@
 /**
  * An exact partial sum of losses and the number of elements it covers: plain data of a fixed
  * size (296 bytes), to be sent as bytes between processes of the same byte order. All-zero
- * bytes (`Partial::default()`) are the empty sum. Its fields are the library's business.
+ * bytes (in Rust, `Partial::default()`) are the empty sum. Its fields are the library's own.
  */
 typedef struct {
     /**

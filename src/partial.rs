@@ -32,7 +32,7 @@ const NEG_INF: u64 = 4;
 
 /// An exact partial sum of losses and the number of elements it covers: plain data of a fixed
 /// size (296 bytes), to be sent as bytes between processes of the same byte order. All-zero
-/// bytes (`Partial::default()`) are the empty sum. Its fields are the library's business.
+/// bytes (in Rust, `Partial::default()`) are the empty sum. Its fields are the library's own.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Partial {

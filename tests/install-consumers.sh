@@ -46,7 +46,8 @@ test -L "$work/stage$libdir/libsoftmargin.so"
 test -f "$work/stage$prefix/include/softmargin.h"
 
 echo "== CTest consumer (find_package)"
-cmake -S tests/cmake-consumer -B "$build/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake -S tests/cmake-consumer -B "$build/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DSOFTMARGIN_REQUIRE_MPI=ON >/dev/null
 cmake --build "$build/consumer"
 ctest --test-dir "$build/consumer" --output-on-failure
 
