@@ -1,7 +1,7 @@
 /*
  * The C interface from C: version macros, statuses and the nothing-written rule for both
- * precisions, in-place use, and that a small call runs on the calling thread while a large one
- * uses the pool. Prints one line per check and "N passed, M failed".
+ * precisions, in-place use, that a small call runs on the calling thread while a large one
+ * uses the pool, and sharded sums. Prints one line per check and "N passed, M failed".
  */
 #include <math.h>
 #include <stdio.h>
@@ -143,10 +143,77 @@ static void threads(void) {
     free(t);
 }
 
+/* Shards from C: the partial is plain data of the documented size, all-zero bytes are the empty
+ * sum, shards at a block boundary merge (in either order) to the one call's MEAN and gradient
+ * bit for bit, and refusals write nothing. */
+static void shards(void) {
+    check(sizeof(softmargin_partial) == 296, "softmargin_partial is 296 bytes");
+    size_t n = 2 * SOFTMARGIN_BLOCK + 100, cut = SOFTMARGIN_BLOCK;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    float *g = malloc(n * sizeof *g), *g1 = malloc(n * sizeof *g1);
+    if (x == NULL || y == NULL || g == NULL || g1 == NULL) {
+        check(0, "allocation");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (float)((i * 7919) % 2001) / 50.0f - 20.0f;
+        y[i] = i % 3 ? 1.0f : -1.0f;
+    }
+    float one, mean = 0.0f, sum = 0.0f;
+    check(softmargin_forward_backward_f32(x, y, n, SOFTMARGIN_REDUCTION_MEAN, &one, g1) == 0,
+          "one call");
+    softmargin_partial a, b, empty, both;
+    memset(&empty, 0, sizeof empty);
+    check(softmargin_forward_backward_shard_f32(x, y, cut, n, SOFTMARGIN_REDUCTION_MEAN, &a, g) ==
+              0, "first shard");
+    check(softmargin_forward_backward_shard_f32(x + cut, y + cut, n - cut, n,
+                                                SOFTMARGIN_REDUCTION_MEAN, &b, g + cut) == 0,
+          "second shard");
+    check(memcmp(g, g1, n * sizeof *g) == 0, "the shards' gradients are the one call's");
+    both = b;
+    check(softmargin_partial_merge(&both, &a) == 0 && softmargin_partial_merge(&a, &b) == 0,
+          "merges");
+    check(memcmp(&a, &both, sizeof a) == 0, "merging in either order gives the same bytes");
+    check(softmargin_partial_merge(&a, &empty) == 0 && memcmp(&a, &both, sizeof a) == 0,
+          "the all-zero partial is the empty sum");
+    check(softmargin_partial_finish_f32(&a, SOFTMARGIN_REDUCTION_MEAN, &mean) == 0 &&
+              memcmp(&mean, &one, sizeof one) == 0,
+          "the merged MEAN is the one call's bits");
+    float whole_sum;
+    check(softmargin_forward_f32(x, y, n, SOFTMARGIN_REDUCTION_SUM, &whole_sum) == 0 &&
+              softmargin_partial_finish_f32(&a, SOFTMARGIN_REDUCTION_SUM, &sum) == 0 &&
+              memcmp(&sum, &whole_sum, sizeof sum) == 0,
+          "the merged SUM is the one call's bits");
+    softmargin_partial before = a;
+    float kept = 3.0f;
+    check(softmargin_forward_backward_shard_f32(x, y, 4, 3, SOFTMARGIN_REDUCTION_MEAN, &a, g) ==
+              SOFTMARGIN_STATUS_INVALID_ARGUMENT,
+          "a shard longer than the total is refused");
+    check(softmargin_forward_backward_shard_f32(x, y, 4, 4, SOFTMARGIN_REDUCTION_NONE, &a, g) ==
+              SOFTMARGIN_STATUS_INVALID_REDUCTION,
+          "NONE has no partial");
+    check(softmargin_forward_partial_f32(x, y, 4, (softmargin_partial *)(void *)x) ==
+              SOFTMARGIN_STATUS_OVERLAP,
+          "a partial over an input is refused");
+    check(softmargin_partial_finish_f32(&a, SOFTMARGIN_REDUCTION_NONE, &kept) ==
+              SOFTMARGIN_STATUS_INVALID_REDUCTION,
+          "finishing NONE is refused");
+    check(softmargin_partial_merge(NULL, &a) == SOFTMARGIN_STATUS_NULL_POINTER,
+          "merging into NULL is refused");
+    check(memcmp(&a, &before, sizeof a) == 0 && kept == 3.0f &&
+              memcmp(g, g1, n * sizeof *g) == 0,
+          "refusals write nothing");
+    free(x);
+    free(y);
+    free(g);
+    free(g1);
+}
+
 int main(void) {
     versions();
     rules_f32();
     rules_f64();
     threads();
+    shards();
     return report();
 }
