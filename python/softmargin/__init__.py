@@ -30,6 +30,8 @@ import numpy as _np
 __version__ = "0.1.0"
 
 __all__ = [
+    "BLOCK",
+    "PARTIAL_SIZE",
     "REDUCTIONS",
     "STATUS_INVALID_ARGUMENT",
     "STATUS_INVALID_REDUCTION",
@@ -43,12 +45,16 @@ __all__ = [
     "SoftMarginLoss",
     "backward",
     "check_target",
+    "finish_partial",
     "forward",
     "forward_backward",
+    "forward_backward_shard",
+    "forward_partial",
     "get_num_threads",
     "gradient_hessian",
     "isa",
     "library_path",
+    "merge_partials",
     "set_num_threads",
     "version",
 ]
@@ -317,6 +323,106 @@ def gradient_hessian(input, target, reduction="mean", *, out=None, hess_out=None
     hess = _output("hess_out", hess_out, input.shape, input.dtype)
     _check(f(_ptr(input, p), _ptr(target, p), input.size, r, _ptr(grad, p), _ptr(hess, p)))
     return grad, hess
+
+
+#: The size in bytes of a partial sum (softmargin_partial): plain bytes, to send between ranks.
+PARTIAL_SIZE = 296
+
+#: Elements in a block of the reductions (SOFTMARGIN_BLOCK): shards that start at multiples of
+#: it merge to the one call's MEAN and SUM bit for bit.
+BLOCK = 4096
+
+_Partial = _ctypes.c_uint64 * (PARTIAL_SIZE // 8)
+_PARTIALS = {}
+for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double)):
+    _p = _ctypes.POINTER(_ctype)
+    _f = getattr(_lib, f"softmargin_forward_partial_{_suffix}")
+    _f.argtypes = [_p, _p, _size_t, _ctypes.POINTER(_Partial)]
+    _f.restype = _i32
+    _g = getattr(_lib, f"softmargin_forward_backward_shard_{_suffix}")
+    _g.argtypes = [_p, _p, _size_t, _size_t, _i32, _ctypes.POINTER(_Partial), _p]
+    _g.restype = _i32
+    _h = getattr(_lib, f"softmargin_partial_finish_{_suffix}")
+    _h.argtypes = [_ctypes.POINTER(_Partial), _i32, _p]
+    _h.restype = _i32
+    _PARTIALS[_suffix] = (_f, _g, _h, _p)
+_lib.softmargin_partial_merge.argtypes = [_ctypes.POINTER(_Partial), _ctypes.POINTER(_Partial)]
+_lib.softmargin_partial_merge.restype = _i32
+
+
+def _partial(value):
+    """A bytes-like partial sum as the C struct (a copy)."""
+    data = bytes(memoryview(value).cast("B"))
+    if len(data) != PARTIAL_SIZE:
+        raise ValueError(f"a partial sum is {PARTIAL_SIZE} bytes, not {len(data)}")
+    return _Partial.from_buffer_copy(data)
+
+
+def _shard_data(input, target):
+    input, target, kind = _pair(input, target)
+    if kind not in _PARTIALS:
+        raise TypeError(f"partial sums take float32 or float64 data, not {input.dtype}")
+    return input, target, _PARTIALS[kind]
+
+
+def forward_partial(input, target):
+    """The exact partial sum of the losses of one shard of a data set, as PARTIAL_SIZE bytes.
+
+    Merge the shards' partials with merge_partials (in any order: the merge is exact) and
+    finish_partial for the MEAN or SUM over all of them, which is forward()'s over the whole
+    data set bit for bit when every shard starts at a multiple of BLOCK elements of it, and
+    within 2 ulp otherwise. The bytes can travel between processes (of one byte order), in a
+    uint8 tensor of torch.distributed, Horovod or MPI.
+    """
+    input, target, (f, _, _, p) = _shard_data(input, target)
+    part = _Partial()
+    _check(f(_ptr(input, p), _ptr(target, p), input.size, _ctypes.byref(part)))
+    return bytes(part)
+
+
+def forward_backward_shard(input, target, total_len, reduction="mean", *, grad_out=None):
+    """(partial, gradient) for one shard of a data set of `total_len` elements.
+
+    The gradient is that of the MEAN over all `total_len` elements (or of the SUM) with respect
+    to this shard's inputs: bitwise what forward_backward() over the whole data set gives for
+    them, wherever the shard starts. The partial is forward_partial()'s.
+    """
+    input, target, (_, g, _, p) = _shard_data(input, target)
+    r = _reduction(reduction)
+    if r == 0:
+        raise ValueError("a shard's reduction is 'mean' or 'sum'")
+    if not isinstance(total_len, int) or total_len < input.size:
+        raise ValueError(f"total_len must be an int of at least the shard's {input.size}")
+    grad = _output("grad_out", grad_out, input.shape, input.dtype)
+    part = _Partial()
+    _check(g(_ptr(input, p), _ptr(target, p), input.size, total_len, r, _ctypes.byref(part),
+             _ptr(grad, p)))
+    return bytes(part), grad
+
+
+def merge_partials(*partials):
+    """The exact sum of partial sums (bytes-like objects of PARTIAL_SIZE), as bytes."""
+    total = _Partial()
+    for value in partials:
+        one = _partial(value)
+        _check(_lib.softmargin_partial_merge(_ctypes.byref(total), _ctypes.byref(one)))
+    return bytes(total)
+
+
+def finish_partial(partial, reduction="mean", dtype=_np.float32):
+    """The MEAN (over the elements the partial covers) or SUM of a partial sum, rounded once to
+    `dtype` (float32 or float64, the type the shards computed on)."""
+    r = _reduction(reduction)
+    if r == 0:
+        raise ValueError("a partial sum finishes to 'mean' or 'sum'")
+    kinds = {_np.dtype(_np.float32): "f32", _np.dtype(_np.float64): "f64"}
+    dtype = _np.dtype(dtype)
+    if dtype not in kinds:
+        raise TypeError(f"dtype must be float32 or float64, not {dtype}")
+    _, _, h, p = _PARTIALS[kinds[dtype]]
+    out = _np.empty((), dtype=dtype)
+    _check(h(_ctypes.byref(_partial(partial)), r, _ptr(out, p)))
+    return out[()]
 
 
 def check_target(target, *, dtype=None):

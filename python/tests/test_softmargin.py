@@ -229,6 +229,11 @@ def test_constants_match_the_header():
     assert python == statuses
     for status in statuses.values():
         assert softmargin._lib.softmargin_status_str(status)
+    text = (REPO / "include" / "softmargin.h").read_text()
+    assert re.search(rf"^#define SOFTMARGIN_BLOCK {softmargin.BLOCK}$", text, re.M)
+    struct = re.search(r"typedef struct \{(.*?)\} softmargin_partial;", text, re.S).group(1)
+    words = sum(int(n or 1) for n in re.findall(r"uint64_t \w+(?:\[(\d+)\])?;", struct))
+    assert 8 * words == softmargin.PARTIAL_SIZE
 
 
 def test_public_names():
@@ -352,3 +357,35 @@ def test_gradient_hessian_against_numpy(dtype):
     np.testing.assert_allclose(grad, softmargin.backward(1.0, x, y, "sum"), **tolerance(dtype))
     with pytest.raises(TypeError, match="float32 or float64"):
         softmargin.gradient_hessian(x.astype(np.float16), y.astype(np.float16))
+
+
+def test_shards_merge_to_the_one_call():
+    rng = np.random.default_rng(4)
+    n = 3 * softmargin.BLOCK + 77
+    x = rng.uniform(-30, 30, n).astype(np.float32)
+    y = np.where(rng.random(n) < 0.5, -1.0, 1.0).astype(np.float32)
+    mean, grad = softmargin.forward_backward(x, y, "mean")
+    cuts = [0, softmargin.BLOCK, 3 * softmargin.BLOCK, n]
+    parts, grads = [], []
+    for a, b in zip(cuts, cuts[1:]):
+        part, g = softmargin.forward_backward_shard(x[a:b], y[a:b], n, "mean")
+        assert len(part) == softmargin.PARTIAL_SIZE
+        parts.append(part)
+        grads.append(g)
+    assert np.concatenate(grads).tobytes() == grad.tobytes()
+    merged = softmargin.merge_partials(*parts)
+    assert merged == softmargin.merge_partials(*reversed(parts))
+    assert merged == softmargin.forward_partial(x, y)
+    assert softmargin.finish_partial(merged, "mean").tobytes() == mean.tobytes()
+    total = softmargin.forward(x, y, "sum")
+    assert softmargin.finish_partial(merged, "sum").tobytes() == total.tobytes()
+    # As a torch.distributed or MPI buffer would carry it: uint8 arrays.
+    as_arrays = [np.frombuffer(p, dtype=np.uint8) for p in parts]
+    assert softmargin.merge_partials(*as_arrays) == merged
+    with pytest.raises(ValueError):
+        softmargin.merge_partials(b"short")
+    with pytest.raises(ValueError):
+        softmargin.forward_backward_shard(x, y, n - 1, "mean")
+    with pytest.raises(ValueError):
+        softmargin.finish_partial(merged, "none")
+    assert np.isnan(softmargin.finish_partial(softmargin.merge_partials(), "mean"))
