@@ -1,4 +1,5 @@
-//! Fuzzes the C entry points: any reduction integer, lengths around the chunk sizes and past the
+//! Fuzzes the C entry points (forward, backward, both, the target check and a shard's pass):
+//! any reduction integer, lengths around the chunk sizes and past the
 //! parallel threshold, any bit patterns as values, and pointer layouts with NULLs, exact aliases,
 //! partial overlaps and misalignment, all inside one arena.
 //!
@@ -9,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use softmargin::ffi::*;
-use softmargin::{Isa, Operand, Reduced};
+use softmargin::{Isa, Operand, Partial, Reduced};
 
 /// Reads the fuzzer's bytes; zeros once they run out.
 struct Bytes<'a> {
@@ -53,6 +54,16 @@ trait Elem: softmargin::Float + Copy + Default + 'static {
         g: *mut Self,
     ) -> i32;
     unsafe fn check(y: *const Self, n: usize, first: *mut usize) -> i32;
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn shard(
+        x: *const Self,
+        y: *const Self,
+        n: usize,
+        total: usize,
+        r: i32,
+        p: *mut Partial,
+        g: *mut Self,
+    ) -> i32;
 }
 
 /// A value: mostly ordinary numbers and targets, sometimes any bit pattern.
@@ -105,6 +116,17 @@ impl Elem for f32 {
     unsafe fn check(y: *const f32, n: usize, first: *mut usize) -> i32 {
         unsafe { softmargin_check_target_f32(y, n, first) }
     }
+    unsafe fn shard(
+        x: *const f32,
+        y: *const f32,
+        n: usize,
+        total: usize,
+        r: i32,
+        p: *mut Partial,
+        g: *mut f32,
+    ) -> i32 {
+        unsafe { softmargin_forward_backward_shard_f32(x, y, n, total, r, p, g) }
+    }
 }
 
 impl Elem for f64 {
@@ -147,6 +169,17 @@ impl Elem for f64 {
     }
     unsafe fn check(y: *const f64, n: usize, first: *mut usize) -> i32 {
         unsafe { softmargin_check_target_f64(y, n, first) }
+    }
+    unsafe fn shard(
+        x: *const f64,
+        y: *const f64,
+        n: usize,
+        total: usize,
+        r: i32,
+        p: *mut Partial,
+        g: *mut f64,
+    ) -> i32 {
+        unsafe { softmargin_forward_backward_shard_f64(x, y, n, total, r, p, g) }
     }
 }
 
@@ -194,6 +227,9 @@ enum Op {
     Backward,
     Fused,
     Check,
+    /// forward_backward_shard(x, y, len, total_len, r, partial, grad), the partial outside the
+    /// arena (or NULL).
+    Shard,
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -207,7 +243,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
-    let op = [Op::Forward, Op::Backward, Op::Fused, Op::Check][usize::from(sel % 4)];
+    let op = [Op::Forward, Op::Backward, Op::Fused, Op::Check, Op::Shard][usize::from(sel % 5)];
     let size = T::SIZE;
     let k = b.u8();
     let reduction = if k < 200 { i32::from(k % 3) } else { b.i32() };
@@ -264,7 +300,19 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         ],
         // check(y, len, first): `first` in a separate word, or inside the arena.
         Op::Check => vec![Arg { place: p0, len }],
+        Op::Shard => vec![
+            Arg { place: p0, len },
+            Arg { place: p1, len },
+            Arg { place: p2, len },
+        ],
     };
+    // The shard's total: below, at or above its length; its partial NULL now and then.
+    let total_len = match b.u8() % 4 {
+        0 => len.saturating_sub(1),
+        1 => len,
+        _ => len.saturating_add(usize::from(b.u16())),
+    };
+    let partial_null = op == Op::Shard && b.u8() % 8 == 0;
     let first_inside = op == Op::Check && b.u8() % 4 == 0;
     let first_null = !first_inside && op == Op::Check && b.u8() % 4 == 0;
     // An 8-byte-aligned word inside the arena, for `first_invalid` placed among the targets.
@@ -274,12 +322,15 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
     let required = |i: usize, a: &Arg| -> bool {
         // Scalars (reduced output / grad_output) are always required; arrays when len > 0.
         let scalar = reduced
+            && op != Op::Shard
             && ((op == Op::Backward && i == 0)
                 || (matches!(op, Op::Forward | Op::Fused) && i == 2));
         scalar || a.len > 0
     };
     let mut expected = SOFTMARGIN_STATUS_OK;
-    if op != Op::Check && !valid_reduction {
+    if op == Op::Shard && !reduced {
+        expected = SOFTMARGIN_STATUS_INVALID_REDUCTION;
+    } else if op != Op::Check && !valid_reduction {
         expected = SOFTMARGIN_STATUS_INVALID_REDUCTION;
     } else if len
         .checked_mul(size)
@@ -293,10 +344,12 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
                 .enumerate()
                 .any(|(i, a)| required(i, a) && rule(a))
         };
-        if breaks(&|a| matches!(a.place, Place::Null)) {
+        if breaks(&|a| matches!(a.place, Place::Null)) || partial_null {
             expected = SOFTMARGIN_STATUS_NULL_POINTER;
         } else if breaks(&|a| matches!(a.place, Place::At(off) if off % size != 0)) {
             expected = SOFTMARGIN_STATUS_MISALIGNED;
+        } else if op == Op::Shard && total_len < len {
+            expected = SOFTMARGIN_STATUS_INVALID_ARGUMENT;
         }
         if expected == SOFTMARGIN_STATUS_OK && op == Op::Check && first_inside {
             // `first_invalid` is the 8-byte word at `first_off` inside the arena.
@@ -312,6 +365,7 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
             let (inputs, outputs): (Vec<Arg>, Vec<Arg>) = match op {
                 Op::Forward => (vec![args[0], args[1]], vec![args[2]]),
                 Op::Fused => (vec![args[0], args[1]], vec![args[2], args[3]]),
+                Op::Shard => (vec![args[0], args[1]], vec![args[2]]),
                 _ => (vec![args[0], args[1], args[2]], vec![args[3]]),
             };
             let ok = inputs
@@ -352,6 +406,14 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         .unwrap();
     softmargin::set_isa(best).unwrap();
     let ps: Vec<*mut T> = args.iter().map(ptr).collect();
+    // Not the empty sum, so that a write shows.
+    let canary = softmargin::forward_partial(&[1.5f32][..], &[1.0f32][..]).unwrap();
+    let mut partial = canary;
+    let partial_ptr: *mut Partial = if partial_null {
+        std::ptr::null_mut()
+    } else {
+        &mut partial
+    };
     // SAFETY: every pointer is NULL or into the arena; the library must refuse (and not touch)
     // any layout the rules forbid, which is what this target checks.
     let status = unsafe {
@@ -360,6 +422,7 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
             Op::Backward => T::backward(ps[0], ps[1], ps[2], len, reduction, ps[3]),
             Op::Fused => T::fused(ps[0], ps[1], len, reduction, ps[2], ps[3]),
             Op::Check => T::check(ps[0], len, first_ptr),
+            Op::Shard => T::shard(ps[0], ps[1], len, total_len, reduction, partial_ptr, ps[2]),
         }
     };
 
@@ -387,6 +450,7 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         assert_eq!(status, expected, "{op:?} r={reduction} len={len} {args:?}");
         let unchanged = arena.iter().zip(&before).all(|(v, &w)| v.bits() == w);
         assert!(unchanged, "a refused call wrote to its buffers");
+        assert_eq!(partial, canary, "a refused call wrote its partial");
         return;
     }
     assert_eq!(
@@ -464,11 +528,28 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
             compare(&after, args[2], &loss, size);
             compare(&after, args[3], &grad, size);
         }
+        Op::Shard => {
+            let (x, y) = (read(&before, args[0], size), read(&before, args[1], size));
+            let mut grad = vec![T::default(); len];
+            let want = softmargin::forward_backward_shard(
+                Operand::Slice(&x),
+                Operand::Slice(&y),
+                total_len,
+                red.unwrap(),
+                &mut grad,
+            )
+            .unwrap();
+            assert_eq!(
+                partial, want,
+                "the partial differs from the portable path's"
+            );
+            compare(&after, args[2], &grad, size);
+        }
         Op::Check => unreachable!(),
     }
     // Nothing outside the outputs changed.
     let outputs: Vec<Arg> = match op {
-        Op::Forward => vec![args[2]],
+        Op::Forward | Op::Shard => vec![args[2]],
         Op::Fused => vec![args[2], args[3]],
         _ => vec![args[3]],
     };
