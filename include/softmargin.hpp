@@ -121,6 +121,18 @@ struct api<float> {
                                          std::int32_t r, float *grad, float *hess) {
         return softmargin_gradient_hessian_f32(x, y, n, r, grad, hess);
     }
+    static std::int32_t forward_partial(const float *x, const float *y, std::size_t n,
+                                        softmargin_partial *p) {
+        return softmargin_forward_partial_f32(x, y, n, p);
+    }
+    static std::int32_t forward_backward_shard(const float *x, const float *y, std::size_t n,
+                                               std::size_t total, std::int32_t r,
+                                               softmargin_partial *p, float *grad) {
+        return softmargin_forward_backward_shard_f32(x, y, n, total, r, p, grad);
+    }
+    static std::int32_t finish(const softmargin_partial *p, std::int32_t r, float *out) {
+        return softmargin_partial_finish_f32(p, r, out);
+    }
 };
 
 template <>
@@ -143,6 +155,18 @@ struct api<double> {
     static std::int32_t gradient_hessian(const double *x, const double *y, std::size_t n,
                                          std::int32_t r, double *grad, double *hess) {
         return softmargin_gradient_hessian_f64(x, y, n, r, grad, hess);
+    }
+    static std::int32_t forward_partial(const double *x, const double *y, std::size_t n,
+                                        softmargin_partial *p) {
+        return softmargin_forward_partial_f64(x, y, n, p);
+    }
+    static std::int32_t forward_backward_shard(const double *x, const double *y, std::size_t n,
+                                               std::size_t total, std::int32_t r,
+                                               softmargin_partial *p, double *grad) {
+        return softmargin_forward_backward_shard_f64(x, y, n, total, r, p, grad);
+    }
+    static std::int32_t finish(const softmargin_partial *p, std::int32_t r, double *out) {
+        return softmargin_partial_finish_f64(p, r, out);
     }
 };
 
@@ -236,6 +260,44 @@ void gradient_hessian(const T *input, const T *target, std::size_t len, Reductio
                       T *grad_input, T *hessian) {
     detail::check(detail::api<T>::gradient_hessian(input, target, len, detail::raw(reduction),
                                                    grad_input, hessian));
+}
+
+/** The exact partial sum of one shard's losses (float and double; see
+ * softmargin_forward_partial_f32). A value-initialized softmargin_partial{} is the empty sum. */
+template <class T>
+softmargin_partial forward_partial(const T *input, const T *target, std::size_t len) {
+    softmargin_partial p = softmargin_partial();
+    detail::check(detail::api<T>::forward_partial(input, target, len, &p));
+    return p;
+}
+
+/** One shard of a data set of total_len elements: the gradient of the global Mean (or Sum) into
+ * grad_input, bitwise the one call's, and the shard's partial loss sum (see
+ * softmargin_forward_backward_shard_f32; Reduction::None throws Error). */
+template <class T>
+softmargin_partial forward_backward_shard(const T *input, const T *target, std::size_t len,
+                                          std::size_t total_len, Reduction reduction,
+                                          T *grad_input) {
+    detail::require_reduced(reduction);
+    softmargin_partial p = softmargin_partial();
+    detail::check(detail::api<T>::forward_backward_shard(input, target, len, total_len,
+                                                         detail::raw(reduction), &p, grad_input));
+    return p;
+}
+
+/** Adds the partial sum from into into: exact, in any order. */
+inline void merge(softmargin_partial &into, const softmargin_partial &from) {
+    detail::check(softmargin_partial_merge(&into, &from));
+}
+
+/** The Mean or Sum of a merged partial sum, rounded once to T (float or double: the type the
+ * shards computed on). */
+template <class T>
+T finish(const softmargin_partial &partial, Reduction reduction) {
+    detail::require_reduced(reduction);
+    T value = T();
+    detail::check(detail::api<T>::finish(&partial, detail::raw(reduction), &value));
+    return value;
 }
 
 /** The index of the first target that is not exactly -1 or +1, or len if there is none. */

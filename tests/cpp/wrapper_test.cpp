@@ -3,6 +3,7 @@
 #include "softmargin.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <limits>
 #include <vector>
@@ -211,7 +212,38 @@ static void halves() {
     check(softmargin::first_invalid_target(bad.data(), 2) == 1, "half targets checked");
 }
 
+/* Two shards cut at a block boundary: their gradients and merged Mean are the one call's. */
+template <class T>
+static void shards(const char *name) {
+    const std::size_t n = SOFTMARGIN_BLOCK + 300, cut = SOFTMARGIN_BLOCK;
+    std::vector<T> x(n), y(n), grad(n), one_grad(n);
+    for (std::size_t i = 0; i < n; i++) {
+        x[i] = T(static_cast<double>((i * 7919) % 2001) / 50.0 - 20.0);
+        y[i] = i % 3 ? T(1) : T(-1);
+    }
+    T one = softmargin::forward_backward(x.data(), y.data(), n, softmargin::Reduction::Mean,
+                                         one_grad.data());
+    softmargin_partial all = softmargin::forward_backward_shard(
+        x.data(), y.data(), cut, n, softmargin::Reduction::Mean, grad.data());
+    softmargin_partial rest = softmargin::forward_backward_shard(
+        x.data() + cut, y.data() + cut, n - cut, n, softmargin::Reduction::Mean, grad.data() + cut);
+    softmargin::merge(all, rest);
+    T mean = softmargin::finish<T>(all, softmargin::Reduction::Mean);
+    check(std::memcmp(&mean, &one, sizeof mean) == 0, name);
+    check(grad == one_grad, "shard gradients are the one call's");
+    softmargin_partial whole = softmargin::forward_partial(x.data(), y.data(), n);
+    check(std::memcmp(&whole, &all, sizeof whole) == 0, "forward_partial is the merged shards");
+    try {
+        softmargin::finish<T>(all, softmargin::Reduction::None);
+        check(false, "finishing None throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_REDUCTION, "None refused for a partial");
+    }
+}
+
 int main() {
+    shards<float>("float shards merge to the one call's mean");
+    shards<double>("double shards merge to the one call's mean");
     pointers<float>("float losses");
     pointers<double>("double losses");
     object<float>("float object, the seed's example");
