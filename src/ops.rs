@@ -112,6 +112,12 @@ pub fn forward_reduced<T: Float>(
     target: &[T],
     reduction: Reduced,
 ) -> Result<T, Error> {
+    let (total, len) = loss_sum(input, target)?;
+    Ok(reduce::<T>(total, reduction, len))
+}
+
+/// The summed losses of `input` against `target`, and their count.
+fn loss_sum<T: Float>(input: &[T], target: &[T]) -> Result<(Total<T::Sum>, usize), Error> {
     let len = common_len(&[input.into(), target.into()], &[])?;
     let total = T::run(Pass {
         len,
@@ -122,7 +128,7 @@ pub fn forward_reduced<T: Float>(
         scale: Scale::Times(1.0),
         sum: true,
     });
-    Ok(reduce::<T>(total, reduction, len))
+    Ok((total, len))
 }
 
 /// Writes `grad_output[i] * d loss[i] / d input[i]` into `grad_input`: the backward pass of
@@ -218,19 +224,35 @@ pub fn forward_backward_reduced<'a, T: Float>(
     reduction: Reduced,
     grad: &mut [T],
 ) -> Result<T, Error> {
-    let (input, target) = (input.into(), target.into());
+    let (total, len) = summed_with_gradient(input.into(), target.into(), reduction, None, grad)?;
+    Ok(reduce::<T>(total, reduction, len))
+}
+
+/// The summed losses and their count, with the gradient of the MEAN over `total_len` elements
+/// (the call's own count for `None`) or of the SUM written into `grad`.
+fn summed_with_gradient<T: Float>(
+    input: Operand<'_, T>,
+    target: Operand<'_, T>,
+    reduction: Reduced,
+    total_len: Option<usize>,
+    grad: &mut [T],
+) -> Result<(Total<T::Sum>, usize), Error> {
     let len = common_len(&[input, target], &[Some(grad.len())])?;
     check_aliases(&[input, target], false, true)?;
+    let total_len = total_len.unwrap_or(len);
+    if total_len < len {
+        return Err(Error::ShardBeyondTotal);
+    }
     let total = T::run(Pass {
         len,
         input,
         target,
         loss: None,
         grad: Some(grad),
-        scale: reduced_scale(1.0, reduction, len),
+        scale: reduced_scale(1.0, reduction, total_len),
         sum: true,
     });
-    Ok(reduce::<T>(total, reduction, len))
+    Ok((total, len))
 }
 
 /// The exact partial sum of a shard's losses: merge the shards' partials ([`Partial::merge`],
@@ -238,16 +260,7 @@ pub fn forward_backward_reduced<'a, T: Float>(
 /// every shard starts at a multiple of [`BLOCK`](crate::BLOCK) elements of the whole data set, the result is
 /// bitwise [`forward_reduced`]'s over it; otherwise within 2 ulp of it.
 pub fn forward_partial<T: Float>(input: &[T], target: &[T]) -> Result<Partial, Error> {
-    let len = common_len(&[input.into(), target.into()], &[])?;
-    let total = T::run(Pass {
-        len,
-        input: input.into(),
-        target: target.into(),
-        loss: None,
-        grad: None,
-        scale: Scale::Times(1.0),
-        sum: true,
-    });
+    let (total, len) = loss_sum(input, target)?;
     Ok(counted(total, len))
 }
 
@@ -263,20 +276,7 @@ pub fn forward_backward_shard<'a, T: Float>(
     grad: &mut [T],
 ) -> Result<Partial, Error> {
     let (input, target) = (input.into(), target.into());
-    let len = common_len(&[input, target], &[Some(grad.len())])?;
-    check_aliases(&[input, target], false, true)?;
-    if total_len < len {
-        return Err(Error::ShardBeyondTotal);
-    }
-    let total = T::run(Pass {
-        len,
-        input,
-        target,
-        loss: None,
-        grad: Some(grad),
-        scale: reduced_scale(1.0, reduction, total_len),
-        sum: true,
-    });
+    let (total, len) = summed_with_gradient(input, target, reduction, Some(total_len), grad)?;
     Ok(counted(total, len))
 }
 
