@@ -199,7 +199,12 @@ pub trait LeafSum: Accumulator {
     /// gives for a partial holding it (then a one-block call needs no partial).
     fn exact_alone(&self) -> bool;
     /// The reduced value of this sum alone.
-    fn reduce(self, reduction: Reduced, count: usize) -> f64;
+    fn reduce(self, reduction: Reduced, count: usize) -> f64 {
+        match reduction {
+            Reduced::Mean => self.mean(count),
+            Reduced::Sum => self.total(),
+        }
+    }
     /// The reduced value of the exact sum `p`: a function of the sum's value alone.
     fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64;
 }
@@ -210,12 +215,6 @@ impl LeafSum for Lanes {
     }
     fn exact_alone(&self) -> bool {
         true
-    }
-    fn reduce(self, reduction: Reduced, count: usize) -> f64 {
-        match reduction {
-            Reduced::Mean => self.mean(count),
-            Reduced::Sum => self.total(),
-        }
     }
     fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64 {
         // The sum rounded once; then as for one block, whose sum is that value exactly.
@@ -239,12 +238,6 @@ impl LeafSum for CompensatedLanes {
     }
     fn exact_alone(&self) -> bool {
         self.big == Compensated::default()
-    }
-    fn reduce(self, reduction: Reduced, count: usize) -> f64 {
-        match reduction {
-            Reduced::Mean => self.mean(count),
-            Reduced::Sum => self.total(),
-        }
     }
     fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64 {
         if let Some(v) = p.non_finite() {
