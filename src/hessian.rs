@@ -27,7 +27,7 @@ use crate::ops::{common_len, Error, Reduced};
 use crate::parallel::{self, Task};
 use crate::pass::Operand;
 use crate::simd::portable::Scalar;
-use crate::simd::{Simd, Vector};
+use crate::simd::Vector;
 use crate::sum::LANES;
 
 /// Writes `grad[i] = c (-y sigmoid(m))` and `hessian[i] = c y^2 sigmoid(m) sigmoid(-m)`, with
@@ -201,17 +201,14 @@ impl OnPath for FastPiece<'_> {
         let mut h_hi = [0.0f32; PIECE];
         let full = n / LANES * LANES;
         for i in (0..full).step_by(LANES) {
-            let (x, y) = (
-                P::F64::load_f32(&self.x[i..]),
-                P::F64::load_f32(&self.y[i..]),
-            );
-            let ([g_lo, g_up], [h_lo, h_up], out_of_range) =
-                fast_lanes(x, y, self.divisor.map(P::F64::splat));
-            g_lo.store_f32(&mut self.grad[i..]);
-            g_up.store_f32(&mut g_hi[i..]);
-            h_lo.store_f32(&mut self.hessian[i..]);
-            h_up.store_f32(&mut h_hi[i..]);
-            set_flags(&mut self.flags[i..i + LANES], P::F64::bits(out_of_range));
+            let out = [
+                &mut self.grad[i..],
+                &mut g_hi[i..],
+                &mut self.hessian[i..],
+                &mut h_hi[i..],
+            ];
+            let bits = group::<P::F64>(&self.x[i..], &self.y[i..], self.divisor, out);
+            set_flags(&mut self.flags[i..i + LANES], bits);
         }
         if full < n {
             // The last group of fewer than LANES elements, padded (input 0, target 1).
@@ -219,19 +216,19 @@ impl OnPath for FastPiece<'_> {
             let (mut xs, mut ys) = ([0.0f32; LANES], [1.0f32; LANES]);
             xs[..k].copy_from_slice(&self.x[full..]);
             ys[..k].copy_from_slice(&self.y[full..]);
-            let (x, y) = (P::F64::load_f32(&xs), P::F64::load_f32(&ys));
-            let ([g_lo, g_up], [h_lo, h_up], out_of_range) =
-                fast_lanes(x, y, self.divisor.map(P::F64::splat));
-            let mut out = [[0.0f32; LANES]; 4];
-            g_lo.store_f32(&mut out[0]);
-            g_up.store_f32(&mut out[1]);
-            h_lo.store_f32(&mut out[2]);
-            h_up.store_f32(&mut out[3]);
-            self.grad[full..].copy_from_slice(&out[0][..k]);
-            g_hi[full..n].copy_from_slice(&out[1][..k]);
-            self.hessian[full..].copy_from_slice(&out[2][..k]);
-            h_hi[full..n].copy_from_slice(&out[3][..k]);
-            set_flags(&mut self.flags[full..], P::F64::bits(out_of_range));
+            let mut padded = [[0.0f32; LANES]; 4];
+            let [a, b, c, d] = &mut padded;
+            let bits = group::<P::F64>(&xs, &ys, self.divisor, [a, b, c, d]);
+            let out = [
+                &mut self.grad[full..],
+                &mut g_hi[full..n],
+                &mut self.hessian[full..],
+                &mut h_hi[full..n],
+            ];
+            for (dst, src) in out.into_iter().zip(&padded) {
+                dst.copy_from_slice(&src[..k]);
+            }
+            set_flags(&mut self.flags[full..], bits);
         }
         for j in 0..n {
             let differ = (self.grad[j].to_bits() != g_hi[j].to_bits())
@@ -239,6 +236,21 @@ impl OnPath for FastPiece<'_> {
             self.flags[j] |= u8::from(differ);
         }
     }
+}
+
+/// One group of [`LANES`] elements (`x`, `y`) through [`fast_lanes`]: the gradient's bounds into
+/// `out[0]` and `out[1]`, the second derivative's into `out[2]` and `out[3]` (their first
+/// [`LANES`] elements each); returns the out-of-range lanes as bits.
+#[inline(always)]
+fn group<V: Vector>(x: &[f32], y: &[f32], divisor: Option<f64>, out: [&mut [f32]; 4]) -> u32 {
+    let (x, y) = (V::load_f32(x), V::load_f32(y));
+    let ([g_lo, g_up], [h_lo, h_up], out_of_range) = fast_lanes(x, y, divisor.map(V::splat));
+    let [a, b, c, d] = out;
+    g_lo.store_f32(a);
+    g_up.store_f32(b);
+    h_lo.store_f32(c);
+    h_up.store_f32(d);
+    V::bits(out_of_range)
 }
 
 /// Flag `j` set to bit `j` of `bits`.
