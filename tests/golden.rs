@@ -12,12 +12,19 @@ mod common;
 use common::{inputs, Elem, Family, Targets, FAMILIES};
 use softmargin::{
     backward_none, forward_backward_none, forward_backward_reduced, forward_none, forward_reduced,
-    set_isa, Isa, Reduced,
+    gradient_hessian, set_isa, Bf16, Isa, Reduced, F16,
 };
 
 /// The hashes of the `f64` and `f32` results as of the kernel layout of issue 11's start.
 const GOLDEN_F64: u64 = 0xf7ae_b652_4ab3_188c;
 const GOLDEN_F32: u64 = 0xf795_3d95_dec3_0f46;
+/// The half types' results as of the one-engine rebuild's start (correctly rounded, so any
+/// correct engine gives these bits).
+const GOLDEN_F16: u64 = 0x3732_f4c5_5e9f_d374;
+const GOLDEN_BF16: u64 = 0x34ed_5722_5428_edee;
+/// The first and second derivatives of `gradient_hessian`, as of the same start.
+const GOLDEN_F32_HESSIAN: u64 = 0xc369_3997_78e5_9f36;
+const GOLDEN_F64_HESSIAN: u64 = 0x2748_e154_7394_29e8;
 
 /// FNV-1a over 64-bit words.
 struct Fnv(u64);
@@ -56,7 +63,20 @@ fn hash_results<T: Elem>(hash: &mut Fnv, x: &[T], y: &[T]) {
     loss.iter().chain(&grad).for_each(|v| hash.add(v.bits()));
 }
 
-fn golden_hash<T: Elem>() -> u64 {
+/// Both outputs of `gradient_hessian` for every reduction.
+fn hash_derivatives<T: Elem>(hash: &mut Fnv, x: &[T], y: &[T]) {
+    let n = x.len();
+    let (mut grad, mut hessian) = (vec![T::default(); n], vec![T::default(); n]);
+    for reduction in [None, Some(Reduced::Mean), Some(Reduced::Sum)] {
+        gradient_hessian(x, y, reduction, &mut grad, &mut hessian).unwrap();
+        grad.iter().chain(&hessian).for_each(|v| hash.add(v.bits()));
+    }
+}
+
+/// What a golden hash covers: the loss passes, or the second derivative.
+type Hasher<T> = fn(&mut Fnv, &[T], &[T]);
+
+fn golden_hash<T: Elem>(hash_results: Hasher<T>) -> u64 {
     let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
     let mut seed = 1;
     for family in FAMILIES.into_iter().chain([Family::FarResults]) {
@@ -98,7 +118,7 @@ fn golden_hash<T: Elem>() -> u64 {
     hash.0
 }
 
-fn frozen<T: Elem>(golden: u64) {
+fn frozen<T: Elem>(what: &str, hasher: Hasher<T>, golden: u64) {
     for isa in Isa::ALL {
         if set_isa(isa).is_err() {
             println!(
@@ -108,13 +128,13 @@ fn frozen<T: Elem>(golden: u64) {
             );
             continue;
         }
-        let hash = golden_hash::<T>();
-        println!("{} path {}: {hash:#018x}", T::NAME, isa.name());
+        let hash = golden_hash::<T>(hasher);
+        println!("{} {what} path {}: {hash:#018x}", T::NAME, isa.name());
         if std::env::var_os("SOFTMARGIN_PRINT_GOLDEN").is_none() {
             assert_eq!(
                 hash,
                 golden,
-                "the {} results changed on path {}",
+                "the {} {what} changed on path {}",
                 T::NAME,
                 isa.name()
             );
@@ -124,6 +144,10 @@ fn frozen<T: Elem>(golden: u64) {
 
 #[test]
 fn results_are_frozen_on_every_path() {
-    frozen::<f64>(GOLDEN_F64);
-    frozen::<f32>(GOLDEN_F32);
+    frozen::<f64>("results", hash_results, GOLDEN_F64);
+    frozen::<f32>("results", hash_results, GOLDEN_F32);
+    frozen::<F16>("results", hash_results, GOLDEN_F16);
+    frozen::<Bf16>("results", hash_results, GOLDEN_BF16);
+    frozen::<f32>("derivatives", hash_derivatives, GOLDEN_F32_HESSIAN);
+    frozen::<f64>("derivatives", hash_derivatives, GOLDEN_F64_HESSIAN);
 }
