@@ -5,7 +5,8 @@
 //! as `65536`, `f32`, `f64`, `f16` or `bf16`, `1t` or `2t`, or `c` for the C entry row alone pick rows). Each figure
 //! is the median of repeated runs; the machine's other load shows in the spread, not the median.
 //!
-//! With `SOFTMARGIN_BASELINE` set to the path of another build of `libsoftmargin.so` (an older
+//! Every pass is timed through the exported C functions, as a C caller runs them. With
+//! `SOFTMARGIN_BASELINE` set to the path of another build of `libsoftmargin.so` (an older
 //! commit, say), its exported functions are measured in the same turns, and each row shows how
 //! many times faster this build is.
 
@@ -18,10 +19,7 @@ mod common;
 
 use common::Elem;
 use rayon::prelude::*;
-use softmargin::{
-    backward_none, forward_backward_reduced, forward_none, forward_reduced, gradient_hessian,
-    set_num_threads, Reduced,
-};
+use softmargin::{gradient_hessian, set_num_threads};
 
 /// Median wall times of one run of each of `count` measurements, in nanoseconds: `f(k)` runs
 /// measurement `k`. The measurements take turns, sample after sample, so that a ratio of two
@@ -123,93 +121,126 @@ fn libm_loop<T: Libm>(x: &[T], y: &[T]) {
     black_box(s / x.len() as f64);
 }
 
-/// The exported functions of a baseline build, for one element type.
-struct Baseline<T> {
+/// The exported functions of a build (this one's, or a baseline's), for one element type.
+struct Api<T> {
     forward: ForwardFn<T>,
     backward: BackwardFn<T>,
-    forward_backward: ForwardBackwardFn<T>,
+    forward_backward: FusedFn<T>,
+    /// `None` where the baseline predates it for this type.
+    gradient_hessian: Option<FusedFn<T>>,
 }
 
 type ForwardFn<T> = unsafe extern "C" fn(*const T, *const T, usize, i32, *mut T) -> i32;
 type BackwardFn<T> = unsafe extern "C" fn(*const T, *const T, *const T, usize, i32, *mut T) -> i32;
-type ForwardBackwardFn<T> =
-    unsafe extern "C" fn(*const T, *const T, usize, i32, *mut T, *mut T) -> i32;
+type FusedFn<T> = unsafe extern "C" fn(*const T, *const T, usize, i32, *mut T, *mut T) -> i32;
 type SetThreadsFn = unsafe extern "C" fn(usize) -> i32;
 type Symbol = *mut libc::c_void;
 
 /// The environment variable naming the baseline's shared library.
 const BASELINE_ENV: &str = "SOFTMARGIN_BASELINE";
 
-/// The baseline library's functions for `T` (`suffix` `f32` or `f64`), its pool set to
-/// `threads`; `None` without `SOFTMARGIN_BASELINE`.
-fn baseline<T>(suffix: &str, threads: usize) -> Option<Baseline<T>> {
+/// The baseline library's functions for `T` (`suffix` `f32`, `f64`, `f16` or `bf16`), its pool
+/// set to `threads`; `None` without `SOFTMARGIN_BASELINE` or when the baseline has no such
+/// type.
+fn baseline<T>(suffix: &str, threads: usize) -> Option<Api<T>> {
     let path = std::env::var(BASELINE_ENV).ok()?;
     let c_path = std::ffi::CString::new(path.clone()).unwrap();
     // SAFETY: a NUL-terminated path; the handle is never closed, so the symbols stay valid.
     let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
     assert!(!handle.is_null(), "{BASELINE_ENV}={path}: cannot be loaded");
-    let symbol = |name: &str| {
+    let symbol = |name: String| {
         let c_name = std::ffi::CString::new(name).unwrap();
         // SAFETY: a valid handle and a NUL-terminated name.
         let p = unsafe { libc::dlsym(handle, c_name.as_ptr()) };
-        assert!(!p.is_null(), "{path} has no {name}");
-        p
+        (!p.is_null()).then_some(p)
     };
+    let forward = symbol(format!("softmargin_forward_{suffix}"))?;
     // SAFETY: the baseline exports these functions with these C signatures (every version
-    // of the header has them).
+    // of the header that has the type has them).
     unsafe {
-        let set_threads =
-            std::mem::transmute::<Symbol, SetThreadsFn>(symbol("softmargin_set_num_threads"));
+        let set_threads = std::mem::transmute::<Symbol, SetThreadsFn>(
+            symbol("softmargin_set_num_threads".into()).unwrap(),
+        );
         assert_eq!(set_threads(threads), 0);
-        Some(Baseline {
-            forward: std::mem::transmute::<Symbol, ForwardFn<T>>(symbol(&format!(
-                "softmargin_forward_{suffix}"
-            ))),
-            backward: std::mem::transmute::<Symbol, BackwardFn<T>>(symbol(&format!(
-                "softmargin_backward_{suffix}"
-            ))),
-            forward_backward: std::mem::transmute::<Symbol, ForwardBackwardFn<T>>(symbol(
-                &format!("softmargin_forward_backward_{suffix}"),
-            )),
+        let fused = |name: &str| {
+            symbol(format!("softmargin_{name}_{suffix}"))
+                .map(|p| std::mem::transmute::<Symbol, FusedFn<T>>(p))
+        };
+        Some(Api {
+            forward: std::mem::transmute::<Symbol, ForwardFn<T>>(forward),
+            backward: std::mem::transmute::<Symbol, BackwardFn<T>>(
+                symbol(format!("softmargin_backward_{suffix}")).unwrap(),
+            ),
+            forward_backward: fused("forward_backward").unwrap(),
+            gradient_hessian: fused("gradient_hessian"),
         })
     }
 }
 
-/// Runs pass `k` (of [`PASSES`]) through the baseline.
-fn run_baseline<T: Elem>(
-    b: &Baseline<T>,
-    k: usize,
-    x: &[T],
-    y: &[T],
-    out: &mut [T],
-    grad: &mut [T],
-) {
+/// This build's exported functions for `T`: the passes are timed through the C entry points, as
+/// a baseline's are, so that both pay the same argument checks.
+fn ours<T: Libm>() -> Api<T> {
+    use softmargin::ffi::*;
+    // SAFETY: `T` is the element type of the functions named for it (the 16-bit types are
+    // `repr(transparent)` over the `uint16_t` the C functions take): the same C ABI.
+    unsafe {
+        match T::NAME {
+            "f32" => std::mem::transmute::<Api<f32>, Api<T>>(Api {
+                forward: softmargin_forward_f32,
+                backward: softmargin_backward_f32,
+                forward_backward: softmargin_forward_backward_f32,
+                gradient_hessian: Some(softmargin_gradient_hessian_f32),
+            }),
+            "f64" => std::mem::transmute::<Api<f64>, Api<T>>(Api {
+                forward: softmargin_forward_f64,
+                backward: softmargin_backward_f64,
+                forward_backward: softmargin_forward_backward_f64,
+                gradient_hessian: Some(softmargin_gradient_hessian_f64),
+            }),
+            "f16" => std::mem::transmute::<Api<u16>, Api<T>>(Api {
+                forward: softmargin_forward_f16,
+                backward: softmargin_backward_f16,
+                forward_backward: softmargin_forward_backward_f16,
+                gradient_hessian: None,
+            }),
+            _ => std::mem::transmute::<Api<u16>, Api<T>>(Api {
+                forward: softmargin_forward_bf16,
+                backward: softmargin_backward_bf16,
+                forward_backward: softmargin_forward_backward_bf16,
+                gradient_hessian: None,
+            }),
+        }
+    }
+}
+
+/// Runs pass `k` (of [`PASSES`]) through `b`, which must have it.
+fn run_api<T: Elem>(b: &Api<T>, k: usize, x: &[T], y: &[T], out: &mut [T], grad: &mut [T]) {
     let (n, mut scalar) = (x.len(), T::default());
+    let (xp, yp, op, gp) = (x.as_ptr(), y.as_ptr(), out.as_mut_ptr(), grad.as_mut_ptr());
     // SAFETY: every buffer holds n values; MEAN writes one value to `scalar`.
     let status = unsafe {
         match k {
-            0 => (b.forward)(x.as_ptr(), y.as_ptr(), n, 1, &mut scalar),
-            1 => (b.forward)(x.as_ptr(), y.as_ptr(), n, 0, out.as_mut_ptr()),
-            2 => (b.backward)(y.as_ptr(), x.as_ptr(), y.as_ptr(), n, 0, grad.as_mut_ptr()),
-            _ => (b.forward_backward)(x.as_ptr(), y.as_ptr(), n, 1, &mut scalar, grad.as_mut_ptr()),
+            0 => (b.forward)(xp, yp, n, 1, &mut scalar),
+            1 => (b.forward)(xp, yp, n, 0, op),
+            2 => (b.backward)(yp, xp, yp, n, 0, gp),
+            3 => (b.forward_backward)(xp, yp, n, 1, &mut scalar, gp),
+            4 => (b.forward_backward)(xp, yp, n, 0, op, gp),
+            _ => (b.gradient_hessian.expect("a pass the baseline has"))(xp, yp, n, 0, gp, op),
         }
     };
     assert_eq!(status, 0);
     black_box(scalar);
 }
 
-/// The passes measured, with the arrays each reads and writes. The baseline runs the first
-/// [`BASELINE_PASSES`]; the half types skip the last (their second derivative is the exact one).
-const PASSES: [(&str, f64); 5] = [
+/// The passes measured, with the arrays each reads and writes.
+const PASSES: [(&str, f64); 6] = [
     ("forward MEAN", 2.0),
     ("forward NONE", 3.0),
     ("backward NONE", 4.0),
     ("forward_backward MEAN", 3.0),
+    ("forward_backward NONE", 4.0),
     ("gradient_hessian NONE", 4.0),
 ];
-
-/// The passes every version of the library has.
-const BASELINE_PASSES: usize = 4;
 
 fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
     let x: Vec<T> = (0..n)
@@ -225,37 +256,30 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         .num_threads(threads)
         .build()
         .unwrap();
-    // A baseline build may predate the half types.
-    let base = if std::mem::size_of::<T>() == 2 {
-        None
-    } else {
-        baseline::<T>(T::NAME, threads)
+    let base = baseline::<T>(T::NAME, threads);
+    // The baseline's passes: all but the second derivative where it predates it.
+    let base_passes: Vec<usize> = match &base {
+        None => vec![],
+        Some(b) => (0..PASSES.len())
+            .filter(|&k| k < 5 || b.gradient_hessian.is_some())
+            .collect(),
     };
-    let mut hessian = vec![T::default(); n];
-    let passes = if std::mem::size_of::<T>() == 2 {
-        BASELINE_PASSES
-    } else {
-        PASSES.len()
-    };
+    let passes = PASSES.len();
     // Measurements 0..passes are the passes, then the read floor, the read+write floor and
     // the libm loop, then the baseline's passes, all taking turns.
-    let count = passes + 3 + if base.is_some() { BASELINE_PASSES } else { 0 };
+    let count = passes + 3 + base_passes.len();
+    let own = ours::<T>();
     let times = medians(reps, n, count, |k| match k {
-        0 => {
-            black_box(forward_reduced(&x, &y, Reduced::Mean).unwrap());
+        5 if own.gradient_hessian.is_none() => {
+            gradient_hessian(&x, &y, None, &mut grad, &mut out).unwrap()
         }
-        1 => forward_none(&x[..], &y[..], &mut out).unwrap(),
-        2 => backward_none(&y[..], &x[..], &y[..], &mut grad).unwrap(),
-        3 => {
-            black_box(forward_backward_reduced(&x[..], &y[..], Reduced::Mean, &mut grad).unwrap());
-        }
-        k if k < passes => gradient_hessian(&x, &y, None, &mut grad, &mut hessian).unwrap(),
+        k if k < passes => run_api(&own, k, &x, &y, &mut out, &mut grad),
         k if k == passes => floor(&pool, &x, &y, &mut out, false),
         k if k == passes + 1 => floor(&pool, &x, &y, &mut out, true),
         k if k == passes + 2 => libm_loop(&x, &y),
-        _ => run_baseline(
+        k => run_api(
             base.as_ref().unwrap(),
-            k - passes - 3,
+            base_passes[k - passes - 3],
             &x,
             &y,
             &mut out,
@@ -264,11 +288,14 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
     });
     let (read, write, libm) = (times[passes], times[passes + 1], times[passes + 2]);
     let elem = std::mem::size_of::<T>() as f64;
-    for (k, &(name, arrays)) in PASSES[..passes].iter().enumerate() {
+    for (k, &(name, arrays)) in PASSES.iter().enumerate() {
         let ns = times[k];
         let floor = if arrays > 2.0 { write } else { read };
-        let versus = match times.get(passes + 3 + k).filter(|_| k < BASELINE_PASSES) {
-            Some(b) => format!("  {:>5.2}x the baseline's speed", b / ns),
+        let versus = match base_passes.iter().position(|&b| b == k) {
+            Some(j) => format!(
+                "  {:>5.2}x the baseline's speed",
+                times[passes + 3 + j] / ns
+            ),
             None => String::new(),
         };
         println!(
@@ -352,7 +379,7 @@ fn main() {
         filter.is_empty() || filter.contains(&v)
     }
     println!("pass                   type         N th  time            bandwidth      ratio to floor  speed vs libm loop");
-    for n in [32usize, 1 << 10, 1 << 16, 1 << 20, 1 << 24] {
+    for n in [32usize, 1 << 10, 1 << 16, 1 << 20, 1 << 22, 1 << 24] {
         if c_only || !picked(&sizes, n) {
             continue;
         }
