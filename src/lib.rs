@@ -1,16 +1,19 @@
-//! PyTorch's `SoftMarginLoss`, forward and backward, over `f32` and `f64` buffers.
+//! PyTorch's `SoftMarginLoss`, forward and backward, over `f32`, `f64`, binary16 ([`F16`]) and
+//! bfloat16 ([`Bf16`]) buffers.
 //!
 //! For an input (raw score) `x` and a target `y`, normally -1 or +1, the loss of one element is
 //! `log(1 + exp(-y x))`, reduced over the buffer by nothing, the mean or the sum. Its derivative
 //! with respect to `x` is `-y sigmoid(-y x)`.
 //!
 //! Every element's loss, and its derivative, is within 2 ulp of the correctly rounded value
-//! over the whole floating-point range: the stable form `max(m, 0) + log1p(exp(-|m|))` never
-//! overflows where `log1p(exp(m))` does (at `x = -100, y = 1` in `f32`, PyTorch returns an
-//! infinite loss and a NaN gradient; this crate returns 100 and -1). Sums accumulate in `f64`
-//! for `f32` data and in compensated `f64` for `f64` data within each block of 4096 elements;
-//! the blocks' sums are added exactly and rounded once, so reduced values are bitwise identical
-//! for any number of threads, and shards of a data set merge to the same bits ([`Partial`]).
+//! over the whole floating-point range (the 16-bit types' are correctly rounded): the stable
+//! form `max(m, 0) + log1p(exp(-|m|))` never overflows where `log1p(exp(m))` does (at
+//! `x = -100, y = 1` in `f32`, PyTorch returns an infinite loss and a NaN gradient; this crate
+//! returns 100 and -1). [`gradient_hessian`] gives the second derivative too. Sums accumulate
+//! in `f64` for data computed through `f32` and in compensated `f64` for `f64` data within each
+//! block of 4096 elements; the blocks' sums are added exactly and rounded once, so reduced
+//! values are bitwise identical for any number of threads, and shards of a data set merge to
+//! the same bits ([`Partial`]).
 //!
 //! Large buffers are processed on the crate's own rayon pool ([`set_num_threads`]); small ones on
 //! the calling thread.
@@ -43,34 +46,69 @@
 //! The C interface is declared in `include/softmargin.h`; its Rust side (the `ffi` module) is
 //! not part of this crate's Rust API.
 
+//! # Layers
+//!
+//! The crate is built in layers, bottom to top; a file imports only from its own layer or the
+//! ones below (`tests/layers.rs` holds every `use crate::` path to this, and to no circle
+//! between files):
+//!
+//! 1. Vocabulary: [`Reduced`] (`reduction`), [`Error`] (`error`), the 16-bit types (`half`),
+//!    the environment variables (`env`).
+//! 2. Lanes: vectors of each instruction set, and the one dispatch that picks a path (`simd`).
+//! 3. Kernel math: the fast, wide and exact kernels, the second derivatives, the factor, the
+//!    polynomials (`kernel`).
+//! 4. Reductions: the exact fixed-point sum (`partial`), the lane sums (`sum`), a pass's sum
+//!    over the tree (`total`).
+//! 5. The element loop: one loop for every type, output and path (`loops`).
+//! 6. The engine: the pass description (`pass`), the one leaf driver (`leaf`), the block tree
+//!    (`tree`) and the pool (`pool`).
+//! 7. The element types: a row of the engine's tables for each (`element`).
+//! 8. The public operations (`ops`).
+//! 9. The C door (`ffi`).
+
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// 1. Vocabulary.
 mod env;
+mod error;
+mod half;
+mod reduction;
+// 2. Lanes.
+mod simd;
+// 3. Kernel math.
+mod kernel;
+// 4. Reductions.
+mod partial;
+mod sum;
+mod total;
+// 5. The element loop.
+mod loops;
+// 6. The engine.
+mod leaf;
+mod pass;
+mod pool;
+mod tree;
+// 7. The element types.
+mod element;
+// 8. The public operations.
+mod ops;
+// 9. The C door.
 #[doc(hidden)]
 pub mod ffi;
-mod float;
-mod half;
-mod hessian;
-mod kernel;
-mod ops;
-mod parallel;
-mod partial;
-mod pass;
-mod simd;
-mod sum;
 
-pub use float::Float;
+pub use element::Float;
+pub use error::Error;
 pub use half::{Bf16, F16};
-pub use hessian::gradient_hessian;
 pub use ops::{
     backward_none, backward_reduced, first_invalid_target, forward_backward_none,
     forward_backward_reduced, forward_backward_shard, forward_none, forward_partial,
-    forward_reduced, Error, Reduced,
-};
-pub use parallel::{
-    default_num_threads, num_threads, set_num_threads, TooManyThreads, BLOCK, MAX_THREADS,
-    NUM_THREADS_ENV,
+    forward_reduced, gradient_hessian,
 };
 pub use partial::Partial;
 pub use pass::Operand;
+pub use pool::{
+    default_num_threads, num_threads, set_num_threads, TooManyThreads, MAX_THREADS, NUM_THREADS_ENV,
+};
+pub use reduction::Reduced;
 pub use simd::{isa, set_isa, Isa, UnsupportedIsa, ISA_ENV};
+pub use tree::BLOCK;

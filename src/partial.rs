@@ -9,13 +9,9 @@
 //! commutative and associative: any order and grouping of merges gives the same bits.
 //! Infinite and NaN block sums are kept as flags beside it.
 //!
-//! Single-process reductions merge their block sums the same way (`crate::sum::Total`), so a
-//! sum over shards that start at multiples of [`crate::parallel::BLOCK`] elements, whose block
+//! Single-process reductions merge their block sums the same way (`crate::total`), so a
+//! sum over shards that start at multiples of [`crate::BLOCK`] elements, whose block
 //! sums are then the single process's, finishes to the same bits.
-
-use crate::float::Float;
-use crate::ops::Reduced;
-use crate::sum::LeafSum;
 
 /// The words of the fixed-point sum.
 pub(crate) const WORDS: usize = 35;
@@ -161,13 +157,6 @@ fn round53(words: &[u64; WORDS]) -> Option<(u64, i64, [u64; WORDS], bool)> {
 }
 
 impl Partial {
-    /// The MEAN (over [`Partial::count`] elements) or the SUM of the losses, as type `T`:
-    /// rounded once from the exact sum, as the one-process reduction is. `T` must be the type
-    /// the shards computed on for that reduction's bits.
-    pub fn finish<T: Float>(&self, reduction: Reduced) -> T {
-        T::narrow(T::Sum::reduce_exact(self, reduction, self.count as usize))
-    }
-
     /// The number of elements the sum covers.
     pub fn count(&self) -> u64 {
         self.count

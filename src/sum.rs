@@ -1,16 +1,18 @@
-//! Accumulators for the SUM and MEAN reductions.
+//! Lane sums: the accumulators of the SUM and MEAN reductions within a block.
 //!
-//! `f32` losses are summed in plain `f64`, in sixteen lanes: 29 spare bits keep the sum of
-//! millions of elements far inside half an `f32` ulp. `f64` losses are summed with a compensated (double-length)
-//! accumulator, which carries the rounding error of every addition.
+//! Losses of data computed through `f32` are summed in plain `f64`, in sixteen lanes: 29 spare
+//! bits keep the sum of millions of elements far inside half an `f32` ulp. `f64` losses are
+//! summed with a compensated (double-length) accumulator, which carries the rounding error of
+//! every addition.
 //!
-//! Each block of the tree of [`crate::parallel`] is summed so, in a fixed order; the blocks'
-//! sums are then added exactly ([`Total`], [`Partial`]) and the result rounded once. So a sum
-//! does not depend on the number of threads, nor on how the blocks are grouped: shards of a
-//! data set that start at block boundaries merge to the one process's bits.
+//! Each block of the block tree (`crate::tree`) is summed so, in a fixed order; the blocks'
+//! sums are then added exactly ([`Partial`], `crate::total`) and the result rounded once. So a
+//! sum does not depend on the number of threads, nor on how the blocks are grouped: shards of
+//! a data set that start at block boundaries merge to the one process's bits.
 
-use crate::ops::Reduced;
 use crate::partial::Partial;
+use crate::reduction::Reduced;
+use crate::simd::dispatch::GROUP;
 
 /// A partial sum of losses.
 pub trait Accumulator: Copy + Default + Send {
@@ -22,18 +24,15 @@ pub trait Accumulator: Copy + Default + Send {
     fn mean(self, count: usize) -> f64;
 }
 
-/// Sixteen plain `f64` sums, for `f32` data: element `i` of a leaf goes into lane `i % 16`, so
-/// vector paths of any width add in the same order; the lanes are then added by a fixed
-/// pairwise tree. A merged sum keeps its value in lane 0.
+/// Sixteen plain `f64` sums, for data computed through `f32`: element `i` of a leaf goes into
+/// lane `i % 16`, so vector paths of any width add in the same order; the lanes are then added
+/// by a fixed pairwise tree. A merged sum keeps its value in lane 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Lanes(pub [f64; LANES]);
-
-/// The lanes of [`Lanes`].
-pub const LANES: usize = 16;
+pub struct Lanes(pub [f64; GROUP]);
 
 impl Accumulator for Lanes {
     fn merge(self, later: Self) -> Self {
-        let mut lanes = [0.0; LANES];
+        let mut lanes = [0.0; GROUP];
         lanes[0] = self.total() + later.total();
         Lanes(lanes)
     }
@@ -50,8 +49,8 @@ impl Accumulator for Lanes {
 /// neighbouring pairs, and so on. Written as loops over a fixed array so that it compiles to
 /// straight-line code (a recursive form costs a call per node, which small calls feel).
 #[inline(always)]
-fn pairwise<V: Copy>(mut values: [V; LANES], combine: impl Fn(V, V) -> V) -> V {
-    let mut n = LANES;
+fn pairwise<V: Copy>(mut values: [V; GROUP], combine: impl Fn(V, V) -> V) -> V {
+    let mut n = GROUP;
     while n > 1 {
         n /= 2;
         for i in 0..n {
@@ -141,8 +140,8 @@ pub const BIG_SCALE: f64 = 2.938_735_877_055_719e-39;
 /// lane `i % 16`; and the sum of the huge losses. A merged sum keeps its value in lane 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CompensatedLanes {
-    pub hi: [f64; LANES],
-    pub lo: [f64; LANES],
+    pub hi: [f64; GROUP],
+    pub lo: [f64; GROUP],
     /// The sum of the losses of at least [`BIG`], times [`BIG_SCALE`], in element order.
     pub big: Compensated,
 }
@@ -150,7 +149,7 @@ pub struct CompensatedLanes {
 impl CompensatedLanes {
     /// The lanes combined by a fixed pairwise tree.
     fn combined(self) -> Compensated {
-        let lanes: [Compensated; LANES] = std::array::from_fn(|j| Compensated {
+        let lanes: [Compensated; GROUP] = std::array::from_fn(|j| Compensated {
             hi: self.hi[j],
             lo: self.lo[j],
         });
@@ -195,9 +194,9 @@ impl Accumulator for CompensatedLanes {
 pub trait LeafSum: Accumulator {
     /// Adds the sum exactly into `p`.
     fn add_to(self, p: &mut Partial);
-    /// Whether [`LeafSum::reduce`] of this sum alone gives the bits [`LeafSum::reduce_exact`]
+    /// Whether [`LeafSum::reduce`] of this sum alone gives the bits [`LeafSum::reduce_fixed`]
     /// gives for a partial holding it (then a one-block call needs no partial).
-    fn exact_alone(&self) -> bool;
+    fn alone_is_fixed(&self) -> bool;
     /// The reduced value of this sum alone.
     fn reduce(self, reduction: Reduced, count: usize) -> f64 {
         match reduction {
@@ -206,17 +205,32 @@ pub trait LeafSum: Accumulator {
         }
     }
     /// The reduced value of the exact sum `p`: a function of the sum's value alone.
-    fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64;
+    fn reduce_fixed(p: &Partial, reduction: Reduced, count: usize) -> f64;
+    /// An empty sum to continue this one with: the sum of a block's last few elements, taken in
+    /// by [`LeafSum::take_tail`].
+    fn tail(&self) -> Self;
+    /// Takes in `tail` (from [`LeafSum::tail`]), whose first `lanes` lanes hold the sums of the
+    /// next elements: as if each had been added to `self` directly.
+    fn take_tail(&mut self, tail: Self, lanes: usize);
 }
 
 impl LeafSum for Lanes {
     fn add_to(self, p: &mut Partial) {
         p.add(self.total(), 0);
     }
-    fn exact_alone(&self) -> bool {
+    fn tail(&self) -> Self {
+        Lanes::default()
+    }
+    fn take_tail(&mut self, tail: Self, lanes: usize) {
+        // 0 + loss is loss exactly, so each lane adds what the element alone would have.
+        for (t, s) in self.0.iter_mut().zip(&tail.0[..lanes]) {
+            *t += s;
+        }
+    }
+    fn alone_is_fixed(&self) -> bool {
         true
     }
-    fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64 {
+    fn reduce_fixed(p: &Partial, reduction: Reduced, count: usize) -> f64 {
         // The sum rounded once; then as for one block, whose sum is that value exactly.
         let total = p.non_finite().unwrap_or_else(|| p.double_double(0).0);
         let mut lanes = Lanes::default();
@@ -226,6 +240,22 @@ impl LeafSum for Lanes {
 }
 
 impl LeafSum for CompensatedLanes {
+    fn tail(&self) -> Self {
+        CompensatedLanes {
+            big: self.big,
+            ..CompensatedLanes::default()
+        }
+    }
+    fn take_tail(&mut self, tail: Self, lanes: usize) {
+        // A tail lane holds one term as `(loss, loss_err)` (TwoSum of 0 and a loss is the loss
+        // exactly), added here as the loop adds a term; the huge losses were added in order.
+        for j in 0..lanes {
+            let (s, err) = two_sum(self.hi[j], tail.hi[j]);
+            self.hi[j] = s;
+            self.lo[j] += err + tail.lo[j];
+        }
+        self.big = tail.big;
+    }
     fn add_to(self, p: &mut Partial) {
         let lanes = self.combined();
         for (part, scale) in [(lanes, 0), (self.big, 128)] {
@@ -236,10 +266,10 @@ impl LeafSum for CompensatedLanes {
             }
         }
     }
-    fn exact_alone(&self) -> bool {
+    fn alone_is_fixed(&self) -> bool {
         self.big == Compensated::default()
     }
-    fn reduce_exact(p: &Partial, reduction: Reduced, count: usize) -> f64 {
+    fn reduce_fixed(p: &Partial, reduction: Reduced, count: usize) -> f64 {
         if let Some(v) = p.non_finite() {
             return match reduction {
                 Reduced::Mean => v / count as f64,
@@ -261,45 +291,6 @@ impl LeafSum for CompensatedLanes {
             Reduced::Sum => sum.total(),
         };
         value * f64::from_bits(((1023 + shift) as u64) << 52)
-    }
-}
-
-/// A pass's sum over the block tree: one block's sum as the loops left it, or, once two are
-/// merged, the exact sum of the blocks' sums. Rounded once, by [`Total::reduce`].
-// Both variants stay on the stack: a boxed partial would cost an allocation per merge.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Copy, Debug)]
-pub enum Total<S> {
-    Block(S),
-    Exact(Partial),
-}
-
-impl<S: LeafSum> Total<S> {
-    /// The exact sum of both, `earlier` covering the blocks before `later`'s.
-    pub fn merge(earlier: Self, later: Self) -> Self {
-        let mut p = earlier.partial();
-        p.merge(&later.partial());
-        Total::Exact(p)
-    }
-
-    /// The exact sum, its count 0 (the caller sets what it covers).
-    pub fn partial(self) -> Partial {
-        match self {
-            Total::Block(s) => {
-                let mut p = Partial::default();
-                s.add_to(&mut p);
-                p
-            }
-            Total::Exact(p) => p,
-        }
-    }
-
-    /// The MEAN over `count` elements or the SUM.
-    pub fn reduce(self, reduction: Reduced, count: usize) -> f64 {
-        match self {
-            Total::Block(s) if s.exact_alone() => s.reduce(reduction, count),
-            other => S::reduce_exact(&other.partial(), reduction, count),
-        }
     }
 }
 
@@ -338,10 +329,10 @@ mod tests {
         assert_eq!(a.total(), 136.0);
         // A fixed pairwise tree: (2^53 + 0) + (1 + 1) keeps the two ones that a left-to-right
         // sum would lose one at a time.
-        let mut lanes = [0.0; LANES];
+        let mut lanes = [0.0; GROUP];
         (lanes[0], lanes[2], lanes[3]) = (2f64.powi(53), 1.0, 1.0);
         assert_eq!(Lanes(lanes).total(), 2f64.powi(53) + 2.0);
-        let merged = a.merge(Lanes([0.5; LANES]));
+        let merged = a.merge(Lanes([0.5; GROUP]));
         assert_eq!(merged.0[0], 144.0);
         assert!(merged.0[1..].iter().all(|&v| v == 0.0));
         assert_eq!(merged.mean(16), 9.0);

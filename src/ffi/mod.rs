@@ -663,7 +663,7 @@ mod tests {
     fn header_constants_match_the_core() {
         assert_eq!(SOFTMARGIN_MAX_THREADS, crate::MAX_THREADS);
         assert_eq!(
-            crate::parallel::PARALLEL_MIN,
+            crate::tree::PARALLEL_MIN,
             32768,
             "update the set_num_threads docs"
         );

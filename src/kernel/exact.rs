@@ -1,4 +1,5 @@
-//! The loss and its derivative for one element, in the stable form.
+//! The exact kernel: the loss and its derivative for every input, in double-double lanes, in
+//! the stable form.
 //!
 //! With the margin `m = -y x`, the loss is `softplus(m) = log(1 + exp(m))` and its derivative
 //! with respect to `x` is `-y sigmoid(m)`. Both come from one `e = exp(-|m|)`, which lies in
@@ -9,7 +10,8 @@
 //!
 //! This is the kernel for every `f64` input: the element loops send it the lanes outside the
 //! range of the fast kernel ([`super::fast`]), and every gradient whose factor is outside
-//! that kernel's range. Everything is evaluated in double-double (`f64` pairs
+//! that kernel's range; and the results of the 16-bit types and of the second derivatives
+//! whose rounding the faster kernels leave open. Everything is evaluated in double-double (`f64` pairs
 //! `hi + lo`) with the crate's own polynomial `exp` and `log1p`, to a relative error near 2^-55,
 //! and rounded once at the end (`tests/accuracy.rs` measures at most 0.78 ulp). The margin is
 //! carried exactly: the rounding error of the product `-y x` is recovered with a fused
@@ -19,7 +21,7 @@
 //! vector path compute each lane with the same operations and give the same bits.
 
 use super::eft::{fast_two_sum, two_prod, two_sum};
-use super::factor::Factor;
+use super::factor::Split;
 use super::poly::{estrin, ATANH_COEFFS, EXP_COEFFS, LN2_HI, LN2_LO};
 use crate::simd::Vector;
 
@@ -147,26 +149,45 @@ fn ldexp_any<V: Vector>(v: V, k: V) -> V {
 }
 
 impl<V: Vector> Slope<V> {
+    /// `-y sigmoid(-y x) f` as `(q + q_lo) 2^e`, `q + q_lo` to about 2^-104 relative and in
+    /// size within [2^-2, 2^3], so that nothing overflows or underflows before the scaling
+    /// (for finite operands with a nonzero sigmoid).
+    #[inline(always)]
+    fn product(self, f: Split<V>) -> (V, V, V) {
+        let (y, ey) = self.neg_y.frexp();
+        let (p, p_err) = two_prod(y, self.s_hi);
+        let p_lo = y.mul_add(self.s_lo, p_err);
+        let (q, q_err) = two_prod(p, f.hi);
+        let q_lo = p.mul_add(f.lo, p_lo.mul_add(f.hi, q_err));
+        (q, q_lo, self.k.add(ey).add(f.e))
+    }
+
+    /// The unrounded gradient `-y sigmoid(-y x) f` as a factor for another product, for finite
+    /// operands with a nonzero sigmoid (the second derivative's larger sigmoid; others are not
+    /// asked for).
+    #[inline(always)]
+    pub(crate) fn times_split(self, f: Split<V>) -> Split<V> {
+        let (q, q_lo, e) = self.product(f);
+        let (hi, lo) = fast_two_sum(q, q_lo);
+        // hi in [2^-2, 2^3]: brought to [1, 2) by its exponent, exactly, with lo.
+        let (hi, eh) = hi.frexp();
+        let scale = V::splat(0.0).sub(eh).exp2_int();
+        Split {
+            hi,
+            lo: lo.mul(scale),
+            e: e.add(eh),
+        }
+    }
+
     /// The gradient `-y sigmoid(-y x) f`, rounded once (twice at most where subnormal): an
     /// infinity only where the exact value overflows, NaN only where it is undefined (a zero
     /// sigmoid or target times an infinite factor, an infinite target times a zero factor) or
     /// an operand is NaN.
     #[inline(always)]
-    pub(crate) fn times(self, f: Factor<V>) -> V {
-        let Slope {
-            neg_y,
-            s_hi,
-            s_lo,
-            k,
-        } = self;
-        let (y, ey) = neg_y.frexp();
-        // (p + p_lo) = y s and (q + q_lo) = y s f, each to about 2^-104 relative; in size
-        // both stay within [2^-2, 2^3], so nothing overflows or underflows before the scaling.
-        let (p, p_err) = two_prod(y, s_hi);
-        let p_lo = y.mul_add(s_lo, p_err);
-        let (q, q_err) = two_prod(p, f.hi);
-        let q_lo = p.mul_add(f.lo, p_lo.mul_add(f.hi, q_err));
-        let g = ldexp_any(q.add(q_lo), k.add(ey).add(f.e));
+    pub(crate) fn times(self, f: Split<V>) -> V {
+        let Slope { neg_y, s_hi, .. } = self;
+        let (q, q_lo, e) = self.product(f);
+        let g = ldexp_any(q.add(q_lo), e);
         // An infinite target or factor: the product's infinity (or NaN), whose error terms are
         // NaN and whose scaling could be inf * 0.
         let g = V::select(is_finite(q), g, q);
@@ -238,33 +259,24 @@ pub(crate) fn point<V: Vector>(x: V, y: V) -> Point<V> {
     }
 }
 
-/// Loss and slope of one `f64` element: the one-lane instance of [`point`].
-#[cfg(test)]
-use crate::simd::portable::Scalar;
-
-/// The loss, its rounding error and the slope (rounded) of one `f64` element.
-#[cfg(test)]
-struct PointF64 {
-    loss: f64,
-    #[allow(dead_code)]
-    loss_err: f64,
-    slope: f64,
-}
-
-#[cfg(test)]
-fn point_f64(x: f64, y: f64) -> PointF64 {
-    let p = point(Scalar(x), Scalar(y));
-    PointF64 {
-        loss: p.loss.0,
-        loss_err: p.loss_err.0,
-        slope: p.slope.times(Factor::one()).0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::simd::portable::Scalar;
+
+    /// The loss, its rounding error and the slope (rounded) of one `f64` element.
+    struct PointF64 {
+        loss: f64,
+        slope: f64,
+    }
+
+    fn point_f64(x: f64, y: f64) -> PointF64 {
+        let p = point(Scalar(x), Scalar(y));
+        PointF64 {
+            loss: p.loss.0,
+            slope: p.slope.times(Split::one()).0,
+        }
+    }
 
     #[test]
     fn pytorch_overflow_case_is_finite() {

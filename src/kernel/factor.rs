@@ -1,24 +1,91 @@
-//! The gradient's factor: `grad_output`, or `grad_output / len` for MEAN, and how it enters the
-//! gradient with one rounding and no overflow of an intermediate product.
+//! The gradient's factor ([`Factor`]): `grad_output`, or `grad_output / len` for MEAN, and how
+//! it enters each kernel's gradient with one rounding and no overflow of an intermediate
+//! product: as `hi + lo` in the fast kernel, times the wide kernel's slope, and split into a
+//! significand and a power of two ([`Split`]) in the exact one.
 
+use super::fast::{MAX_FACTOR_F32, MAX_FACTOR_F64};
 use crate::simd::portable::Scalar;
 use crate::simd::{Simd, Vector};
 
-/// A gradient factor `(f_hi + f_lo) 2^e` with `1 <= |f_hi| < 2` (or a zero, an infinity or NaN
+/// The factor each gradient is multiplied by: each element's own (the `grad_output` of a NONE
+/// backward pass, held beside the inputs), or one for all elements: `g` (SUM, and the passes
+/// without a `grad_output`, where it is 1) or `g / n` (MEAN over `n` elements).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Factor {
+    Each,
+    Times(f64),
+    Over(f64, f64),
+}
+
+impl Factor {
+    /// The factor as `hi + lo` in `f32`, when both are within the range of the fast kernel in
+    /// `f32` lanes (a normal `hi` up to [`MAX_FACTOR_F32`]); per-element factors are checked
+    /// lane by lane, and stand here as 1. `None`: every element goes through the wide kernel.
+    pub(crate) fn fast_f32(self) -> Option<(f32, f32)> {
+        let c = match self {
+            Factor::Each => return Some((1.0, 0.0)),
+            Factor::Times(g) => g,
+            Factor::Over(g, n) => g / n,
+        };
+        let hi = c as f32;
+        (hi.is_normal() && hi.abs() <= MAX_FACTOR_F32).then(|| (hi, (c - f64::from(hi)) as f32))
+    }
+
+    /// The factor as `hi + lo` (see [`mean_factor`]), when within the range of the fast kernel
+    /// in `f64` lanes (a normal `hi` up to [`MAX_FACTOR_F64`]); per-element factors stand as 1.
+    /// `None`: every element goes through the exact kernel.
+    pub(crate) fn fast_f64(self) -> Option<(f64, f64)> {
+        let factor = match self {
+            Factor::Each => Some((1.0, 0.0)),
+            Factor::Times(g) => g.is_normal().then_some((g, 0.0)),
+            Factor::Over(g, n) => mean_factor(g, n),
+        };
+        factor.filter(|(hi, _)| hi.abs() <= MAX_FACTOR_F64)
+    }
+
+    /// A factor for all elements, split for the exact kernel; `each` for [`Factor::Each`].
+    #[inline(always)]
+    pub(crate) fn split(self, each: f64) -> Split<Scalar> {
+        match self {
+            Factor::Each => Split::of(Scalar(each)),
+            Factor::Times(g) => Split::of(Scalar(g)),
+            Factor::Over(g, n) => Split::quotient(g, n),
+        }
+    }
+
+    /// The gradient of `f32` data in `f64` lanes (the wide kernel's): `slope` times the factor,
+    /// in `f64`, where it cannot overflow (both are below 2^128 in size); `each` gives the
+    /// lanes' own factors, and is only called for [`Factor::Each`]. A NaN result is the
+    /// canonical quiet NaN ([`canonical_nan`]).
+    #[inline(always)]
+    pub(crate) fn times_wide<V: Vector>(self, slope: V, each: impl FnOnce() -> V) -> V {
+        let v = match self {
+            Factor::Each => slope.mul(each()),
+            Factor::Times(g) => slope.mul(V::splat(g)),
+            Factor::Over(g, n) => match mean_factor(g, n) {
+                Some((c_hi, c_lo)) => product(slope, V::splat(0.0), V::splat(c_hi), V::splat(c_lo)),
+                None => slope.mul(V::splat(g)).div(V::splat(n)),
+            },
+        };
+        canonical_nan(v)
+    }
+}
+
+/// A gradient factor `(hi + lo) 2^e` with `1 <= |hi| < 2` (or a zero, an infinity or NaN
 /// with `e = 0`), so that a product with it neither overflows nor underflows before its scaling.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Factor<V> {
+pub struct Split<V> {
     pub(super) hi: V,
     pub(super) lo: V,
     pub(super) e: V,
 }
 
-impl<V: Vector> Factor<V> {
+impl<V: Vector> Split<V> {
     /// The factor `g`.
     #[inline(always)]
     pub(crate) fn of(g: V) -> Self {
         let (hi, e) = g.frexp();
-        Factor {
+        Split {
             hi,
             lo: V::splat(0.0),
             e,
@@ -29,7 +96,7 @@ impl<V: Vector> Factor<V> {
     #[cfg(test)]
     #[inline(always)]
     pub(crate) fn one() -> Self {
-        Factor {
+        Split {
             hi: V::splat(1.0),
             lo: V::splat(0.0),
             e: V::splat(0.0),
@@ -38,8 +105,8 @@ impl<V: Vector> Factor<V> {
 
     /// A factor held once for many lanes.
     #[inline(always)]
-    pub(crate) fn splat(f: Factor<Scalar>) -> Self {
-        Factor {
+    pub(crate) fn splat(f: Split<Scalar>) -> Self {
+        Split {
             hi: V::splat(f.hi.0),
             lo: V::splat(f.lo.0),
             e: V::splat(f.e.0),
@@ -47,17 +114,17 @@ impl<V: Vector> Factor<V> {
     }
 }
 
-impl Factor<Scalar> {
+impl Split<Scalar> {
     /// The factor `g / n` (MEAN), the quotient of `g`'s significand to about 2^-106.
     pub(crate) fn quotient(g: f64, n: f64) -> Self {
-        let Factor { hi: f, e: eg, .. } = Factor::of(Scalar(g));
+        let Split { hi: f, e: eg, .. } = Split::of(Scalar(g));
         let q = f.0 / n;
         if !(q.is_finite() && q != 0.0) {
-            return Factor::of(Scalar(q));
+            return Split::of(Scalar(q));
         }
         let rest = (-q).mul_add(n, f.0) / n;
         let (hi, e) = Scalar(q).frexp();
-        Factor {
+        Split {
             hi,
             // 2^-e <= 2^64 (q >= 2^-64 for counts below 2^64): exact.
             lo: Scalar(rest).mul(Scalar(0.0).sub(e).exp2_int()),
@@ -97,8 +164,8 @@ pub(crate) fn product<V: Vector>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
     hi.mul_add(c_hi, small)
 }
 
-/// [`product`] for factors up to [`super::fast::MAX_FACTOR_F64`] (in `f32` lanes,
-/// [`super::fast::MAX_FACTOR_F32`]), whose small products cannot overflow.
+/// [`product`] for factors up to [`MAX_FACTOR_F64`] (in `f32` lanes, [`MAX_FACTOR_F32`]),
+/// whose small products cannot overflow.
 #[inline(always)]
 pub(crate) fn product_in_range<V: Simd>(hi: V, lo: V, c_hi: V, c_lo: V) -> V {
     hi.mul_add(c_hi, hi.mul_add(c_lo, lo.mul(c_hi)))

@@ -1,7 +1,8 @@
-//! The kernel for every `f32` input: the loss and the slope of `f32` data evaluated in `f64`
-//! lanes (the margin `-y x` is then exact), to about 2^-32 relative before the rounding to
-//! `f32`. The element loops send it the lanes outside the range of the `f32`-lane kernel
-//! (`single`): margins beyond 64 in size, NaN and infinite values, tiny targets and factors.
+//! The wide kernel, for every `f32` input: the loss and the slope of `f32` data evaluated in
+//! `f64` lanes (the margin `-y x` is then exact), to about 2^-32 relative before the rounding to
+//! `f32`. The element loops send it the lanes outside the range of the fast kernel in `f32`
+//! lanes ([`super::fast`]): margins beyond 64 in size, NaN and infinite values, tiny targets
+//! and factors; and every lane of a pass whose one factor is outside that range.
 
 use super::poly::{estrin8, ATANH_WIDE, EXP_WIDE};
 use crate::simd::Vector;

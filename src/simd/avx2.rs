@@ -1,13 +1,15 @@
 //! Four `f64` lanes ([`Avx2`]) and eight `f32` lanes ([`Avx2F32`]) with AVX2 and FMA.
 //!
 //! Every method is `#[inline(always)]` and only ever runs inlined into a function compiled with
-//! `#[target_feature(enable = "avx2,fma")]`, which `kernel` calls only after
-//! [`super::Isa::Avx2`] was detected; that is the safety argument for each intrinsic below.
+//! `#[target_feature(enable = "avx2,fma,f16c")]` (or more), which [`super::dispatch`] calls only
+//! after [`super::Isa::Avx2`] (or [`super::Isa::Avx512`]) was detected; that is the safety
+//! argument for each intrinsic below.
 
 use std::arch::x86_64::*;
 
 use super::portable::{EXPONENT, ONE, TWO_64};
-use super::{Simd, Vector, VectorF32};
+use super::{Simd, Vector, VectorF32, HALF_WINDOW};
+use crate::half::{Bf16, BF16_NAN, F16, F16_NAN};
 
 /// Four `u64` lanes of `bits`.
 #[inline(always)]
@@ -290,10 +292,134 @@ impl VectorF32 for Avx2F32 {
         }
     }
     #[inline(always)]
+    fn from_wide(w: [Avx2; 2]) -> Self {
+        // SAFETY: AVX is available (module docs).
+        Avx2F32(unsafe { _mm256_set_m128(_mm256_cvtpd_ps(w[1].0), _mm256_cvtpd_ps(w[0].0)) })
+    }
+    #[inline(always)]
     fn exp2_biased(self) -> Self {
         // SAFETY: AVX2 is available (module docs).
         Avx2F32(unsafe {
             _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0)))
         })
+    }
+    #[inline(always)]
+    fn same_bits(self, o: Self) -> __m256 {
+        // SAFETY: AVX2 is available (module docs).
+        unsafe {
+            _mm256_castsi256_ps(_mm256_cmpeq_epi32(
+                _mm256_castps_si256(self.0),
+                _mm256_castps_si256(o.0),
+            ))
+        }
+    }
+    #[inline(always)]
+    fn load_f16(src: &[F16]) -> Self {
+        assert!(src.len() >= 8);
+        // SAFETY: eight readable 16-bit values (checked); F16C is available (module docs).
+        Avx2F32(unsafe { _mm256_cvtph_ps(_mm_loadu_si128(src.as_ptr().cast())) })
+    }
+    #[inline(always)]
+    fn store_f16(self, dst: &mut [F16]) {
+        assert!(dst.len() >= 8);
+        // SAFETY: eight writable 16-bit values (checked); AVX2 and F16C are available (module
+        // docs).
+        unsafe {
+            let h = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0);
+            // NaN made the canonical one, as F16::from_f32 makes it.
+            let h = _mm_blendv_epi8(h, _mm_set1_epi16(F16_NAN as i16), pack_mask(nan(self.0)));
+            _mm_storeu_si128(dst.as_mut_ptr().cast(), h);
+        }
+    }
+    #[inline(always)]
+    fn open_f16(self) -> u32 {
+        // SAFETY: AVX2 and F16C are available (module docs).
+        unsafe {
+            let (a, finite) = magnitude(self.0);
+            let window = _mm256_set1_epi32(HALF_WINDOW as i32);
+            let below = _mm256_sub_epi32(_mm256_max_epu32(a, window), window);
+            let above = _mm256_add_epi32(a, window);
+            let below = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_castsi256_ps(below));
+            let above = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_castsi256_ps(above));
+            let same = _mm_packs_epi16(_mm_cmpeq_epi16(below, above), _mm_setzero_si128());
+            let same = _mm_movemask_epi8(same) as u32 & 0xff;
+            !same & finite
+        }
+    }
+    #[inline(always)]
+    fn load_bf16(src: &[Bf16]) -> Self {
+        assert!(src.len() >= 8);
+        // SAFETY: eight readable 16-bit values (checked); AVX2 is available (module docs).
+        Avx2F32(unsafe {
+            let h = _mm256_cvtepu16_epi32(_mm_loadu_si128(src.as_ptr().cast()));
+            _mm256_castsi256_ps(_mm256_slli_epi32::<16>(h))
+        })
+    }
+    #[inline(always)]
+    fn store_bf16(self, dst: &mut [Bf16]) {
+        assert!(dst.len() >= 8);
+        // SAFETY: eight writable 16-bit values (checked); AVX2 is available (module docs).
+        unsafe {
+            // As Bf16::from_f32: the upper half rounded to nearest, ties to even.
+            let b = _mm256_castps_si256(self.0);
+            let odd = _mm256_and_si256(_mm256_srli_epi32::<16>(b), _mm256_set1_epi32(1));
+            let bias = _mm256_add_epi32(odd, _mm256_set1_epi32(0x7fff));
+            let r = _mm256_srli_epi32::<16>(_mm256_add_epi32(b, bias));
+            let r = _mm256_blendv_epi8(
+                r,
+                _mm256_set1_epi32(i32::from(BF16_NAN)),
+                _mm256_castps_si256(nan(self.0)),
+            );
+            let h = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256::<1>(r));
+            _mm_storeu_si128(dst.as_mut_ptr().cast(), h);
+        }
+    }
+    #[inline(always)]
+    fn open_bf16(self) -> u32 {
+        // SAFETY: AVX2 is available (module docs).
+        unsafe {
+            let (a, finite) = magnitude(self.0);
+            let low = _mm256_and_si256(a, _mm256_set1_epi32(0xffff));
+            let distance = _mm256_abs_epi32(_mm256_sub_epi32(low, _mm256_set1_epi32(0x8000)));
+            let near = _mm256_cmpgt_epi32(_mm256_set1_epi32(HALF_WINDOW as i32 + 1), distance);
+            _mm256_movemask_ps(_mm256_castsi256_ps(near)) as u32 & finite
+        }
+    }
+}
+
+/// The NaN lanes.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[inline(always)]
+unsafe fn nan(v: __m256) -> __m256 {
+    // SAFETY: AVX is available (the caller's contract).
+    unsafe { _mm256_cmp_ps::<_CMP_UNORD_Q>(v, v) }
+}
+
+/// Eight 32-bit lane masks as eight 16-bit ones.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[inline(always)]
+unsafe fn pack_mask(m: __m256) -> __m128i {
+    // SAFETY: AVX2 is available (the caller's contract).
+    unsafe {
+        let m = _mm256_castps_si256(m);
+        _mm_packs_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256::<1>(m))
+    }
+}
+
+/// The magnitude bits of each lane, and the finite lanes as bits.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[inline(always)]
+unsafe fn magnitude(v: __m256) -> (__m256i, u32) {
+    // SAFETY: AVX2 is available (the caller's contract).
+    unsafe {
+        let a = _mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x7fff_ffff));
+        let finite = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7f80_0000), a);
+        (a, _mm256_movemask_ps(_mm256_castsi256_ps(finite)) as u32)
     }
 }

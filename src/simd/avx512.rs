@@ -2,15 +2,16 @@
 //! DQ and BW; conditions live in mask registers.
 //!
 //! Every method is `#[inline(always)]` and only ever runs inlined into a function compiled with
-//! `#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]`, which `kernel`
-//! calls only after [`super::Isa::Avx512`] was detected; that is the safety argument for each
-//! intrinsic below. Each operation is the IEEE operation of the other paths, with the same
+//! `#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,f16c")]`, which
+//! [`super::dispatch`] calls only after [`super::Isa::Avx512`] was detected; that is the safety
+//! argument for each intrinsic below. Each operation is the IEEE operation of the other paths, with the same
 //! choices where IEEE leaves one open (`max` and `min` return the second operand when either
 //! is NaN, as `maxpd` and the portable path do), so every lane gets the same bits.
 
 use std::arch::x86_64::*;
 
-use super::{Simd, Vector, VectorF32};
+use super::{Simd, Vector, VectorF32, HALF_WINDOW};
+use crate::half::{Bf16, BF16_NAN, F16, F16_NAN};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx512(__m512d);
@@ -265,10 +266,111 @@ impl VectorF32 for Avx512F32 {
         }
     }
     #[inline(always)]
+    fn from_wide(w: [Avx512; 2]) -> Self {
+        // SAFETY: AVX-512 F and DQ are available (module docs).
+        Avx512F32(unsafe {
+            _mm512_insertf32x8::<1>(
+                _mm512_castps256_ps512(_mm512_cvtpd_ps(w[0].0)),
+                _mm512_cvtpd_ps(w[1].0),
+            )
+        })
+    }
+    #[inline(always)]
     fn exp2_biased(self) -> Self {
         // SAFETY: AVX-512 F is available (module docs).
         Avx512F32(unsafe {
             _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0)))
         })
+    }
+    #[inline(always)]
+    fn same_bits(self, o: Self) -> __mmask16 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe { _mm512_cmpeq_epi32_mask(_mm512_castps_si512(self.0), _mm512_castps_si512(o.0)) }
+    }
+    #[inline(always)]
+    fn load_f16(src: &[F16]) -> Self {
+        assert!(src.len() >= 16);
+        // SAFETY: sixteen readable 16-bit values (checked); AVX-512 F is available (module
+        // docs).
+        Avx512F32(unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(src.as_ptr().cast())) })
+    }
+    #[inline(always)]
+    fn store_f16(self, dst: &mut [F16]) {
+        assert!(dst.len() >= 16);
+        // SAFETY: sixteen writable 16-bit values (checked); AVX-512 F, BW and VL are available
+        // (module docs).
+        unsafe {
+            let h = _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0);
+            // NaN made the canonical one, as F16::from_f32 makes it.
+            let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self.0, self.0);
+            let h = _mm256_mask_blend_epi16(nan, h, _mm256_set1_epi16(F16_NAN as i16));
+            _mm256_storeu_si256(dst.as_mut_ptr().cast(), h);
+        }
+    }
+    #[inline(always)]
+    fn open_f16(self) -> u32 {
+        // SAFETY: AVX-512 F, BW and VL are available (module docs).
+        unsafe {
+            let (a, finite) = magnitude(self.0);
+            let window = _mm512_set1_epi32(HALF_WINDOW as i32);
+            let below = _mm512_sub_epi32(_mm512_max_epu32(a, window), window);
+            let above = _mm512_add_epi32(a, window);
+            let below = _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm512_castsi512_ps(below));
+            let above = _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm512_castsi512_ps(above));
+            u32::from(_mm256_cmpneq_epi16_mask(below, above) & finite)
+        }
+    }
+    #[inline(always)]
+    fn load_bf16(src: &[Bf16]) -> Self {
+        assert!(src.len() >= 16);
+        // SAFETY: sixteen readable 16-bit values (checked); AVX-512 F is available (module
+        // docs).
+        Avx512F32(unsafe {
+            let h = _mm512_cvtepu16_epi32(_mm256_loadu_si256(src.as_ptr().cast()));
+            _mm512_castsi512_ps(_mm512_slli_epi32::<16>(h))
+        })
+    }
+    #[inline(always)]
+    fn store_bf16(self, dst: &mut [Bf16]) {
+        assert!(dst.len() >= 16);
+        // SAFETY: sixteen writable 16-bit values (checked); AVX-512 F is available (module
+        // docs).
+        unsafe {
+            // As Bf16::from_f32: the upper half rounded to nearest, ties to even.
+            let b = _mm512_castps_si512(self.0);
+            let odd = _mm512_and_si512(_mm512_srli_epi32::<16>(b), _mm512_set1_epi32(1));
+            let bias = _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff));
+            let r = _mm512_srli_epi32::<16>(_mm512_add_epi32(b, bias));
+            let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self.0, self.0);
+            let r = _mm512_mask_blend_epi32(nan, r, _mm512_set1_epi32(i32::from(BF16_NAN)));
+            _mm256_storeu_si256(dst.as_mut_ptr().cast(), _mm512_cvtepi32_epi16(r));
+        }
+    }
+    #[inline(always)]
+    fn open_bf16(self) -> u32 {
+        // SAFETY: AVX-512 F is available (module docs).
+        unsafe {
+            let (a, finite) = magnitude(self.0);
+            let low = _mm512_and_si512(a, _mm512_set1_epi32(0xffff));
+            let distance = _mm512_abs_epi32(_mm512_sub_epi32(low, _mm512_set1_epi32(0x8000)));
+            let near = _mm512_cmple_epu32_mask(distance, _mm512_set1_epi32(HALF_WINDOW as i32));
+            u32::from(near & finite)
+        }
+    }
+}
+
+/// The magnitude bits of each lane, and the finite lanes.
+///
+/// # Safety
+/// The CPU must support AVX-512 F.
+#[inline(always)]
+unsafe fn magnitude(v: __m512) -> (__m512i, __mmask16) {
+    // SAFETY: AVX-512 F is available (the caller's contract).
+    unsafe {
+        let a = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fff_ffff));
+        (
+            a,
+            _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x7f80_0000)),
+        )
     }
 }

@@ -1,14 +1,15 @@
 //! One lane of plain Rust: the portable path, and the scalar reference the vector paths are
 //! tested against. Conditions are resolved with bit masks, not branches.
 
-use super::{Simd, Vector, VectorF32};
+use super::{open_bf16, open_f16, Simd, Vector, VectorF32};
+use crate::half::{Bf16, F16};
 
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Scalar(pub f64);
+pub struct Scalar(pub f64);
 
 /// One `f32` lane.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Scalar32(pub f32);
+pub struct Scalar32(pub f32);
 
 /// 2^64, which brings any subnormal `f64` into the normal range.
 pub(crate) const TWO_64: f64 = 18_446_744_073_709_551_616.0;
@@ -210,7 +211,39 @@ impl VectorF32 for Scalar32 {
         Scalar(f64::from(self.0))
     }
     #[inline(always)]
+    fn from_wide(w: Scalar) -> Self {
+        Scalar32(w.0 as f32)
+    }
+    #[inline(always)]
     fn exp2_biased(self) -> Self {
         Scalar32(f32::from_bits(self.0.to_bits() << 23))
+    }
+    #[inline(always)]
+    fn same_bits(self, o: Self) -> bool {
+        self.0.to_bits() == o.0.to_bits()
+    }
+    #[inline(always)]
+    fn load_f16(src: &[F16]) -> Self {
+        Scalar32(src[0].to_f32())
+    }
+    #[inline(always)]
+    fn store_f16(self, dst: &mut [F16]) {
+        dst[0] = F16::from_f32(self.0);
+    }
+    #[inline(always)]
+    fn open_f16(self) -> u32 {
+        u32::from(open_f16(self.0))
+    }
+    #[inline(always)]
+    fn load_bf16(src: &[Bf16]) -> Self {
+        Scalar32(src[0].to_f32())
+    }
+    #[inline(always)]
+    fn store_bf16(self, dst: &mut [Bf16]) {
+        dst[0] = Bf16::from_f32(self.0);
+    }
+    #[inline(always)]
+    fn open_bf16(self) -> u32 {
+        u32::from(open_bf16(self.0))
     }
 }

@@ -1,43 +1,24 @@
-//! The operations: forward, backward, and both in one pass, for each reduction.
+//! The public operations: forward, backward, both in one pass, and both derivatives, for each
+//! reduction and every element type. Each checks its arguments and describes one [`Pass`]; the
+//! engine runs it.
+//!
+//! - [`shards`]: the exact partial sums of shards of a data set, and the shard's gradient.
+//! - [`targets`]: the check of the targets.
 
-use crate::float::Float;
-use crate::parallel::{self, Task};
-use crate::partial::Partial;
-use crate::pass::{Operand, Pass, Scale};
-use crate::sum::Total;
+mod shards;
+mod targets;
 
-/// How per-element losses are reduced to one value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reduced {
-    /// The sum divided by the number of elements (NaN for none).
-    Mean,
-    /// The sum (0 for no elements).
-    Sum,
-}
+pub use shards::{forward_backward_shard, forward_partial};
+pub use targets::first_invalid_target;
 
-/// Why an operation refused its arguments. Nothing has been written when one is returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Error {
-    /// A slice's length differs from the input's.
-    LengthMismatch,
-    /// An [`Operand`] names an output buffer the operation does not write.
-    NoSuchOutput,
-    /// A shard's length exceeds the total element count given for the whole data set.
-    ShardBeyondTotal,
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Error::LengthMismatch => "a slice's length differs from the input's",
-            Error::NoSuchOutput => "an operand names an output the operation does not write",
-            Error::ShardBeyondTotal => "a shard holds more elements than the whole data set",
-        })
-    }
-}
-
-impl std::error::Error for Error {}
+use crate::element::Float;
+use crate::error::Error;
+use crate::kernel::factor::Factor;
+use crate::loops::SumOf;
+use crate::pass::{Operand, Pass};
+use crate::reduction::Reduced;
+use crate::total::Total;
+use crate::tree::evaluate;
 
 /// The operation's element count: the length of the first slice operand, or of the first output
 /// when every operand is aliased. Every other slice must match it.
@@ -79,8 +60,17 @@ pub(crate) fn check_aliases<T>(
     }
 }
 
-fn reduce<T: Float>(total: Total<T::Sum>, reduction: Reduced, len: usize) -> T {
-    T::narrow(total.reduce(reduction, len))
+/// The reduced value of a pass's sum, rounded once to `T`.
+fn reduce<T: Float>(total: Total<SumOf<T>>, reduction: Reduced, len: usize) -> T {
+    T::narrow_f64(total.reduce(reduction, len))
+}
+
+/// The gradient's factor for a reduction: `g` for SUM, `g / len` for MEAN.
+fn reduced_factor(g: f64, reduction: Reduced, len: usize) -> Factor {
+    match reduction {
+        Reduced::Sum => Factor::Times(g),
+        Reduced::Mean => Factor::Over(g, len as f64),
+    }
 }
 
 /// Writes each element's loss `log(1 + exp(-target[i] * input[i]))` into `loss`.
@@ -94,14 +84,9 @@ pub fn forward_none<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(loss.len())])?;
     check_aliases(&[input, target], true, false)?;
-    T::run(Pass {
-        len,
-        input,
-        target,
+    evaluate(Pass {
         loss: Some(loss),
-        grad: None,
-        scale: Scale::Times(1.0),
-        sum: false,
+        ..Pass::new(len, input, target)
     });
     Ok(())
 }
@@ -117,16 +102,11 @@ pub fn forward_reduced<T: Float>(
 }
 
 /// The summed losses of `input` against `target`, and their count.
-fn loss_sum<T: Float>(input: &[T], target: &[T]) -> Result<(Total<T::Sum>, usize), Error> {
+fn loss_sum<T: Float>(input: &[T], target: &[T]) -> Result<(Total<SumOf<T>>, usize), Error> {
     let len = common_len(&[input.into(), target.into()], &[])?;
-    let total = T::run(Pass {
-        len,
-        input: input.into(),
-        target: target.into(),
-        loss: None,
-        grad: None,
-        scale: Scale::Times(1.0),
+    let total = evaluate(Pass {
         sum: true,
+        ..Pass::new(len, input.into(), target.into())
     });
     Ok((total, len))
 }
@@ -145,24 +125,13 @@ pub fn backward_none<'a, T: Float>(
     let operands = [grad_output, input, target];
     let len = common_len(&operands, &[Some(grad_input.len())])?;
     check_aliases(&operands, false, true)?;
-    T::run(Pass {
-        len,
-        input,
-        target,
-        loss: None,
+    evaluate(Pass {
+        each: Some(grad_output),
         grad: Some(grad_input),
-        scale: Scale::Each(grad_output),
-        sum: false,
+        factor: Factor::Each,
+        ..Pass::new(len, input, target)
     });
     Ok(())
-}
-
-/// The gradient of a scaling for [`Reduced`]: `g` for SUM, `g / len` for MEAN.
-fn reduced_scale<'a, T>(grad_output: f64, reduction: Reduced, len: usize) -> Scale<'a, T> {
-    match reduction {
-        Reduced::Sum => Scale::Times(grad_output),
-        Reduced::Mean => Scale::TimesOver(grad_output, len as f64),
-    }
 }
 
 /// Writes `grad_output * d loss / d input[i]` into `grad_input`, where `loss` is the reduced
@@ -179,14 +148,10 @@ pub fn backward_reduced<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(grad_input.len())])?;
     check_aliases(&[input, target], false, true)?;
-    T::run(Pass {
-        len,
-        input,
-        target,
-        loss: None,
+    evaluate(Pass {
         grad: Some(grad_input),
-        scale: reduced_scale(grad_output.widen(), reduction, len),
-        sum: false,
+        factor: reduced_factor(grad_output.widen_f64(), reduction, len),
+        ..Pass::new(len, input, target)
     });
     Ok(())
 }
@@ -203,14 +168,10 @@ pub fn forward_backward_none<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(loss.len()), Some(grad.len())])?;
     check_aliases(&[input, target], true, true)?;
-    T::run(Pass {
-        len,
-        input,
-        target,
+    evaluate(Pass {
         loss: Some(loss),
         grad: Some(grad),
-        scale: Scale::Times(1.0),
-        sum: false,
+        ..Pass::new(len, input, target)
     });
     Ok(())
 }
@@ -236,101 +197,47 @@ fn summed_with_gradient<T: Float>(
     reduction: Reduced,
     total_len: Option<usize>,
     grad: &mut [T],
-) -> Result<(Total<T::Sum>, usize), Error> {
+) -> Result<(Total<SumOf<T>>, usize), Error> {
     let len = common_len(&[input, target], &[Some(grad.len())])?;
     check_aliases(&[input, target], false, true)?;
     let total_len = total_len.unwrap_or(len);
     if total_len < len {
         return Err(Error::ShardBeyondTotal);
     }
-    let total = T::run(Pass {
-        len,
-        input,
-        target,
-        loss: None,
+    let total = evaluate(Pass {
         grad: Some(grad),
-        scale: reduced_scale(1.0, reduction, total_len),
+        factor: reduced_factor(1.0, reduction, total_len),
         sum: true,
+        ..Pass::new(len, input, target)
     });
     Ok((total, len))
 }
 
-/// The exact partial sum of a shard's losses: merge the shards' partials ([`Partial::merge`],
-/// in any order) and finish ([`Partial::finish`]) for the MEAN or SUM over all of them. When
-/// every shard starts at a multiple of [`BLOCK`](crate::BLOCK) elements of the whole data set, the result is
-/// bitwise [`forward_reduced`]'s over it; otherwise within 2 ulp of it.
-pub fn forward_partial<T: Float>(input: &[T], target: &[T]) -> Result<Partial, Error> {
-    let (total, len) = loss_sum(input, target)?;
-    Ok(counted(total, len))
-}
-
-/// One shard's part of [`forward_backward_reduced`] over a data set of `total_len` elements:
-/// writes the gradient of the MEAN over all `total_len` (or of the SUM) with respect to this
-/// shard's inputs, which is bitwise what the one call over the whole data set writes for them,
-/// wherever the shard starts; returns the shard's [`forward_partial`].
-pub fn forward_backward_shard<'a, T: Float>(
-    input: impl Into<Operand<'a, T>>,
-    target: impl Into<Operand<'a, T>>,
-    total_len: usize,
-    reduction: Reduced,
+/// Writes `grad[i] = c (-y sigmoid(m))` and `hessian[i] = c y^2 sigmoid(m) sigmoid(-m)`, with
+/// `m = -target[i] input[i]`: the first and second derivatives, with respect to `input[i]`, of
+/// the losses reduced by `reduction` (`None`: each element's own loss, `c = 1`; `Sum`: `c = 1`;
+/// `Mean`: `c = 1 / len`).
+pub fn gradient_hessian<T: Float>(
+    input: &[T],
+    target: &[T],
+    reduction: Option<Reduced>,
     grad: &mut [T],
-) -> Result<Partial, Error> {
-    let (input, target) = (input.into(), target.into());
-    let (total, len) = summed_with_gradient(input, target, reduction, Some(total_len), grad)?;
-    Ok(counted(total, len))
-}
-
-/// A pass's sum as a partial covering `len` elements.
-fn counted<S: crate::sum::LeafSum>(total: Total<S>, len: usize) -> Partial {
-    let mut p = total.partial();
-    p.count = len as u64;
-    p
-}
-
-/// The index of the first target that is not exactly -1 or +1 (NaN included), if any.
-pub fn first_invalid_target<T: Float>(target: &[T]) -> Option<usize> {
-    parallel::run(TargetScan { target, offset: 0 })
-}
-
-struct TargetScan<'a, T> {
-    target: &'a [T],
-    offset: usize,
-}
-
-impl<T: Float> Task for TargetScan<'_, T> {
-    type Out = Option<usize>;
-
-    fn len(&self) -> usize {
-        self.target.len()
-    }
-
-    fn split_at(self, mid: usize) -> (Self, Self) {
-        let (a, b) = self.target.split_at(mid);
-        (
-            TargetScan {
-                target: a,
-                offset: self.offset,
-            },
-            TargetScan {
-                target: b,
-                offset: self.offset + mid,
-            },
-        )
-    }
-
-    fn leaf(self) -> Option<usize> {
-        self.target
-            .iter()
-            .position(|&y| {
-                let y = y.widen();
-                y != 1.0 && y != -1.0
-            })
-            .map(|i| self.offset + i)
-    }
-
-    fn merge(earlier: Option<usize>, later: Option<usize>) -> Option<usize> {
-        earlier.or(later)
-    }
+    hessian: &mut [T],
+) -> Result<(), Error> {
+    let len = common_len(
+        &[Operand::Slice(input), Operand::Slice(target)],
+        &[Some(grad.len()), Some(hessian.len())],
+    )?;
+    evaluate(Pass {
+        grad: Some(grad),
+        second: Some(hessian),
+        factor: match reduction {
+            Some(Reduced::Mean) => Factor::Over(1.0, len as f64),
+            _ => Factor::Times(1.0),
+        },
+        ..Pass::new(len, input.into(), target.into())
+    });
+    Ok(())
 }
 
 #[cfg(test)]

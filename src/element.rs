@@ -1,0 +1,221 @@
+//! The element types: a row of the engine's tables for each of `f32`, `f64`, [`F16`] and
+//! [`Bf16`]. A row names the type's compute type and says how its values widen into lanes of
+//! it and narrow back, which narrowings are open, and how the exact kernel's results round to
+//! it; the engine does the rest. A new storage type is a new row, not a new engine.
+//!
+//! The 16-bit types compute through `f32` (every value of theirs is an `f32`, and so is the
+//! margin `-y x` of two, a product of two 11- or 8-bit significands). Rounding an `f32` result
+//! to them again would be a double rounding, which differs from the correctly rounded value
+//! where the `f32` result lies near a midpoint of two 16-bit values; so each result is tested
+//! on its way out ([`VectorF32::open_f16`], [`VectorF32::open_bf16`]): the `f32` kernels are
+//! within 2 ulp of the correctly rounded value, and where no 16-bit rounding boundary lies that
+//! close the `f32` result rounds as the exact value does. The few that are open (about 1 in 700
+//! for `f16`, 1 in 5,000 for `bf16`) are computed again in double-double, rounded to odd in
+//! `f32` and then to the 16-bit type: a single correct rounding.
+
+use crate::half::{Bf16, F16};
+use crate::kernel::exact::point;
+use crate::kernel::factor::Split;
+use crate::kernel::round::round_to_odd;
+use crate::kernel::second::ExactSecond;
+use crate::loops::{LanesOf, Storage};
+use crate::simd::portable::Scalar;
+use crate::simd::{open_bf16, open_f16, Path, Simd, VectorF32};
+
+/// The element types the library computes on: `f32`, `f64`, and the half-precision [`F16`]
+/// and [`Bf16`], which are computed through `f32` and rounded once. Sealed.
+pub trait Float: Storage + PartialEq + sealed::Sealed {}
+
+impl Float for f32 {}
+impl Float for f64 {}
+impl Float for F16 {}
+impl Float for Bf16 {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+    impl Sealed for super::F16 {}
+    impl Sealed for super::Bf16 {}
+}
+
+/// The lanes (bit `i` for lane `i`) where two bundles differ in any bit.
+#[inline(always)]
+fn differ<V: Simd>(same: V::Mask) -> u32 {
+    !V::bits(same) & (u32::MAX >> (32 - V::LANES))
+}
+
+impl Storage for f32 {
+    type Compute = f32;
+    const ONE: f32 = 1.0;
+
+    #[inline(always)]
+    fn load<P: Path>(src: &[f32]) -> P::F32 {
+        P::F32::load(src)
+    }
+    #[inline(always)]
+    fn store<P: Path>(v: P::F32, dst: &mut [f32]) -> u32 {
+        v.store(dst);
+        0
+    }
+    #[inline(always)]
+    fn store_bounded<P: Path>(lo: P::F32, hi: P::F32, dst: &mut [f32]) -> u32 {
+        lo.store(dst);
+        differ::<P::F32>(lo.same_bits(hi))
+    }
+    fn widen(self) -> f32 {
+        self
+    }
+    fn narrow(v: f32) -> (f32, bool) {
+        (v, false)
+    }
+    fn widen_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn narrow_f64(v: f64) -> f32 {
+        v as f32
+    }
+    fn exact_loss(x: f32, y: f32) -> f32 {
+        point(Scalar(f64::from(x)), Scalar(f64::from(y))).loss.0 as f32
+    }
+    fn exact_grad(x: f32, y: f32, f: Split<Scalar>) -> f32 {
+        point(Scalar(f64::from(x)), Scalar(f64::from(y)))
+            .slope
+            .times(f)
+            .0 as f32
+    }
+    fn exact_second(x: f32, y: f32, f: Split<Scalar>) -> (f32, f32) {
+        let (g, h) = ExactSecond::new(f64::from(x), f64::from(y), f).rounded();
+        (g as f32, h as f32)
+    }
+}
+
+impl Storage for f64 {
+    type Compute = f64;
+    const ONE: f64 = 1.0;
+
+    #[inline(always)]
+    fn load<P: Path>(src: &[f64]) -> P::F64 {
+        P::F64::load(src)
+    }
+    #[inline(always)]
+    fn store<P: Path>(v: P::F64, dst: &mut [f64]) -> u32 {
+        v.store(dst);
+        0
+    }
+    #[inline(always)]
+    fn store_bounded<P: Path>(lo: P::F64, hi: P::F64, dst: &mut [f64]) -> u32 {
+        lo.store(dst);
+        // Equal values of the same sign: the same bits (the bounds are never NaN where the
+        // kernel leaves them decided).
+        let same = P::F64::and(lo.ge(hi), hi.ge(lo));
+        differ::<P::F64>(same)
+    }
+    fn widen(self) -> f64 {
+        self
+    }
+    fn narrow(v: f64) -> (f64, bool) {
+        (v, false)
+    }
+    fn widen_f64(self) -> f64 {
+        self
+    }
+    fn narrow_f64(v: f64) -> f64 {
+        v
+    }
+    fn exact_loss(x: f64, y: f64) -> f64 {
+        point(Scalar(x), Scalar(y)).loss.0
+    }
+    fn exact_grad(x: f64, y: f64, f: Split<Scalar>) -> f64 {
+        point(Scalar(x), Scalar(y)).slope.times(f).0
+    }
+    fn exact_second(x: f64, y: f64, f: Split<Scalar>) -> (f64, f64) {
+        ExactSecond::new(x, y, f).rounded()
+    }
+}
+
+/// The exact kernel's loss of one element, rounded once to a 16-bit format by `round`.
+fn half_loss<H>(x: f32, y: f32, round: fn(f32) -> H) -> H {
+    let p = point(Scalar(f64::from(x)), Scalar(f64::from(y)));
+    // The exact loss is above max(m, 0) + its double-double part: where that part vanished
+    // (log1p(exp(-|m|)) below 2^-106 of the margin), round as for a value just above.
+    let lo = if p.loss_err.0 == 0.0 {
+        f64::from_bits(1)
+    } else {
+        p.loss_err.0
+    };
+    round(round_to_odd(p.loss.0, lo))
+}
+
+/// The exact kernel's gradient of one element for the factor `f`, rounded once to a 16-bit
+/// format by `round`.
+fn half_grad<H>(x: f32, y: f32, f: Split<Scalar>, round: fn(f32) -> H) -> H {
+    let (xd, yd) = (f64::from(x), f64::from(y));
+    let exact = point(Scalar(xd), Scalar(yd)).slope.times(f).0;
+    // Where the margin m is tiny, sigmoid(m) = 1/2 + m/4 and the rounded product can sit
+    // exactly on a midpoint (-y/2 for a subnormal target): the exact value is then beyond it,
+    // in magnitude, when m > 0, and short of it when m < 0 (m = 0 is a true tie). Elsewhere
+    // such a tie does not occur, and the nudge, far below any rounding, changes nothing.
+    let m = -yd * xd;
+    let nudge = if m == 0.0 || exact == 0.0 {
+        0.0
+    } else {
+        f64::from_bits(1).copysign(exact * m)
+    };
+    round(round_to_odd(exact, nudge))
+}
+
+/// The exact kernel's two derivatives of one element, each rounded once by `round`.
+fn half_second<H>(x: f32, y: f32, f: Split<Scalar>, round: fn(f32) -> H) -> (H, H) {
+    let (g, h) = ExactSecond::new(f64::from(x), f64::from(y), f).odd();
+    (round(g), round(h))
+}
+
+/// The rows of the 16-bit types: the same calls with their own loads, stores and tests.
+macro_rules! half_row {
+    ($t:ty, $one:literal, $load:ident, $store:ident, $open:ident) => {
+        impl Storage for $t {
+            type Compute = f32;
+            const ONE: $t = <$t>::from_bits($one);
+
+            #[inline(always)]
+            fn load<P: Path>(src: &[$t]) -> P::F32 {
+                P::F32::$load(src)
+            }
+            #[inline(always)]
+            fn store<P: Path>(v: P::F32, dst: &mut [$t]) -> u32 {
+                v.$store(dst);
+                v.$open()
+            }
+            #[inline(always)]
+            fn store_bounded<P: Path>(lo: LanesOf<Self, P>, _: P::F32, dst: &mut [$t]) -> u32 {
+                // Each bound is within an `f32` ulp of the exact value: well inside the window.
+                Self::store::<P>(lo, dst)
+            }
+            fn widen(self) -> f32 {
+                self.to_f32()
+            }
+            fn narrow(v: f32) -> ($t, bool) {
+                (<$t>::from_f32(v), $open(v))
+            }
+            fn widen_f64(self) -> f64 {
+                f64::from(self.to_f32())
+            }
+            fn narrow_f64(v: f64) -> $t {
+                <$t>::from_f32(round_to_odd(v, 0.0))
+            }
+            fn exact_loss(x: f32, y: f32) -> $t {
+                half_loss(x, y, <$t>::from_f32)
+            }
+            fn exact_grad(x: f32, y: f32, f: Split<Scalar>) -> $t {
+                half_grad(x, y, f, <$t>::from_f32)
+            }
+            fn exact_second(x: f32, y: f32, f: Split<Scalar>) -> ($t, $t) {
+                half_second(x, y, f, <$t>::from_f32)
+            }
+        }
+    };
+}
+
+half_row!(F16, 0x3c00, load_f16, store_f16, open_f16);
+half_row!(Bf16, 0x3f80, load_bf16, store_bf16, open_bf16);

@@ -1,0 +1,311 @@
+//! The element loop: one loop for every storage type, every output and every path.
+//!
+//! A chunk's elements go through in groups of [`GROUP`]: each group is loaded and widened to
+//! its compute type ([`Storage::load`]), goes through that type's kernels
+//! ([`Compute::kernels`]), and its results are narrowed and stored ([`Storage::store`]). The
+//! fast kernels mark the lanes they leave to a slower one in lane masks: those outside their
+//! range, and those whose narrowing is open. One place, [`redo`], computes those lanes again,
+//! one element at a time. Which kernel an element goes through depends only on the element, so
+//! results do not depend on neighbours or positions; every path performs the same IEEE
+//! operations per lane, so all give the same bits. A chunk's last elements go as one padded
+//! group on vector paths (from [`PAD_MIN`] of them), else one at a time ([`One`]).
+//!
+//! - [`compute`]: what differs between the compute types (`f32` and `f64`).
+//! - [`storage`]: what the loop needs of a storage type.
+
+pub(crate) mod compute;
+pub(crate) mod storage;
+
+pub(crate) use compute::Compute;
+pub(crate) use storage::{LanesOf, Storage};
+
+use crate::kernel::factor::Factor;
+use crate::simd::dispatch::GROUP;
+use crate::simd::{dispatch, OnPath, One, Path, Simd};
+use crate::sum::LeafSum;
+
+/// The block sum of a storage type's losses.
+pub(crate) type SumOf<S> = <<S as Storage>::Compute as Compute>::Sum;
+
+/// A run of elements of a leaf of the block tree, every input in a slice of its own. It starts
+/// at a multiple of [`GROUP`] within its leaf, so that element `i` of the leaf goes into sum
+/// lane `i % GROUP` whatever the chunks.
+pub(crate) struct Chunk<'c, S> {
+    pub x: &'c [S],
+    pub y: &'c [S],
+    /// The per-element factors of [`Factor::Each`].
+    pub each: Option<&'c [S]>,
+    pub loss: Option<&'c mut [S]>,
+    pub grad: Option<&'c mut [S]>,
+    /// Written with the second derivatives (with `grad`, and without `loss` and `sum`).
+    pub second: Option<&'c mut [S]>,
+    pub factor: Factor,
+    /// Whether the losses are summed.
+    pub sum: bool,
+}
+
+/// Runs a chunk on the selected path, adding its losses to `sum` when it sums.
+pub(crate) fn run_chunk<S: Storage>(chunk: Chunk<'_, S>, sum: &mut SumOf<S>) {
+    dispatch(Run { chunk, sum })
+}
+
+struct Run<'c, 's, S: Storage> {
+    chunk: Chunk<'c, S>,
+    sum: &'s mut SumOf<S>,
+}
+
+impl<S: Storage> OnPath for Run<'_, '_, S> {
+    type Out = ();
+    #[inline(always)]
+    fn on<P: Path>(self) {
+        let Run { chunk: c, sum } = self;
+        let (loss, grad, second) = (
+            c.loss.is_some() || c.sum,
+            c.grad.is_some(),
+            c.second.is_some(),
+        );
+        // The one factor in the fast kernel's form; without a gradient, any.
+        let fast = if grad && !second {
+            S::Compute::fast_factor(c.factor)
+        } else {
+            Some(Default::default())
+        };
+        let f = fast.unwrap_or_default();
+        // Each combination of outputs is compiled on its own, so a loop that needs no gradient
+        // (or no loss) does none of that half's arithmetic.
+        match (fast.is_some(), loss, grad, second) {
+            (_, _, _, true) => elements::<P, S, false, false, true, true>(c, sum, f),
+            (true, true, false, _) => elements::<P, S, true, false, false, true>(c, sum, f),
+            (true, false, true, _) => elements::<P, S, false, true, false, true>(c, sum, f),
+            (true, _, _, _) => elements::<P, S, true, true, false, true>(c, sum, f),
+            (false, true, false, _) => elements::<P, S, true, false, false, false>(c, sum, f),
+            (false, false, true, _) => elements::<P, S, false, true, false, false>(c, sum, f),
+            (false, _, _, _) => elements::<P, S, true, true, false, false>(c, sum, f),
+        }
+    }
+}
+
+/// Tails of at least this many elements go as one padded group on vector paths (measured:
+/// about 50 ns for the padded group, 15 to 30 ns per element one at a time).
+const PAD_MIN: usize = 4;
+
+/// The chunk's length, after checking that every buffer has it: said once before the loop,
+/// the loop then needs fewer bounds checks.
+#[inline(always)]
+fn checked_len<S>(c: &Chunk<'_, S>) -> usize {
+    let n = c.x.len();
+    let len_ok = |len: Option<usize>| len.is_none_or(|len| len == n);
+    assert!(
+        c.y.len() == n
+            && len_ok(c.each.map(<[S]>::len))
+            && len_ok(c.loss.as_deref().map(<[S]>::len))
+            && len_ok(c.grad.as_deref().map(<[S]>::len))
+            && len_ok(c.second.as_deref().map(<[S]>::len))
+    );
+    n
+}
+
+/// Every element of a chunk on path `P`, with the outputs `L`, `G`, `H` (see
+/// [`Compute::kernels`]).
+#[inline(always)]
+fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const FAST: bool>(
+    mut c: Chunk<'_, S>,
+    sum: &mut SumOf<S>,
+    fast: (S::Compute, S::Compute),
+) {
+    let n = checked_len(&c);
+    let full = n / GROUP * GROUP;
+    if full > 0 {
+        let mut acc = S::Compute::acc_load::<P>(sum, 0);
+        for start in (0..full).step_by(GROUP) {
+            group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast);
+        }
+        S::Compute::acc_store::<P>(acc, sum, 0);
+    }
+    if P::PAD && n - full >= PAD_MIN {
+        padded::<P, S, L, G, H, FAST>(&mut c, full, sum, fast);
+    } else {
+        for i in full..n {
+            let lane = i % GROUP;
+            let mut acc = S::Compute::acc_load::<One>(sum, lane);
+            group::<One, S, L, G, H, FAST>(&mut c, i, lane, &mut acc, fast);
+            S::Compute::acc_store::<One>(acc, sum, lane);
+        }
+    }
+}
+
+/// Elements `start..start + LANES` of the chunk on path `P`, their losses added to `acc`
+/// (the sums of lanes `lane..`).
+#[inline(always)]
+fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const FAST: bool>(
+    c: &mut Chunk<'_, S>,
+    start: usize,
+    lane: usize,
+    acc: &mut <S::Compute as Compute>::Acc<P>,
+    fast: (S::Compute, S::Compute),
+) {
+    let x = S::load::<P>(&c.x[start..]);
+    let y = S::load::<P>(&c.y[start..]);
+    let each = match (G, c.each) {
+        (true, Some(each)) => Some(S::load::<P>(&each[start..])),
+        _ => None,
+    };
+    let r = S::Compute::kernels::<P, L, G, H, FAST>(x, y, each, c.factor, fast, acc, c.sum);
+    let (mut open_loss, mut open_grad, mut open_second) = (0, 0, 0);
+    if let (true, Some(out)) = (L, c.loss.as_deref_mut()) {
+        open_loss = S::store::<P>(r.loss, &mut out[start..]);
+    }
+    if H {
+        let grad = c
+            .grad
+            .as_deref_mut()
+            .expect("the gradient beside the second");
+        open_grad = S::store_bounded::<P>(r.grad, r.grad_hi, &mut grad[start..]);
+        let second = c.second.as_deref_mut().expect("the second derivative");
+        open_second = S::store_bounded::<P>(r.second, r.second_hi, &mut second[start..]);
+    } else if let (true, Some(out)) = (G, c.grad.as_deref_mut()) {
+        open_grad = S::store::<P>(r.grad, &mut out[start..]);
+    }
+    let outside = r.outside_loss | r.outside_grad | r.outside_second;
+    // The rare case: the masks are gathered only here, so the common one keeps them in
+    // registers.
+    if outside | open_loss | open_grad | open_second != 0 {
+        let left = Left {
+            outside_loss: r.outside_loss,
+            outside_grad: r.outside_grad,
+            outside_second: r.outside_second,
+            open_loss,
+            open_grad,
+            open_second,
+        };
+        redo::<P, S>(c, start, lane, acc, left);
+    }
+}
+
+/// The lanes of a group the fast kernels left (bit `i` for lane `i`): outside their range
+/// (for the loss, which is then also left out of the sum; for the gradient; for both
+/// derivatives), and those whose narrowing is open.
+#[derive(Clone, Copy)]
+struct Left {
+    outside_loss: u32,
+    outside_grad: u32,
+    outside_second: u32,
+    open_loss: u32,
+    open_grad: u32,
+    open_second: u32,
+}
+
+/// The lanes of a group that the fast kernels left (outside their range, or open), each
+/// computed again, one element at a time: through the kernel for every input (whose result
+/// may still narrow open), and where the narrowing is open, through the exact kernel. The
+/// inputs are read again from the chunk, whose inputs are never its outputs (the leaf driver
+/// copies an aliased input aside). Out of line, so that the rare case costs the common one
+/// nothing.
+#[cold]
+#[inline(never)]
+fn redo<P: Path, S: Storage>(
+    c: &mut Chunk<'_, S>,
+    start: usize,
+    lane: usize,
+    acc: &mut <S::Compute as Compute>::Acc<P>,
+    left: Left,
+) {
+    let mut sums = <SumOf<S>>::default();
+    S::Compute::acc_store::<P>(*acc, &mut sums, lane);
+    let bit = |mask: u32, i: usize| mask >> i & 1 == 1;
+    for i in 0..LanesOf::<S, P>::LANES {
+        let at = start + i;
+        let (x, y) = (c.x[at].widen(), c.y[at].widen());
+        let e = c
+            .each
+            .map_or(S::Compute::default(), |each| each[at].widen());
+        if bit(left.outside_loss, i) {
+            let v = S::Compute::loss_one(x, y, &mut sums, lane + i, c.sum);
+            if let Some(out) = c.loss.as_deref_mut() {
+                out[at] = narrow_or(v, || S::exact_loss(x, y));
+            }
+        } else if bit(left.open_loss, i) {
+            if let Some(out) = c.loss.as_deref_mut() {
+                out[at] = S::exact_loss(x, y);
+            }
+        }
+        if let Some(second) = c.second.as_deref_mut() {
+            if bit(left.outside_second | left.open_grad | left.open_second, i) {
+                let grad = c
+                    .grad
+                    .as_deref_mut()
+                    .expect("the gradient beside the second");
+                (grad[at], second[at]) = S::exact_second(x, y, c.factor.split(1.0));
+            }
+        } else if let Some(out) = c.grad.as_deref_mut() {
+            if bit(left.outside_grad, i) {
+                let v = S::Compute::grad_one(x, y, e, c.factor);
+                out[at] = narrow_or(v, || S::exact_grad(x, y, c.factor.split(e.to_f64())));
+            } else if bit(left.open_grad, i) {
+                out[at] = S::exact_grad(x, y, c.factor.split(e.to_f64()));
+            }
+        }
+    }
+    *acc = S::Compute::acc_load::<P>(&sums, lane);
+}
+
+/// `v` narrowed, or the exact value where that narrowing is open.
+#[inline(always)]
+fn narrow_or<S: Storage>(v: S::Compute, exact: impl FnOnce() -> S) -> S {
+    match S::narrow(v) {
+        (s, false) => s,
+        (_, true) => exact(),
+    }
+}
+
+/// The last `n - full` (< [`GROUP`]) elements of a chunk as one group, padded with an
+/// in-range element: a vector group costs less than even two elements one at a time. Element
+/// `full + j` takes lane `j`, and its loss goes into a sum of its own that the chunk's sum then
+/// takes in ([`LeafSum::take_tail`]), as if added one at a time.
+#[inline(always)]
+fn padded<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const FAST: bool>(
+    c: &mut Chunk<'_, S>,
+    full: usize,
+    sum: &mut SumOf<S>,
+    fast: (S::Compute, S::Compute),
+) {
+    let m = c.x.len() - full;
+    let zero = S::default();
+    let mut x = [zero; GROUP];
+    let mut y = [S::ONE; GROUP];
+    let mut each = [S::ONE; GROUP];
+    x[..m].copy_from_slice(&c.x[full..]);
+    y[..m].copy_from_slice(&c.y[full..]);
+    if let Some(g) = c.each {
+        each[..m].copy_from_slice(&g[full..]);
+    }
+    let (mut loss, mut grad, mut second) = ([zero; GROUP], [zero; GROUP], [zero; GROUP]);
+    let mut tail = Chunk {
+        x: &x,
+        y: &y,
+        each: c.each.map(|_| &each[..]),
+        loss: c.loss.as_ref().map(|_| &mut loss[..]),
+        grad: c.grad.as_ref().map(|_| &mut grad[..]),
+        second: c.second.as_ref().map(|_| &mut second[..]),
+        factor: c.factor,
+        sum: c.sum,
+    };
+    let mut tail_sum = sum.tail();
+    let mut acc = S::Compute::acc_load::<P>(&tail_sum, 0);
+    group::<P, S, L, G, H, FAST>(&mut tail, 0, 0, &mut acc, fast);
+    S::Compute::acc_store::<P>(acc, &mut tail_sum, 0);
+    sum.take_tail(tail_sum, m);
+    let outputs = [
+        (c.loss.as_deref_mut(), &loss),
+        (c.grad.as_deref_mut(), &grad),
+        (c.second.as_deref_mut(), &second),
+    ];
+    for (out, values) in outputs {
+        if let Some(out) = out {
+            out[full..].copy_from_slice(&values[..m]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

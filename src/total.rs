@@ -1,0 +1,46 @@
+//! A pass's sum over the block tree: one block's lane sums as the element loops left them,
+//! or, once two blocks are merged, the exact fixed-point sum of the blocks' sums
+//! ([`Partial`]). Rounded once, by [`Total::reduce`].
+
+use crate::partial::Partial;
+use crate::reduction::Reduced;
+use crate::sum::LeafSum;
+
+/// A pass's sum over the block tree: one block's sum as the loops left it, or, once two are
+/// merged, the exact sum of the blocks' sums. Rounded once, by [`Total::reduce`].
+// Both variants stay on the stack: a boxed partial would cost an allocation per merge.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug)]
+pub enum Total<S> {
+    Block(S),
+    Fixed(Partial),
+}
+
+impl<S: LeafSum> Total<S> {
+    /// The exact sum of both, `earlier` covering the blocks before `later`'s.
+    pub fn merge(earlier: Self, later: Self) -> Self {
+        let mut p = earlier.partial();
+        p.merge(&later.partial());
+        Total::Fixed(p)
+    }
+
+    /// The exact sum, its count 0 (the caller sets what it covers).
+    pub fn partial(self) -> Partial {
+        match self {
+            Total::Block(s) => {
+                let mut p = Partial::default();
+                s.add_to(&mut p);
+                p
+            }
+            Total::Fixed(p) => p,
+        }
+    }
+
+    /// The MEAN over `count` elements or the SUM.
+    pub fn reduce(self, reduction: Reduced, count: usize) -> f64 {
+        match self {
+            Total::Block(s) if s.alone_is_fixed() => s.reduce(reduction, count),
+            other => S::reduce_fixed(&other.partial(), reduction, count),
+        }
+    }
+}
