@@ -15,9 +15,10 @@
 
 use crate::half::{Bf16, F16};
 use crate::kernel::exact::point;
-use crate::kernel::factor::Split;
+use crate::kernel::factor::{mean_factor, Factor, Split};
 use crate::kernel::round::round_to_odd;
 use crate::kernel::second::ExactSecond;
+use crate::kernel::second_dd::double_data_exact;
 use crate::loops::{LanesOf, Storage};
 use crate::simd::portable::Scalar;
 use crate::simd::{open_bf16, open_f16, Path, Simd, VectorF32};
@@ -84,8 +85,8 @@ impl Storage for f32 {
             .times(f)
             .0 as f32
     }
-    fn exact_second(x: f32, y: f32, f: Split<Scalar>) -> (f32, f32) {
-        let (g, h) = ExactSecond::new(f64::from(x), f64::from(y), f).rounded();
+    fn exact_second(x: f32, y: f32, f: Factor) -> (f32, f32) {
+        let (g, h) = ExactSecond::new(f64::from(x), f64::from(y), f.split(1.0)).rounded();
         (g as f32, h as f32)
     }
 }
@@ -129,8 +130,16 @@ impl Storage for f64 {
     fn exact_grad(x: f64, y: f64, f: Split<Scalar>) -> f64 {
         point(Scalar(x), Scalar(y)).slope.times(f).0
     }
-    fn exact_second(x: f64, y: f64, f: Split<Scalar>) -> (f64, f64) {
-        ExactSecond::new(x, y, f).rounded()
+    fn exact_second(x: f64, y: f64, f: Factor) -> (f64, f64) {
+        // The double-double kernel of the fast path at about 2^-96 where it reaches; the exact
+        // kernel's beyond (margins over 300 in size, extreme targets, infinities and NaN).
+        let c = match f {
+            Factor::Times(g) => Some((g, 0.0)),
+            Factor::Over(g, n) => mean_factor(g, n),
+            Factor::Each => None,
+        };
+        c.and_then(|c| double_data_exact(x, y, c))
+            .unwrap_or_else(|| ExactSecond::new(x, y, f.split(1.0)).rounded_once())
     }
 }
 
@@ -166,8 +175,8 @@ fn half_grad<H>(x: f32, y: f32, f: Split<Scalar>, round: fn(f32) -> H) -> H {
 }
 
 /// The exact kernel's two derivatives of one element, each rounded once by `round`.
-fn half_second<H>(x: f32, y: f32, f: Split<Scalar>, round: fn(f32) -> H) -> (H, H) {
-    let (g, h) = ExactSecond::new(f64::from(x), f64::from(y), f).odd();
+fn half_second<H>(x: f32, y: f32, f: Factor, round: fn(f32) -> H) -> (H, H) {
+    let (g, h) = ExactSecond::new(f64::from(x), f64::from(y), f.split(1.0)).odd();
     (round(g), round(h))
 }
 
@@ -210,7 +219,7 @@ macro_rules! half_row {
             fn exact_grad(x: f32, y: f32, f: Split<Scalar>) -> $t {
                 half_grad(x, y, f, <$t>::from_f32)
             }
-            fn exact_second(x: f32, y: f32, f: Split<Scalar>) -> ($t, $t) {
+            fn exact_second(x: f32, y: f32, f: Factor) -> ($t, $t) {
                 half_second(x, y, f, <$t>::from_f32)
             }
         }

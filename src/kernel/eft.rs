@@ -1,5 +1,6 @@
 //! Error-free transforms: a sum or a product as its rounded value and its exact error, the
-//! building blocks of the kernels' double-length arithmetic.
+//! building blocks of the kernels' double-length arithmetic; and the double-double products
+//! built of them.
 
 use crate::simd::{Simd, Vector};
 
@@ -23,4 +24,20 @@ pub(crate) fn two_sum<V: Simd>(a: V, b: V) -> (V, V) {
 pub(crate) fn two_prod<V: Vector>(a: V, b: V) -> (V, V) {
     let p = a.mul(b);
     (p, a.mul_add(b, V::splat(0.0).sub(p)))
+}
+
+/// `(a_hi + a_lo) (b_hi + b_lo)` as an unevaluated sum `hi + lo` (`hi` the rounded product of
+/// the high parts, `lo` within a few of its ulps), to about 2^-104 relative, for operands with
+/// `|lo|` within a few ulps of `hi` whose product neither overflows nor underflows.
+#[inline(always)]
+pub(crate) fn dd_mul<V: Vector>(a: (V, V), b: (V, V)) -> (V, V) {
+    let (p, e) = two_prod(a.0, b.0);
+    (p, a.0.mul_add(b.1, a.1.mul_add(b.0, e)))
+}
+
+/// `(a_hi + a_lo) b` as [`dd_mul`] gives it.
+#[inline(always)]
+pub(crate) fn dd_mul_f64<V: Vector>(a: (V, V), b: V) -> (V, V) {
+    let (p, e) = two_prod(a.0, b);
+    (p, a.1.mul_add(b, e))
 }

@@ -11,7 +11,9 @@
 //! - [`wide`]: the kernel for every `f32` input, in `f64` lanes.
 //! - [`exact`]: the kernel for every `f64` input, in double-double, and the exact fallback of
 //!   every result whose rounding the others leave open.
-//! - [`second`]: the first and second derivatives together.
+//! - [`second`]: the first and second derivatives together, for data of 24 bits or fewer in
+//!   `f64` lanes and through the exact kernel; [`second_dd`]: for `f64` data in double-double
+//!   lanes.
 //! - [`factor`]: the gradient's factor, and how it enters each kernel with one rounding.
 //! - [`round`]: rounding a double-double value to odd, for a second, correct rounding.
 //! - [`poly`] and [`eft`]: the polynomials and the error-free transforms they are built of.
@@ -20,7 +22,10 @@ pub(crate) mod eft;
 pub(crate) mod exact;
 pub(crate) mod factor;
 pub(crate) mod fast;
+#[cfg(test)]
+pub(crate) mod mix;
 pub(crate) mod poly;
 pub(crate) mod round;
 pub(crate) mod second;
+pub(crate) mod second_dd;
 pub(crate) mod wide;

@@ -135,3 +135,99 @@ pub(crate) fn estrin5<V: VectorF32>(v: V, v2: V, c: &[f32; 5]) -> V {
     let p24 = v2.mul_add(c4, p23);
     v2.mul_add(p24, p01)
 }
+
+/// `1 / k!` for k = 0..=23 as double-doubles `(hi, lo)`, `hi` the nearest `f64` and `lo` the
+/// nearest to the rest: the Taylor coefficients of `exp`, to about 2^-106 relative.
+pub(crate) const INV_FACTORIAL: [(f64, f64); 24] = [
+    (f64::from_bits(0x3ff0_0000_0000_0000), 0.0),
+    (f64::from_bits(0x3ff0_0000_0000_0000), 0.0),
+    (f64::from_bits(0x3fe0_0000_0000_0000), 0.0),
+    (
+        f64::from_bits(0x3fc5_5555_5555_5555),
+        f64::from_bits(0x3c65_5555_5555_5555),
+    ),
+    (
+        f64::from_bits(0x3fa5_5555_5555_5555),
+        f64::from_bits(0x3c45_5555_5555_5555),
+    ),
+    (
+        f64::from_bits(0x3f81_1111_1111_1111),
+        f64::from_bits(0x3c01_1111_1111_1111),
+    ),
+    (
+        f64::from_bits(0x3f56_c16c_16c1_6c17),
+        f64::from_bits(0xbbef_49f4_9f49_f49f),
+    ),
+    (
+        f64::from_bits(0x3f2a_01a0_1a01_a01a),
+        f64::from_bits(0x3b6a_01a0_1a01_a01a),
+    ),
+    (
+        f64::from_bits(0x3efa_01a0_1a01_a01a),
+        f64::from_bits(0x3b3a_01a0_1a01_a01a),
+    ),
+    (
+        f64::from_bits(0x3ec7_1de3_a556_c734),
+        f64::from_bits(0xbb6c_154f_8ddc_6c00),
+    ),
+    (
+        f64::from_bits(0x3e92_7e4f_b778_9f5c),
+        f64::from_bits(0x3b3c_bbc0_5b4f_a99a),
+    ),
+    (
+        f64::from_bits(0x3e5a_e645_67f5_44e4),
+        f64::from_bits(0xbafc_062e_06d1_f209),
+    ),
+    (
+        f64::from_bits(0x3e21_eed8_eff8_d898),
+        f64::from_bits(0xbac2_aec9_59e1_4c06),
+    ),
+    (
+        f64::from_bits(0x3de6_1246_13a8_6d09),
+        f64::from_bits(0x3a8f_28e0_cc74_8ebe),
+    ),
+    (
+        f64::from_bits(0x3da9_3974_a8c0_7c9d),
+        f64::from_bits(0x3a30_5d6f_8a2e_fd1f),
+    ),
+    (
+        f64::from_bits(0x3d6a_e7f3_e733_b81f),
+        f64::from_bits(0x39e1_d865_6b0e_e8cb),
+    ),
+    (
+        f64::from_bits(0x3d2a_e7f3_e733_b81f),
+        f64::from_bits(0x39a1_d865_6b0e_e8cb),
+    ),
+    (
+        f64::from_bits(0x3ce9_52c7_7030_ad4a),
+        f64::from_bits(0x398a_c981_465d_dc6c),
+    ),
+    (
+        f64::from_bits(0x3ca6_8278_63b9_7d97),
+        f64::from_bits(0x394e_ec01_221a_8b0b),
+    ),
+    (
+        f64::from_bits(0x3c62_f49b_4681_4157),
+        f64::from_bits(0x38f2_650f_61db_dcb4),
+    ),
+    (
+        f64::from_bits(0x3c1e_542b_a402_0225),
+        f64::from_bits(0x387e_a72b_4afe_3c2f),
+    ),
+    (
+        f64::from_bits(0x3bd7_1b8e_f6dc_f572),
+        f64::from_bits(0xb87d_043a_e40c_4647),
+    ),
+    (
+        f64::from_bits(0x3b90_ce39_6db7_f853),
+        f64::from_bits(0xb83a_ebcd_bd20_331c),
+    ),
+    (
+        f64::from_bits(0x3b47_61b4_1316_381a),
+        f64::from_bits(0xb7d3_423c_7d91_404f),
+    ),
+];
+
+/// The rest of ln 2 after [`LN2_HI`] and [`LN2_LO`], rounded: `ln 2 = LN2_HI + LN2_LO + LN2_LO2`
+/// to about 2^-139.
+pub(crate) const LN2_LO2: f64 = f64::from_bits(0x3a8c_c01f_97b5_7a08);

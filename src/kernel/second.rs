@@ -9,6 +9,8 @@
 //!   `f64` lanes, each result with a proven error bound: where the interval of that bound
 //!   rounds to one `f32`, that is the correctly rounded value. The element loops send the rest
 //!   (a few in a million) and margins beyond [`FLOAT_DATA_LIMIT`] to the exact kernel below.
+//! - [`super::second_dd`]: `f64` data in double-double lanes, with the same interval test at
+//!   `f64`'s rounding.
 //! - [`ExactSecond`]: the double-double kernel (`super::exact`), once for `m` and once for `-m`:
 //!   the gradient is `-y s(m) c`, and the larger of the two sigmoids (at least 1/2) enters the
 //!   second derivative as a factor, so that nothing underflows or overflows before the result
@@ -130,6 +132,18 @@ impl ExactSecond {
         (canonical_nan(grad).0, canonical_nan(second).0)
     }
 
+    /// Both derivatives rounded once to `f64`: the second from the unrounded product of the
+    /// larger sigmoid with `-y c`. Within 1 ulp (the kernel is good to about 2^-54).
+    pub(crate) fn rounded_once(&self) -> (f64, f64) {
+        if !(self.finite_inputs && self.factor.hi.0.is_finite()) {
+            return self.rounded();
+        }
+        let grad = self.at_m.slope.times(self.factor);
+        let (larger, smaller) = self.sides();
+        let second = smaller.slope.times(larger.slope.times_split(self.factor));
+        (canonical_nan(grad).0, canonical_nan(second).0)
+    }
+
     /// Both derivatives rounded to odd in `f32` ([`round_to_odd`]): each then rounds once more,
     /// correctly, to a format of fewer bits. Non-finite inputs give their limits, exactly.
     pub(crate) fn odd(&self) -> (f32, f32) {
@@ -162,19 +176,7 @@ fn ldexp(v: f64, e: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A small generator (SplitMix64), so that the test needs no crate.
-    struct Mix(u64);
-
-    impl Mix {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-    }
+    use crate::kernel::mix::Mix;
 
     /// How many of the elements with margins up to [`FLOAT_DATA_LIMIT`] in size
     /// [`float_data`] leaves to the exact kernel (bounds that round to different `f32`s): the

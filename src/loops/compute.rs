@@ -6,9 +6,10 @@
 
 use crate::kernel::eft::{fast_two_sum, two_sum};
 use crate::kernel::exact::point;
-use crate::kernel::factor::{canonical_nan, product_in_range, Factor, Split};
+use crate::kernel::factor::{canonical_nan, mean_factor, product_in_range, Factor, Split};
 use crate::kernel::fast::{fast, Fast, FastImpl};
 use crate::kernel::second::float_data;
+use crate::kernel::second_dd::{double_data, rounding_ends, DOUBLE_DATA_ERROR};
 use crate::kernel::wide::any_f32;
 use crate::simd::portable::Scalar;
 use crate::simd::{Path, Simd, VectorF32};
@@ -30,6 +31,8 @@ pub trait Compute: Copy + Default + std::fmt::Debug + 'static {
 
     /// The sums of lanes `lane..` of `sum`, as many as the path has lanes.
     fn acc_load<P: Path>(sum: &Self::Sum, lane: usize) -> Self::Acc<P>;
+    /// Sums of zero, for loops that do not sum.
+    fn acc_zero<P: Path>() -> Self::Acc<P>;
     /// Writes `acc` back into lanes `lane..` of `sum`.
     fn acc_store<P: Path>(acc: Self::Acc<P>, sum: &mut Self::Sum, lane: usize);
 
@@ -71,6 +74,10 @@ impl Compute for f32 {
     #[inline(always)]
     fn acc_load<P: Path>(sum: &Lanes, lane: usize) -> Self::Acc<P> {
         Simd::load(&sum.0[lane..])
+    }
+    #[inline(always)]
+    fn acc_zero<P: Path>() -> Self::Acc<P> {
+        Simd::splat(0.0)
     }
     #[inline(always)]
     fn acc_store<P: Path>(acc: Self::Acc<P>, sum: &mut Lanes, lane: usize) {
@@ -176,6 +183,14 @@ impl Compute for f64 {
         )
     }
     #[inline(always)]
+    fn acc_zero<P: Path>() -> Self::Acc<P> {
+        (
+            P::F64::splat(0.0),
+            P::F64::splat(0.0),
+            Compensated::default(),
+        )
+    }
+    #[inline(always)]
     fn acc_store<P: Path>(acc: Self::Acc<P>, sum: &mut CompensatedLanes, lane: usize) {
         acc.0.store(&mut sum.hi[lane..]);
         acc.1.store(&mut sum.lo[lane..]);
@@ -199,8 +214,15 @@ impl Compute for f64 {
         let mut out = Group::empty();
         let zero = P::F64::splat(0.0);
         if H {
-            // Every element through the exact kernel, for now.
-            out.outside_second = u32::MAX >> (32 - P::F64::LANES);
+            let c = match factor {
+                Factor::Times(g) => (g, 0.0),
+                Factor::Over(g, n) => mean_factor(g, n).unwrap_or((g / n, 0.0)),
+                Factor::Each => unreachable!("the derivatives take one factor"),
+            };
+            let (grad, second, outside) = double_data::<P::F64, false>(x, y, c);
+            [out.grad, out.grad_hi] = rounding_ends(grad, DOUBLE_DATA_ERROR);
+            [out.second, out.second_hi] = rounding_ends(second, DOUBLE_DATA_ERROR);
+            out.outside_second = P::F64::bits(outside);
         } else if FAST {
             let r = fast::<P::F64, L, G>(x, y);
             let ok_grad = if G {

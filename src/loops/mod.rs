@@ -20,6 +20,7 @@ pub(crate) use compute::Compute;
 pub(crate) use storage::{LanesOf, Storage};
 
 use crate::kernel::factor::Factor;
+use crate::simd::dispatch::Twice;
 use crate::simd::dispatch::GROUP;
 use crate::simd::{dispatch, OnPath, One, Path, Simd};
 use crate::sum::LeafSum;
@@ -115,7 +116,19 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
 ) {
     let n = checked_len(&c);
     let full = n / GROUP * GROUP;
-    if full > 0 {
+    if H && full > 0 {
+        // Two groups at a time: the second derivatives' long chains of dependent operations
+        // then overlap.
+        let pairs = full / (2 * GROUP) * (2 * GROUP);
+        let mut acc = S::Compute::acc_zero::<Twice<P>>();
+        for start in (0..pairs).step_by(2 * GROUP) {
+            group::<Twice<P>, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast);
+        }
+        if pairs < full {
+            let mut acc = S::Compute::acc_zero::<P>();
+            group::<P, S, L, G, H, FAST>(&mut c, pairs, 0, &mut acc, fast);
+        }
+    } else if full > 0 {
         let mut acc = S::Compute::acc_load::<P>(sum, 0);
         for start in (0..full).step_by(GROUP) {
             group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast);
@@ -210,8 +223,12 @@ fn redo<P: Path, S: Storage>(
     acc: &mut <S::Compute as Compute>::Acc<P>,
     left: Left,
 ) {
+    // Only a loss outside the fast kernel's range changes the sums.
+    let summed = c.sum && left.outside_loss != 0;
     let mut sums = <SumOf<S>>::default();
-    S::Compute::acc_store::<P>(*acc, &mut sums, lane);
+    if summed {
+        S::Compute::acc_store::<P>(*acc, &mut sums, lane);
+    }
     let bit = |mask: u32, i: usize| mask >> i & 1 == 1;
     for i in 0..LanesOf::<S, P>::LANES {
         let at = start + i;
@@ -235,7 +252,7 @@ fn redo<P: Path, S: Storage>(
                     .grad
                     .as_deref_mut()
                     .expect("the gradient beside the second");
-                (grad[at], second[at]) = S::exact_second(x, y, c.factor.split(1.0));
+                (grad[at], second[at]) = S::exact_second(x, y, c.factor);
             }
         } else if let Some(out) = c.grad.as_deref_mut() {
             if bit(left.outside_grad, i) {
@@ -246,7 +263,9 @@ fn redo<P: Path, S: Storage>(
             }
         }
     }
-    *acc = S::Compute::acc_load::<P>(&sums, lane);
+    if summed {
+        *acc = S::Compute::acc_load::<P>(&sums, lane);
+    }
 }
 
 /// `v` narrowed, or the exact value where that narrowing is open.

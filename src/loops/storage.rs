@@ -5,7 +5,7 @@
 //! types are `crate::element`'s.
 
 use super::compute::Compute;
-use crate::kernel::factor::Split;
+use crate::kernel::factor::{Factor, Split};
 use crate::simd::portable::Scalar;
 use crate::simd::Path;
 
@@ -45,6 +45,7 @@ pub trait Storage: Copy + Default + Send + Sync + std::fmt::Debug + 'static {
     fn exact_loss(x: Self::Compute, y: Self::Compute) -> Self;
     /// The exact kernel's gradient of one element for the factor `f`, narrowed.
     fn exact_grad(x: Self::Compute, y: Self::Compute, f: Split<Scalar>) -> Self;
-    /// The exact kernel's gradient and second derivative of one element for the factor `f`.
-    fn exact_second(x: Self::Compute, y: Self::Compute, f: Split<Scalar>) -> (Self, Self);
+    /// The exact kernel's gradient and second derivative of one element for the factor `f`
+    /// (one for all elements).
+    fn exact_second(x: Self::Compute, y: Self::Compute, f: Factor) -> (Self, Self);
 }

@@ -1,19 +1,15 @@
 //! The element loop against the exact kernel, element by element.
 
 use super::*;
+use crate::kernel::mix::Mix;
 use crate::kernel::second::ExactSecond;
 
-/// A small generator (SplitMix64), so that the test needs no crate.
-struct Mix(u64);
+/// The test inputs' `f32` values.
+trait Floats {
+    fn float(&mut self) -> f32;
+}
 
-impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
+impl Floats for Mix {
     /// An `f32` of any finite bit pattern, or of a margin-sized value.
     fn float(&mut self) -> f32 {
         let bits = self.next();
@@ -77,6 +73,47 @@ fn the_fast_f32_second_derivatives_are_the_exact_ones() {
             assert_eq!(
                 (grad[i].to_bits(), second[i].to_bits()),
                 ((g as f32).to_bits(), (h as f32).to_bits()),
+                "x = {:e}, y = {:e}, {factor:?}",
+                x[i],
+                y[i]
+            );
+        }
+    }
+}
+
+/// The `f64` second derivatives of the loop (the fast double-double kernel where its interval
+/// settles the rounding, the exact variant elsewhere) are bitwise the fallback's alone, for any
+/// finite inputs, unit targets and three factors.
+#[test]
+fn the_fast_f64_second_derivatives_are_the_exact_ones() {
+    let n = 1 << 17;
+    let mut mix = Mix(4);
+    let wide = |mix: &mut Mix| {
+        let v = f64::from(mix.float());
+        // Margins of any size, and low bits the f32 values lack.
+        v * (1.0 + (mix.next() >> 12) as f64 * 2f64.powi(-60))
+    };
+    let x: Vec<f64> = (0..n).map(|_| wide(&mut mix)).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            if i % 2 == 0 {
+                wide(&mut mix)
+            } else {
+                [1.0, -1.0][i / 2 % 2]
+            }
+        })
+        .collect();
+    for factor in [
+        Factor::Times(1.0),
+        Factor::Over(1.0, n as f64),
+        Factor::Over(1.0, 3.0),
+    ] {
+        let (grad, second) = second_derivatives(&x, &y, factor);
+        for i in 0..n {
+            let (g, h) = f64::exact_second(x[i], y[i], factor);
+            assert_eq!(
+                (grad[i].to_bits(), second[i].to_bits()),
+                (g.to_bits(), h.to_bits()),
                 "x = {:e}, y = {:e}, {factor:?}",
                 x[i],
                 y[i]

@@ -34,6 +34,15 @@ impl Path for One {
     const PAD: bool = false;
 }
 
+/// Two groups of a path's lanes side by side.
+pub(crate) struct Twice<P>(P);
+
+impl<P: Path> Path for Twice<P> {
+    type F64 = [P::F64; 2];
+    type F32 = [P::F32; 2];
+    const PAD: bool = P::PAD;
+}
+
 /// Sixteen lanes of plain Rust.
 pub(crate) struct Portable;
 

@@ -222,7 +222,8 @@ pub fn softplus(m: Dd) -> Scaled {
 /// `sigmoid(m) = 1 / (1 + exp(-m))` for a finite margin; 0 below -3000, where it is below
 /// 2^-4328, which no target and factor (at most 2^2048 together) can bring into any range.
 pub fn sigmoid(m: Dd) -> Scaled {
-    if m.hi >= -700.0 {
+    // Down to -600 the sigmoid (above 2^-866) and its low part stay normal numbers.
+    if m.hi >= -600.0 {
         if m.hi > 700.0 {
             return Scaled::plain(Dd::ONE);
         }
@@ -231,7 +232,8 @@ pub fn sigmoid(m: Dd) -> Scaled {
     if m.hi < -3000.0 {
         return Scaled::plain(Dd::ZERO);
     }
-    // e / (1 + e) = e (1 - e + ...), e < 2^-1000.
+    // e / (1 + e) = e (1 - e + ...), e < 2^-865: e itself, scaled, so that products of it
+    // (the second derivative's) do not leave the normal range.
     exp_scaled(m)
 }
 
