@@ -18,6 +18,18 @@ fn build<T: Copy, const N: usize>(f: impl Fn(usize) -> T) -> [T; N] {
     unsafe { std::mem::transmute_copy(&out) }
 }
 
+/// `f(0) | f(1) | ... | f(N - 1)`: the vectors' lane bits gathered into one word, written as
+/// a plain loop for the reason [`build`] is (an iterator's `fold` can stay out of line, and
+/// the intrinsics inside it with it, called one by one).
+#[inline(always)]
+fn gather<const N: usize>(f: impl Fn(usize) -> u32) -> u32 {
+    let mut bits = 0;
+    for i in 0..N {
+        bits |= f(i);
+    }
+    bits
+}
+
 /// The element-wise operations of a bundle: each lane operation applied to each vector.
 macro_rules! lanewise {
     (binary: $($b:ident),*; unary: $($u:ident),*; compare: $($c:ident),*;) => {
@@ -71,8 +83,8 @@ impl<V: Simd, const N: usize> Simd for [V; N] {
     }
     #[inline(always)]
     fn store(self, dst: &mut [V::Elem]) {
-        for (i, v) in self.into_iter().enumerate() {
-            v.store(&mut dst[i * V::LANES..]);
+        for i in 0..N {
+            self[i].store(&mut dst[i * V::LANES..]);
         }
     }
     lanewise! {
@@ -96,9 +108,10 @@ impl<V: Simd, const N: usize> Simd for [V; N] {
     }
     #[inline(always)]
     fn bits(mask: Self::Mask) -> u32 {
-        mask.into_iter()
-            .enumerate()
-            .fold(0, |acc, (i, m)| acc | V::bits(m) << (i * V::LANES))
+        gather::<N>(
+            #[inline(always)]
+            |i| V::bits(mask[i]) << (i * V::LANES),
+        )
     }
     #[inline(always)]
     fn select(mask: Self::Mask, a: Self, b: Self) -> Self {
@@ -119,8 +132,8 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
     }
     #[inline(always)]
     fn store_f32(self, dst: &mut [f32]) {
-        for (i, v) in self.into_iter().enumerate() {
-            v.store_f32(&mut dst[i * V::LANES..]);
+        for i in 0..N {
+            self[i].store_f32(&mut dst[i * V::LANES..]);
         }
     }
     lanewise! {
@@ -186,15 +199,16 @@ impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
     }
     #[inline(always)]
     fn store_f16(self, dst: &mut [F16]) {
-        for (i, v) in self.into_iter().enumerate() {
-            v.store_f16(&mut dst[i * V::LANES..]);
+        for i in 0..N {
+            self[i].store_f16(&mut dst[i * V::LANES..]);
         }
     }
     #[inline(always)]
     fn open_f16(self) -> u32 {
-        self.into_iter()
-            .enumerate()
-            .fold(0, |acc, (i, v)| acc | v.open_f16() << (i * V::LANES))
+        gather::<N>(
+            #[inline(always)]
+            |i| self[i].open_f16() << (i * V::LANES),
+        )
     }
     #[inline(always)]
     fn load_bf16(src: &[Bf16]) -> Self {
@@ -205,14 +219,15 @@ impl<V: VectorF32, const N: usize> VectorF32 for [V; N] {
     }
     #[inline(always)]
     fn store_bf16(self, dst: &mut [Bf16]) {
-        for (i, v) in self.into_iter().enumerate() {
-            v.store_bf16(&mut dst[i * V::LANES..]);
+        for i in 0..N {
+            self[i].store_bf16(&mut dst[i * V::LANES..]);
         }
     }
     #[inline(always)]
     fn open_bf16(self) -> u32 {
-        self.into_iter()
-            .enumerate()
-            .fold(0, |acc, (i, v)| acc | v.open_bf16() << (i * V::LANES))
+        gather::<N>(
+            #[inline(always)]
+            |i| self[i].open_bf16() << (i * V::LANES),
+        )
     }
 }
