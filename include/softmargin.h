@@ -1,5 +1,8 @@
 /*
- * softmargin: PyTorch's SoftMarginLoss, forward and backward, over float and double buffers.
+ * softmargin: PyTorch's SoftMarginLoss, forward and backward, over float, double, IEEE binary16
+ * and bfloat16 buffers (the _f32, _f64, _f16 and _bf16 functions; the 16-bit types as uint16_t
+ * bit patterns). Each type has the same six operations: forward, backward, forward_backward,
+ * gradient_hessian, forward_partial and forward_backward_shard.
  *
  * For an input (a raw score, not a probability) x and a target y, normally -1 or +1, the loss of
  * one element is log(1 + exp(-y * x)); its derivative with respect to x is
@@ -81,14 +84,6 @@
 #define SOFTMARGIN_MAX_THREADS 1024
 
 /**
- * Elements in a block of the library's reductions: sums are formed block by block from the
- * start of the buffer, and the blocks' sums are added exactly. Shards of a data set that
- * start at multiples of it (see `softmargin_forward_backward_shard_f32`) have the same blocks
- * as the whole, so their merged partial sums finish to the whole's result bit for bit.
- */
-#define SOFTMARGIN_BLOCK 4096
-
-/**
  * The call succeeded.
  */
 #define SOFTMARGIN_STATUS_OK 0
@@ -133,6 +128,14 @@
  * alignment of `size_t` for `first_invalid`).
  */
 #define SOFTMARGIN_STATUS_MISALIGNED 7
+
+/**
+ * Elements in a block of the library's reductions: sums are formed block by block from the
+ * start of the buffer, and the blocks' sums are added exactly. Shards of a data set that
+ * start at multiples of it (see `softmargin_forward_backward_shard_f32`) have the same blocks
+ * as the whole, so their merged partial sums finish to the whole's result bit for bit.
+ */
+#define SOFTMARGIN_BLOCK 4096
 
 /**
  * An exact partial sum of losses and the number of elements it covers: plain data of a fixed
@@ -440,8 +443,11 @@ int32_t softmargin_check_target_bf16(const uint16_t *target,
  * computed in `double` with a proven error bound, which settles the rounding for all but a few
  * elements in a million; those, and margins beyond 300 in size, are computed in double-double
  * and rounded to `double`, then to `float` (a double rounding, which can miss the correct one
- * where the `double` value falls exactly on a midpoint of two floats). `double` results come from
- * double-double with a second rounding and are within 2 ulp. Both are finite for every finite
+ * where the `double` value falls exactly on a midpoint of two floats). `double` results are
+ * within 1 ulp and nearly always correctly rounded: computed in double-double with a proven
+ * bound of 2^-66, correctly rounded wherever both ends of that interval round alike; the
+ * rest, and margins beyond 300 in size, come from a 2^-95 double-double kernel rounded once.
+ * Both are finite for every finite
  * input where the exact value is, and never NaN for finite inputs; the second derivative of a
  * large margin (`|m|` of 1000, say) is the tiny value it is, 0 only where that underflows.
  * Bitwise the same for any thread count and path.
@@ -462,6 +468,38 @@ int32_t softmargin_gradient_hessian_f64(const double *input,
                                         int32_t reduction,
                                         double *grad_input,
                                         double *hessian);
+
+/**
+ * `softmargin_gradient_hessian_f32` for IEEE binary16 (`_Float16`, `half`) data held in `uint16_t`, with every rule of it; the buffers must
+ * be aligned to 2 bytes.
+ *
+ * Accuracy: both derivatives are computed in `float` and `double` from the widened data and
+ * rounded once: each is the correctly rounded value of the exact one for a factor of 1 (NONE,
+ * SUM), and within 1 ulp of the exact product for MEAN's `1/len`. Bitwise the same for any thread
+ * count and path.
+ */
+int32_t softmargin_gradient_hessian_f16(const uint16_t *input,
+                                        const uint16_t *target,
+                                        size_t len,
+                                        int32_t reduction,
+                                        uint16_t *grad_input,
+                                        uint16_t *hessian);
+
+/**
+ * `softmargin_gradient_hessian_f32` for bfloat16 data held in `uint16_t`, with every rule of it; the buffers must
+ * be aligned to 2 bytes.
+ *
+ * Accuracy: both derivatives are computed in `float` and `double` from the widened data and
+ * rounded once: each is the correctly rounded value of the exact one for a factor of 1 (NONE,
+ * SUM), and within 1 ulp of the exact product for MEAN's `1/len`. Bitwise the same for any thread
+ * count and path.
+ */
+int32_t softmargin_gradient_hessian_bf16(const uint16_t *input,
+                                         const uint16_t *target,
+                                         size_t len,
+                                         int32_t reduction,
+                                         uint16_t *grad_input,
+                                         uint16_t *hessian);
 
 /**
  * Computes the exact partial sum of the losses of one shard of a data set, for a MEAN or SUM
@@ -511,6 +549,28 @@ int32_t softmargin_forward_partial_f64(const double *input,
                                        softmargin_partial *partial);
 
 /**
+ * `softmargin_forward_partial_f32` for IEEE binary16 (`_Float16`, `half`) data held in `uint16_t`; `input` and `target` must be aligned to 2
+ * bytes. The partial is the same `softmargin_partial`, exact, and merges with any other;
+ * finished with `softmargin_partial_finish_f16`, shards that start at multiples of
+ * `SOFTMARGIN_BLOCK` give bitwise `softmargin_forward_f16`'s MEAN or SUM over the whole.
+ */
+int32_t softmargin_forward_partial_f16(const uint16_t *input,
+                                       const uint16_t *target,
+                                       size_t len,
+                                       softmargin_partial *partial);
+
+/**
+ * `softmargin_forward_partial_f32` for bfloat16 data held in `uint16_t`; `input` and `target` must be aligned to 2
+ * bytes. The partial is the same `softmargin_partial`, exact, and merges with any other;
+ * finished with `softmargin_partial_finish_bf16`, shards that start at multiples of
+ * `SOFTMARGIN_BLOCK` give bitwise `softmargin_forward_bf16`'s MEAN or SUM over the whole.
+ */
+int32_t softmargin_forward_partial_bf16(const uint16_t *input,
+                                        const uint16_t *target,
+                                        size_t len,
+                                        softmargin_partial *partial);
+
+/**
  * One shard's part of `softmargin_forward_backward_f32` over a data set of `total_len`
  * elements, of which this shard holds `len` (`input`, `target`).
  *
@@ -548,6 +608,32 @@ int32_t softmargin_forward_backward_shard_f64(const double *input,
                                               double *grad_input);
 
 /**
+ * `softmargin_forward_backward_shard_f32` for IEEE binary16 (`_Float16`, `half`) data held in `uint16_t`, with every rule of it; the arrays
+ * must be aligned to 2 bytes. The gradient is bitwise `softmargin_forward_backward_f16`'s over
+ * the whole data set for these elements.
+ */
+int32_t softmargin_forward_backward_shard_f16(const uint16_t *input,
+                                              const uint16_t *target,
+                                              size_t len,
+                                              size_t total_len,
+                                              int32_t reduction,
+                                              softmargin_partial *partial,
+                                              uint16_t *grad_input);
+
+/**
+ * `softmargin_forward_backward_shard_f32` for bfloat16 data held in `uint16_t`, with every rule of it; the arrays
+ * must be aligned to 2 bytes. The gradient is bitwise `softmargin_forward_backward_bf16`'s over
+ * the whole data set for these elements.
+ */
+int32_t softmargin_forward_backward_shard_bf16(const uint16_t *input,
+                                               const uint16_t *target,
+                                               size_t len,
+                                               size_t total_len,
+                                               int32_t reduction,
+                                               softmargin_partial *partial,
+                                               uint16_t *grad_input);
+
+/**
  * Adds the partial sum `*from` into `*into`, counts included. Exact, commutative and
  * associative: any order and grouping of merges gives the same bytes. `into` and `from` may be
  * the same.
@@ -578,6 +664,22 @@ int32_t softmargin_partial_finish_f32(const softmargin_partial *partial,
 int32_t softmargin_partial_finish_f64(const softmargin_partial *partial,
                                       int32_t reduction,
                                       double *output);
+
+/**
+ * `softmargin_partial_finish_f32` rounding once to IEEE binary16 (held in a `uint16_t`, aligned to 2
+ * bytes), as `softmargin_forward_f16` rounds its reductions.
+ */
+int32_t softmargin_partial_finish_f16(const softmargin_partial *partial,
+                                      int32_t reduction,
+                                      uint16_t *output);
+
+/**
+ * `softmargin_partial_finish_f32` rounding once to bfloat16 (held in a `uint16_t`, aligned to 2
+ * bytes), as `softmargin_forward_bf16` rounds its reductions.
+ */
+int32_t softmargin_partial_finish_bf16(const softmargin_partial *partial,
+                                       int32_t reduction,
+                                       uint16_t *output);
 
 /**
  * Describes a status in English. Takes any integer; an unknown value gives "unknown status".

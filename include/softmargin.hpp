@@ -190,8 +190,25 @@ struct api<double> {
                                              std::int32_t r, T *out, T *grad) {                \
             return softmargin_forward_backward_##suffix(b(x), b(y), n, r, b(out), b(grad));    \
         }                                                                                       \
-        static std::int32_t check_target(const T *y, std::size_t n, std::size_t *first) {      \
-            return softmargin_check_target_##suffix(b(y), n, first);                           \
+        static std::int32_t check_target(const T *y, std::size_t n, std::size_t *first) {       \
+            return softmargin_check_target_##suffix(b(y), n, first);                            \
+        }                                                                                       \
+        static std::int32_t gradient_hessian(const T *x, const T *y, std::size_t n,             \
+                                             std::int32_t r, T *grad, T *hess) {                \
+            return softmargin_gradient_hessian_##suffix(b(x), b(y), n, r, b(grad), b(hess));    \
+        }                                                                                       \
+        static std::int32_t forward_partial(const T *x, const T *y, std::size_t n,              \
+                                            softmargin_partial *p) {                            \
+            return softmargin_forward_partial_##suffix(b(x), b(y), n, p);                       \
+        }                                                                                       \
+        static std::int32_t forward_backward_shard(const T *x, const T *y, std::size_t n,       \
+                                                   std::size_t total, std::int32_t r,           \
+                                                   softmargin_partial *p, T *grad) {            \
+            return softmargin_forward_backward_shard_##suffix(b(x), b(y), n, total, r, p,       \
+                                                              b(grad));                         \
+        }                                                                                       \
+        static std::int32_t finish(const softmargin_partial *p, std::int32_t r, T *out) {       \
+            return softmargin_partial_finish_##suffix(p, r, b(out));                            \
         }                                                                                       \
     };
 SOFTMARGIN_HPP_HALF_API(half, f16)
@@ -254,7 +271,7 @@ T forward_backward(const T *input, const T *target, std::size_t len, Reduction r
 }
 
 /** The first and second derivatives of the reduced loss with respect to each input, in one
- * pass (float and double; see softmargin_gradient_hessian_f32). */
+ * pass (every element type; see softmargin_gradient_hessian_f32). */
 template <class T>
 void gradient_hessian(const T *input, const T *target, std::size_t len, Reduction reduction,
                       T *grad_input, T *hessian) {
@@ -262,7 +279,7 @@ void gradient_hessian(const T *input, const T *target, std::size_t len, Reductio
                                                    grad_input, hessian));
 }
 
-/** The exact partial sum of one shard's losses (float and double; see
+/** The exact partial sum of one shard's losses (every element type; see
  * softmargin_forward_partial_f32). A value-initialized softmargin_partial{} is the empty sum. */
 template <class T>
 softmargin_partial forward_partial(const T *input, const T *target, std::size_t len) {
@@ -290,8 +307,8 @@ inline void merge(softmargin_partial &into, const softmargin_partial &from) {
     detail::check(softmargin_partial_merge(&into, &from));
 }
 
-/** The Mean or Sum of a merged partial sum, rounded once to T (float or double: the type the
- * shards computed on). */
+/** The Mean or Sum of a merged partial sum, rounded once to T (for the one call's bits, the type
+ * the shards computed on). */
 template <class T>
 T finish(const softmargin_partial &partial, Reduction reduction) {
     detail::require_reduced(reduction);
@@ -416,7 +433,7 @@ public:
     T forward_backward(const T *input, const T *target, std::size_t len, T *grad_input) const {
         return softmargin::forward_backward(input, target, len, reduction_, grad_input);
     }
-    /** The first and second derivatives with respect to each input (float and double). */
+    /** The first and second derivatives with respect to each input. */
     template <class T>
     void gradient_hessian(const T *input, const T *target, std::size_t len, T *grad_input,
                           T *hessian) const {

@@ -136,6 +136,22 @@ fn every_export_is_guarded_and_declared() {
             exported.insert(name);
         }
     }
-    assert_eq!(exported.len(), 30, "{exported:?}");
+    // The full matrix: each of the four element types has each of the six operations.
+    for ty in ["f32", "f64", "f16", "bf16"] {
+        for op in [
+            "forward",
+            "backward",
+            "forward_backward",
+            "gradient_hessian",
+            "forward_partial",
+            "forward_backward_shard",
+        ] {
+            let name = format!("softmargin_{op}_{ty}");
+            assert!(exported.contains(&name), "{name} is missing");
+        }
+    }
+    // Those 24, a target check and a partial's finish per type, the merge, the status
+    // strings, the version, the path and the two thread controls.
+    assert_eq!(exported.len(), 24 + 4 + 4 + 1 + 5, "{exported:?}");
     assert_eq!(exported, declared());
 }

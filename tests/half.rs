@@ -7,13 +7,18 @@ mod common;
 use common::reference::{self, Format, Scaled};
 use common::{Rng, BF16_FORMAT, F16_FORMAT};
 use softmargin::ffi::*;
-use softmargin::{Bf16, F16};
+use softmargin::{Bf16, Partial, BLOCK, F16};
 
 type Forward = unsafe extern "C" fn(*const u16, *const u16, usize, i32, *mut u16) -> i32;
 type Backward =
     unsafe extern "C" fn(*const u16, *const u16, *const u16, usize, i32, *mut u16) -> i32;
 type Fused = unsafe extern "C" fn(*const u16, *const u16, usize, i32, *mut u16, *mut u16) -> i32;
 type Check = unsafe extern "C" fn(*const u16, usize, *mut usize) -> i32;
+type Hessian = unsafe extern "C" fn(*const u16, *const u16, usize, i32, *mut u16, *mut u16) -> i32;
+type PartialOf = unsafe extern "C" fn(*const u16, *const u16, usize, *mut Partial) -> i32;
+type Shard =
+    unsafe extern "C" fn(*const u16, *const u16, usize, usize, i32, *mut Partial, *mut u16) -> i32;
+type Finish = unsafe extern "C" fn(*const Partial, i32, *mut u16) -> i32;
 
 /// One half format: its conversions, its C entry points and its canonical NaN.
 struct Api {
@@ -27,6 +32,10 @@ struct Api {
     backward: Backward,
     fused: Fused,
     check: Check,
+    hessian: Hessian,
+    partial: PartialOf,
+    shard: Shard,
+    finish: Finish,
 }
 
 const F16_API: Api = Api {
@@ -40,6 +49,10 @@ const F16_API: Api = Api {
     backward: softmargin_backward_f16,
     fused: softmargin_forward_backward_f16,
     check: softmargin_check_target_f16,
+    hessian: softmargin_gradient_hessian_f16,
+    partial: softmargin_forward_partial_f16,
+    shard: softmargin_forward_backward_shard_f16,
+    finish: softmargin_partial_finish_f16,
 };
 
 const BF16_API: Api = Api {
@@ -53,6 +66,10 @@ const BF16_API: Api = Api {
     backward: softmargin_backward_bf16,
     fused: softmargin_forward_backward_bf16,
     check: softmargin_check_target_bf16,
+    hessian: softmargin_gradient_hessian_bf16,
+    partial: softmargin_forward_partial_bf16,
+    shard: softmargin_forward_backward_shard_bf16,
+    finish: softmargin_partial_finish_bf16,
 };
 
 /// Whether `got` is the correctly rounded value of `sign * want` in `format`. Where the
@@ -456,6 +473,149 @@ fn in_place_over_many_leaves_is_out_of_place() {
             let p = over_x.as_mut_ptr();
             assert_eq!((api.backward)(g.as_ptr(), p, y.as_ptr(), n, none, p), 0);
             assert!(over_x == grad, "{}: backward over the input", api.name);
+        }
+    }
+}
+
+/// The second derivative and the shards through the C entry points: shards cut at a block
+/// boundary give the one call's gradient and loss bit for bit, a whole partial is the merged
+/// shards', the second derivative's gradient is the fused call's; every refusal of the f32
+/// entry points' rules, in their order, with nothing written.
+#[test]
+fn second_derivative_and_shards_through_c() {
+    const CANARY: u16 = 0x1234;
+    for api in [&F16_API, &BF16_API] {
+        let n = 2 * BLOCK + 77;
+        let mut rng = Rng::new(23);
+        let x: Vec<u16> = (0..n)
+            .map(|_| (api.round)(rng.uniform(-20.0, 20.0) as f32))
+            .collect();
+        let y: Vec<u16> = (0..n).map(|i| api.one ^ ((i as u16 % 3) << 15)).collect();
+        let (xp, yp) = (x.as_ptr(), y.as_ptr());
+        let (mean, none) = (SOFTMARGIN_REDUCTION_MEAN, SOFTMARGIN_REDUCTION_NONE);
+        // SAFETY: every pointer is valid for what the call reads and writes, or deliberately
+        // NULL, misaligned or overlapping where a refusal is expected.
+        unsafe {
+            let (mut one, mut one_grad) = (0u16, vec![0u16; n]);
+            let s = (api.fused)(xp, yp, n, mean, &mut one, one_grad.as_mut_ptr());
+            assert_eq!(s, SOFTMARGIN_STATUS_OK);
+            let (mut first, mut second) = (Partial::default(), Partial::default());
+            let mut grad = vec![0u16; n];
+            let gp = grad.as_mut_ptr();
+            assert_eq!((api.shard)(xp, yp, BLOCK, n, mean, &mut first, gp), 0);
+            let rest = (api.shard)(
+                xp.add(BLOCK),
+                yp.add(BLOCK),
+                n - BLOCK,
+                n,
+                mean,
+                &mut second,
+                gp.add(BLOCK),
+            );
+            assert_eq!(rest, 0);
+            assert!(grad == one_grad, "{}: shard gradients", api.name);
+            assert_eq!(softmargin_partial_merge(&mut first, &second), 0);
+            let mut whole = Partial::default();
+            assert_eq!((api.partial)(xp, yp, n, &mut whole), 0);
+            assert_eq!(whole, first);
+            let mut out = CANARY;
+            assert_eq!((api.finish)(&first, mean, &mut out), 0);
+            assert_eq!(out, one, "{}: finished MEAN", api.name);
+            let (mut g, mut h) = (vec![0u16; n], vec![0u16; n]);
+            let s = (api.hessian)(xp, yp, n, mean, g.as_mut_ptr(), h.as_mut_ptr());
+            assert_eq!(s, SOFTMARGIN_STATUS_OK);
+            assert!(
+                g == one_grad,
+                "{}: the gradient beside the second",
+                api.name
+            );
+            assert!(h.iter().all(|&v| (api.widen)(v) >= 0.0));
+
+            // Refusals, each with nothing written.
+            let (mut g, mut h) = (vec![CANARY; 9], vec![CANARY; 9]);
+            let (gq, hq) = (g.as_mut_ptr(), h.as_mut_ptr());
+            let hess = |x, y, len, r, g, h| (api.hessian)(x, y, len, r, g, h);
+            assert_eq!(
+                hess(xp, yp, 8, 7, gq, hq),
+                SOFTMARGIN_STATUS_INVALID_REDUCTION
+            );
+            assert_eq!(
+                hess(xp, yp, usize::MAX / 2, none, gq, hq),
+                SOFTMARGIN_STATUS_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                hess(xp, std::ptr::null(), 8, none, gq, hq),
+                SOFTMARGIN_STATUS_NULL_POINTER
+            );
+            let odd = hq.cast::<u8>().add(1).cast::<u16>();
+            assert_eq!(hess(xp, yp, 8, none, gq, odd), SOFTMARGIN_STATUS_MISALIGNED);
+            assert_eq!(
+                hess(xp, yp, 8, none, gq, gq.add(1)),
+                SOFTMARGIN_STATUS_OVERLAP
+            );
+            let mut xs = x[..8].to_vec();
+            assert_eq!(
+                hess(xs.as_ptr(), yp, 8, none, xs.as_mut_ptr(), hq),
+                SOFTMARGIN_STATUS_OVERLAP
+            );
+            assert!(g.iter().chain(&h).all(|&v| v == CANARY) && xs[..] == x[..8]);
+
+            let canary = Partial::default();
+            let mut p = canary;
+            let null = std::ptr::null_mut();
+            assert_eq!(
+                (api.shard)(xp, yp, 4, 4, none, &mut p, gq),
+                SOFTMARGIN_STATUS_INVALID_REDUCTION
+            );
+            assert_eq!(
+                (api.shard)(xp, yp, usize::MAX / 2, usize::MAX / 2, mean, &mut p, gq),
+                SOFTMARGIN_STATUS_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                (api.shard)(xp, yp, 4, 4, mean, null, gq),
+                SOFTMARGIN_STATUS_NULL_POINTER
+            );
+            let odd = gq.cast::<u8>().add(1).cast::<u16>();
+            assert_eq!(
+                (api.shard)(xp, yp, 4, 4, mean, &mut p, odd),
+                SOFTMARGIN_STATUS_MISALIGNED
+            );
+            assert_eq!(
+                (api.shard)(xp, yp, 4, 3, mean, &mut p, gq),
+                SOFTMARGIN_STATUS_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                (api.shard)(xp, yp, 4, 4, mean, gq.cast::<Partial>(), gq),
+                SOFTMARGIN_STATUS_OVERLAP
+            );
+            assert_eq!(
+                (api.partial)(std::ptr::null(), yp, 4, &mut p),
+                SOFTMARGIN_STATUS_NULL_POINTER
+            );
+            assert_eq!(
+                (api.partial)(xp, yp, 4, null),
+                SOFTMARGIN_STATUS_NULL_POINTER
+            );
+            let mut v = CANARY;
+            assert_eq!(
+                (api.finish)(&first, none, &mut v),
+                SOFTMARGIN_STATUS_INVALID_REDUCTION
+            );
+            assert_eq!(
+                (api.finish)(&first, mean, std::ptr::null_mut()),
+                SOFTMARGIN_STATUS_NULL_POINTER
+            );
+            let odd = (&mut v as *mut u16).cast::<u8>().add(1).cast::<u16>();
+            assert_eq!(
+                (api.finish)(&first, mean, odd),
+                SOFTMARGIN_STATUS_MISALIGNED
+            );
+            assert!(g.iter().all(|&v| v == CANARY) && p == canary && v == CANARY);
+            // The empty partial: a MEAN of NaN, a SUM of 0.
+            assert_eq!((api.finish)(&p, mean, &mut v), 0);
+            assert!((api.widen)(v).is_nan());
+            assert_eq!((api.finish)(&p, SOFTMARGIN_REDUCTION_SUM, &mut v), 0);
+            assert_eq!(v, 0);
         }
     }
 }

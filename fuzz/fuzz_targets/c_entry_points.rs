@@ -1,5 +1,6 @@
-//! Fuzzes the C entry points (forward, backward, both, the target check and a shard's pass):
-//! any reduction integer, lengths around the chunk sizes and past the
+//! Fuzzes the C entry points of all four element types (forward, backward, both, the target
+//! check, the second derivative, a partial sum, a shard's pass and a partial's finish): any
+//! reduction integer, lengths around the chunk sizes and past the
 //! parallel threshold, any bit patterns as values, and pointer layouts with NULLs, exact aliases,
 //! partial overlaps and misalignment, all inside one arena.
 //!
@@ -10,7 +11,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use softmargin::ffi::*;
-use softmargin::{Isa, Operand, Partial, Reduced};
+use softmargin::{Bf16, Isa, Operand, Partial, Reduced, F16};
 
 /// Reads the fuzzer's bytes; zeros once they run out.
 struct Bytes<'a> {
@@ -32,7 +33,67 @@ impl Bytes<'_> {
     }
 }
 
-trait Elem: softmargin::Float + Copy + Default + 'static {
+/// The calls of one element type `$t`, whose C functions take `$c` (its bits, for the halves).
+macro_rules! entry_points {
+    ($t:ty, $c:ty, $fwd:ident, $bwd:ident, $fused:ident, $check:ident, $hess:ident,
+     $partial:ident, $shard:ident, $finish:ident) => {
+        unsafe fn forward(x: *const $t, y: *const $t, n: usize, r: i32, o: *mut $t) -> i32 {
+            unsafe { $fwd(x.cast::<$c>(), y.cast(), n, r, o.cast()) }
+        }
+        unsafe fn backward(
+            g: *const $t,
+            x: *const $t,
+            y: *const $t,
+            n: usize,
+            r: i32,
+            o: *mut $t,
+        ) -> i32 {
+            unsafe { $bwd(g.cast::<$c>(), x.cast(), y.cast(), n, r, o.cast()) }
+        }
+        unsafe fn fused(
+            x: *const $t,
+            y: *const $t,
+            n: usize,
+            r: i32,
+            o: *mut $t,
+            g: *mut $t,
+        ) -> i32 {
+            unsafe { $fused(x.cast::<$c>(), y.cast(), n, r, o.cast(), g.cast()) }
+        }
+        unsafe fn check(y: *const $t, n: usize, first: *mut usize) -> i32 {
+            unsafe { $check(y.cast::<$c>(), n, first) }
+        }
+        unsafe fn hessian(
+            x: *const $t,
+            y: *const $t,
+            n: usize,
+            r: i32,
+            g: *mut $t,
+            h: *mut $t,
+        ) -> i32 {
+            unsafe { $hess(x.cast::<$c>(), y.cast(), n, r, g.cast(), h.cast()) }
+        }
+        unsafe fn partial(x: *const $t, y: *const $t, n: usize, p: *mut Partial) -> i32 {
+            unsafe { $partial(x.cast::<$c>(), y.cast(), n, p) }
+        }
+        unsafe fn shard(
+            x: *const $t,
+            y: *const $t,
+            n: usize,
+            total: usize,
+            r: i32,
+            p: *mut Partial,
+            g: *mut $t,
+        ) -> i32 {
+            unsafe { $shard(x.cast::<$c>(), y.cast(), n, total, r, p, g.cast()) }
+        }
+        unsafe fn finish(p: *const Partial, r: i32, o: *mut $t) -> i32 {
+            unsafe { $finish(p, r, o.cast::<$c>()) }
+        }
+    };
+}
+
+trait Elem: softmargin::Float + Copy + Default + PartialEq + std::fmt::Debug + 'static {
     const SIZE: usize;
     fn value(b: &mut Bytes<'_>) -> Self;
     fn bits(self) -> u64;
@@ -54,6 +115,15 @@ trait Elem: softmargin::Float + Copy + Default + 'static {
         g: *mut Self,
     ) -> i32;
     unsafe fn check(y: *const Self, n: usize, first: *mut usize) -> i32;
+    unsafe fn hessian(
+        x: *const Self,
+        y: *const Self,
+        n: usize,
+        r: i32,
+        g: *mut Self,
+        h: *mut Self,
+    ) -> i32;
+    unsafe fn partial(x: *const Self, y: *const Self, n: usize, p: *mut Partial) -> i32;
     #[allow(clippy::too_many_arguments)]
     unsafe fn shard(
         x: *const Self,
@@ -64,6 +134,7 @@ trait Elem: softmargin::Float + Copy + Default + 'static {
         p: *mut Partial,
         g: *mut Self,
     ) -> i32;
+    unsafe fn finish(p: *const Partial, r: i32, o: *mut Self) -> i32;
 }
 
 /// A value: mostly ordinary numbers and targets, sometimes any bit pattern.
@@ -90,43 +161,18 @@ impl Elem for f32 {
     fn bits(self) -> u64 {
         u64::from(self.to_bits())
     }
-    unsafe fn forward(x: *const f32, y: *const f32, n: usize, r: i32, o: *mut f32) -> i32 {
-        unsafe { softmargin_forward_f32(x, y, n, r, o) }
-    }
-    unsafe fn backward(
-        g: *const f32,
-        x: *const f32,
-        y: *const f32,
-        n: usize,
-        r: i32,
-        o: *mut f32,
-    ) -> i32 {
-        unsafe { softmargin_backward_f32(g, x, y, n, r, o) }
-    }
-    unsafe fn fused(
-        x: *const f32,
-        y: *const f32,
-        n: usize,
-        r: i32,
-        o: *mut f32,
-        g: *mut f32,
-    ) -> i32 {
-        unsafe { softmargin_forward_backward_f32(x, y, n, r, o, g) }
-    }
-    unsafe fn check(y: *const f32, n: usize, first: *mut usize) -> i32 {
-        unsafe { softmargin_check_target_f32(y, n, first) }
-    }
-    unsafe fn shard(
-        x: *const f32,
-        y: *const f32,
-        n: usize,
-        total: usize,
-        r: i32,
-        p: *mut Partial,
-        g: *mut f32,
-    ) -> i32 {
-        unsafe { softmargin_forward_backward_shard_f32(x, y, n, total, r, p, g) }
-    }
+    entry_points!(
+        f32,
+        f32,
+        softmargin_forward_f32,
+        softmargin_backward_f32,
+        softmargin_forward_backward_f32,
+        softmargin_check_target_f32,
+        softmargin_gradient_hessian_f32,
+        softmargin_forward_partial_f32,
+        softmargin_forward_backward_shard_f32,
+        softmargin_partial_finish_f32
+    );
 }
 
 impl Elem for f64 {
@@ -144,43 +190,72 @@ impl Elem for f64 {
     fn bits(self) -> u64 {
         self.to_bits()
     }
-    unsafe fn forward(x: *const f64, y: *const f64, n: usize, r: i32, o: *mut f64) -> i32 {
-        unsafe { softmargin_forward_f64(x, y, n, r, o) }
+    entry_points!(
+        f64,
+        f64,
+        softmargin_forward_f64,
+        softmargin_backward_f64,
+        softmargin_forward_backward_f64,
+        softmargin_check_target_f64,
+        softmargin_gradient_hessian_f64,
+        softmargin_forward_partial_f64,
+        softmargin_forward_backward_shard_f64,
+        softmargin_partial_finish_f64
+    );
+}
+
+impl Elem for F16 {
+    const SIZE: usize = 2;
+    fn value(b: &mut Bytes<'_>) -> F16 {
+        let v = pick(b);
+        if v.is_nan() {
+            F16::from_bits(b.u16())
+        } else {
+            F16::from_f32(v as f32)
+        }
     }
-    unsafe fn backward(
-        g: *const f64,
-        x: *const f64,
-        y: *const f64,
-        n: usize,
-        r: i32,
-        o: *mut f64,
-    ) -> i32 {
-        unsafe { softmargin_backward_f64(g, x, y, n, r, o) }
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
     }
-    unsafe fn fused(
-        x: *const f64,
-        y: *const f64,
-        n: usize,
-        r: i32,
-        o: *mut f64,
-        g: *mut f64,
-    ) -> i32 {
-        unsafe { softmargin_forward_backward_f64(x, y, n, r, o, g) }
+    entry_points!(
+        F16,
+        u16,
+        softmargin_forward_f16,
+        softmargin_backward_f16,
+        softmargin_forward_backward_f16,
+        softmargin_check_target_f16,
+        softmargin_gradient_hessian_f16,
+        softmargin_forward_partial_f16,
+        softmargin_forward_backward_shard_f16,
+        softmargin_partial_finish_f16
+    );
+}
+
+impl Elem for Bf16 {
+    const SIZE: usize = 2;
+    fn value(b: &mut Bytes<'_>) -> Bf16 {
+        let v = pick(b);
+        if v.is_nan() {
+            Bf16::from_bits(b.u16())
+        } else {
+            Bf16::from_f32(v as f32)
+        }
     }
-    unsafe fn check(y: *const f64, n: usize, first: *mut usize) -> i32 {
-        unsafe { softmargin_check_target_f64(y, n, first) }
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
     }
-    unsafe fn shard(
-        x: *const f64,
-        y: *const f64,
-        n: usize,
-        total: usize,
-        r: i32,
-        p: *mut Partial,
-        g: *mut f64,
-    ) -> i32 {
-        unsafe { softmargin_forward_backward_shard_f64(x, y, n, total, r, p, g) }
-    }
+    entry_points!(
+        Bf16,
+        u16,
+        softmargin_forward_bf16,
+        softmargin_backward_bf16,
+        softmargin_forward_backward_bf16,
+        softmargin_check_target_bf16,
+        softmargin_gradient_hessian_bf16,
+        softmargin_forward_partial_bf16,
+        softmargin_forward_backward_shard_bf16,
+        softmargin_partial_finish_bf16
+    );
 }
 
 /// Where a buffer argument points, as a byte offset into the arena (or NULL).
@@ -227,23 +302,46 @@ enum Op {
     Backward,
     Fused,
     Check,
+    /// gradient_hessian(x, y, len, r, grad, hess).
+    Hessian,
+    /// forward_partial(x, y, len, partial), the partial outside the arena (or NULL).
+    Partial,
     /// forward_backward_shard(x, y, len, total_len, r, partial, grad), the partial outside the
     /// arena (or NULL).
     Shard,
+    /// partial_finish(partial, r, out), the partial outside the arena (or NULL).
+    Finish,
+}
+
+impl Op {
+    /// Whether the call takes a `softmargin_partial` (outside the arena).
+    fn has_partial(self) -> bool {
+        matches!(self, Op::Partial | Op::Shard | Op::Finish)
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
     let mut b = Bytes { data, pos: 0 };
     let sel = b.u8();
-    if sel & 1 == 0 {
-        run::<f32>(&mut b, sel >> 1);
-    } else {
-        run::<f64>(&mut b, sel >> 1);
+    match sel & 3 {
+        0 => run::<f32>(&mut b, sel >> 2),
+        1 => run::<f64>(&mut b, sel >> 2),
+        2 => run::<F16>(&mut b, sel >> 2),
+        _ => run::<Bf16>(&mut b, sel >> 2),
     }
 });
 
 fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
-    let op = [Op::Forward, Op::Backward, Op::Fused, Op::Check, Op::Shard][usize::from(sel % 5)];
+    let op = [
+        Op::Forward,
+        Op::Backward,
+        Op::Fused,
+        Op::Check,
+        Op::Hessian,
+        Op::Partial,
+        Op::Shard,
+        Op::Finish,
+    ][usize::from(sel % 8)];
     let size = T::SIZE;
     let k = b.u8();
     let reduction = if k < 200 { i32::from(k % 3) } else { b.i32() };
@@ -253,6 +351,8 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         6 if l & 0xff == 0xff => usize::MAX / 3, // too large for the address space
         _ => usize::from(l % 300),
     };
+    // A finish has no length: its one output is a scalar.
+    let len = if op == Op::Finish { 1 } else { len };
     let huge = len > 1 << 20;
     let reduced = matches!(reduction, 1 | 2);
     let valid_reduction = (0..=2).contains(&reduction);
@@ -261,7 +361,7 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
     let slot_len = if huge { 8 } else { len + 8 };
     let arena_len = 3 * slot_len + 8;
     let mut arena: Vec<T> = (0..arena_len).map(|_| T::value(b)).collect();
-    let mut place = |b: &mut Bytes<'_>| match b.u8() % 10 {
+    let place = |b: &mut Bytes<'_>| match b.u8() % 10 {
         0 => Place::Null,
         1 | 2 => Place::At(0),
         3 | 4 => Place::At(slot_len * size),
@@ -300,6 +400,14 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         ],
         // check(y, len, first): `first` in a separate word, or inside the arena.
         Op::Check => vec![Arg { place: p0, len }],
+        Op::Hessian => vec![
+            Arg { place: p0, len },
+            Arg { place: p1, len },
+            Arg { place: p2, len },
+            Arg { place: p3, len },
+        ],
+        Op::Partial => vec![Arg { place: p0, len }, Arg { place: p1, len }],
+        Op::Finish => vec![Arg { place: p0, len: 1 }],
         Op::Shard => vec![
             Arg { place: p0, len },
             Arg { place: p1, len },
@@ -312,7 +420,7 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         1 => len,
         _ => len.saturating_add(usize::from(b.u16())),
     };
-    let partial_null = op == Op::Shard && b.u8() % 8 == 0;
+    let partial_null = op.has_partial() && b.u8() % 8 == 0;
     let first_inside = op == Op::Check && b.u8() % 4 == 0;
     let first_null = !first_inside && op == Op::Check && b.u8() % 4 == 0;
     // An 8-byte-aligned word inside the arena, for `first_invalid` placed among the targets.
@@ -322,15 +430,14 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
     let required = |i: usize, a: &Arg| -> bool {
         // Scalars (reduced output / grad_output) are always required; arrays when len > 0.
         let scalar = reduced
-            && op != Op::Shard
             && ((op == Op::Backward && i == 0)
                 || (matches!(op, Op::Forward | Op::Fused) && i == 2));
-        scalar || a.len > 0
+        scalar || op == Op::Finish || a.len > 0
     };
     let mut expected = SOFTMARGIN_STATUS_OK;
-    if op == Op::Shard && !reduced {
+    if matches!(op, Op::Shard | Op::Finish) && !reduced {
         expected = SOFTMARGIN_STATUS_INVALID_REDUCTION;
-    } else if op != Op::Check && !valid_reduction {
+    } else if !matches!(op, Op::Check | Op::Partial) && !valid_reduction {
         expected = SOFTMARGIN_STATUS_INVALID_REDUCTION;
     } else if len
         .checked_mul(size)
@@ -361,16 +468,20 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
                 expected = SOFTMARGIN_STATUS_OVERLAP;
             }
         }
-        if expected == SOFTMARGIN_STATUS_OK && op != Op::Check {
+        if expected == SOFTMARGIN_STATUS_OK && !matches!(op, Op::Check | Op::Partial | Op::Finish) {
             let (inputs, outputs): (Vec<Arg>, Vec<Arg>) = match op {
                 Op::Forward => (vec![args[0], args[1]], vec![args[2]]),
-                Op::Fused => (vec![args[0], args[1]], vec![args[2], args[3]]),
+                Op::Fused | Op::Hessian => (vec![args[0], args[1]], vec![args[2], args[3]]),
                 Op::Shard => (vec![args[0], args[1]], vec![args[2]]),
                 _ => (vec![args[0], args[1], args[2]], vec![args[3]]),
             };
-            let ok = inputs
-                .iter()
-                .all(|&i| outputs.iter().all(|&o| input_vs_output(i, o, size)))
+            // The second derivative reads each input twice: no output may touch one, not
+            // even as an exact alias.
+            let apart = |i: Arg, o: Arg| match op {
+                Op::Hessian => disjoint(i, o, size),
+                _ => input_vs_output(i, o, size),
+            };
+            let ok = inputs.iter().all(|&i| outputs.iter().all(|&o| apart(i, o)))
                 && (outputs.len() < 2 || disjoint(outputs[0], outputs[1], size));
             if !ok {
                 expected = SOFTMARGIN_STATUS_OVERLAP;
@@ -422,7 +533,10 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
             Op::Backward => T::backward(ps[0], ps[1], ps[2], len, reduction, ps[3]),
             Op::Fused => T::fused(ps[0], ps[1], len, reduction, ps[2], ps[3]),
             Op::Check => T::check(ps[0], len, first_ptr),
+            Op::Hessian => T::hessian(ps[0], ps[1], len, reduction, ps[2], ps[3]),
+            Op::Partial => T::partial(ps[0], ps[1], len, partial_ptr),
             Op::Shard => T::shard(ps[0], ps[1], len, total_len, reduction, partial_ptr, ps[2]),
+            Op::Finish => T::finish(partial_ptr, reduction, ps[0]),
         }
     };
 
@@ -545,12 +659,34 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
             );
             compare(&after, args[2], &grad, size);
         }
+        Op::Hessian => {
+            let (x, y) = (read(&before, args[0], size), read(&before, args[1], size));
+            let (mut grad, mut hess) = (vec![T::default(); len], vec![T::default(); len]);
+            softmargin::gradient_hessian(&x, &y, red, &mut grad, &mut hess).unwrap();
+            compare(&after, args[2], &grad, size);
+            compare(&after, args[3], &hess, size);
+        }
+        Op::Partial => {
+            let (x, y): (Vec<T>, Vec<T>) =
+                (read(&before, args[0], size), read(&before, args[1], size));
+            let want = softmargin::forward_partial(&x, &y).unwrap();
+            assert_eq!(
+                partial, want,
+                "the partial differs from the portable path's"
+            );
+        }
+        Op::Finish => {
+            assert_eq!(partial, canary, "a finish wrote its partial");
+            compare(&after, args[0], &[canary.finish::<T>(red.unwrap())], size);
+        }
         Op::Check => unreachable!(),
     }
     // Nothing outside the outputs changed.
     let outputs: Vec<Arg> = match op {
         Op::Forward | Op::Shard => vec![args[2]],
-        Op::Fused => vec![args[2], args[3]],
+        Op::Fused | Op::Hessian => vec![args[2], args[3]],
+        Op::Partial => vec![],
+        Op::Finish => vec![args[0]],
         _ => vec![args[3]],
     };
     for (i, (&a, &w)) in after.iter().zip(&before).enumerate() {
@@ -575,7 +711,8 @@ fn read<T: Elem>(bits: &[u64], a: Arg, size: usize) -> Vec<T> {
 
 fn from_bits<T: Elem>(bits: u64) -> T {
     let mut v = T::default();
-    // SAFETY: T is f32 or f64, and `bits` came from a value of T.
+    // SAFETY: T is one of the four float types, plain bits, and `bits` came from a value of T
+    // (little-endian: its bytes are the low ones).
     unsafe {
         std::ptr::copy_nonoverlapping(
             (&bits as *const u64).cast::<u8>(),

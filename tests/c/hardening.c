@@ -176,6 +176,83 @@ static const int32_t bad_reductions[] = {-1, 3, 7, 255, 1 << 30, INT32_MIN, INT3
 DEFINE_TESTS(float, f32)
 DEFINE_TESTS(double, f64)
 
+/* The second derivative and the shards, for all four types (the 16-bit ones as bits: ONE is
+ * 1, and X(i) an input of moderate size): good calls on buffers of exactly n elements, and
+ * the refusals, with nothing written. Two shards cut at SOFTMARGIN_BLOCK finish to the one
+ * call's MEAN, bit for bit. */
+#define DEFINE_MATRIX(T, S, ONE, X)                                                             \
+    static void matrix_##S(size_t n) {                                                         \
+        T *x = malloc(n * sizeof(T)), *y = malloc(n * sizeof(T));                              \
+        T *grad = malloc(n * sizeof(T)), *hess = malloc(n * sizeof(T));                        \
+        T *one_grad = malloc(n * sizeof(T));                                                   \
+        for (size_t i = 0; i < n; i++) {                                                        \
+            x[i] = X(i);                                                                        \
+            y[i] = ONE;                                                                         \
+        }                                                                                       \
+        for (size_t r = 0; r < 3; r++) {                                                        \
+            CHECK(softmargin_gradient_hessian_##S(x, y, n, reductions[r], grad, hess) == 0);   \
+        }                                                                                       \
+        T canary;                                                                               \
+        memset(&canary, 0x5a, sizeof canary);                                                   \
+        for (size_t i = 0; i < n; i++) {                                                        \
+            grad[i] = canary;                                                                   \
+            hess[i] = canary;                                                                   \
+        }                                                                                       \
+        int32_t none = SOFTMARGIN_REDUCTION_NONE, mean = SOFTMARGIN_REDUCTION_MEAN;            \
+        CHECK(softmargin_gradient_hessian_##S(x, y, n, 9, grad, hess) ==                       \
+              SOFTMARGIN_STATUS_INVALID_REDUCTION);                                             \
+        CHECK(softmargin_gradient_hessian_##S(x, NULL, n, none, grad, hess) ==                 \
+              SOFTMARGIN_STATUS_NULL_POINTER);                                                  \
+        CHECK(softmargin_gradient_hessian_##S(x, y, n, none, grad, x) ==                       \
+              SOFTMARGIN_STATUS_OVERLAP);                                                       \
+        CHECK(softmargin_gradient_hessian_##S(x, y, 1, none, (T *)(uintptr_t)((char *)grad + 1), \
+                                             hess) == SOFTMARGIN_STATUS_MISALIGNED);           \
+        softmargin_partial whole, a, b, fresh;                                                  \
+        memset(&fresh, 0, sizeof fresh);                                                        \
+        a = b = whole = fresh;                                                                  \
+        size_t cut = n > SOFTMARGIN_BLOCK ? SOFTMARGIN_BLOCK : n;                               \
+        CHECK(softmargin_forward_backward_shard_##S(x, y, cut, n, mean, &a, grad) == 0);       \
+        CHECK(softmargin_forward_backward_shard_##S(x + cut, y + cut, n - cut, n, mean, &b,    \
+                                                    grad + cut) == 0);                          \
+        CHECK(softmargin_partial_merge(&a, &b) == 0);                                           \
+        CHECK(softmargin_forward_partial_##S(x, y, n, &whole) == 0);                           \
+        CHECK(memcmp(&whole, &a, sizeof a) == 0);                                               \
+        T finished = canary, one = canary;                                                      \
+        CHECK(softmargin_partial_finish_##S(&a, mean, &finished) == 0);                        \
+        CHECK(softmargin_forward_backward_##S(x, y, n, mean, &one, one_grad) == 0);            \
+        CHECK(memcmp(&finished, &one, sizeof one) == 0);                                        \
+        CHECK(memcmp(grad, one_grad, n * sizeof(T)) == 0);                                      \
+        b = fresh;                                                                              \
+        for (size_t i = 0; i < n; i++) {                                                        \
+            hess[i] = canary;                                                                   \
+        }                                                                                       \
+        CHECK(softmargin_forward_backward_shard_##S(x, y, n, n, none, &b, hess) ==             \
+              SOFTMARGIN_STATUS_INVALID_REDUCTION);                                             \
+        CHECK(softmargin_forward_backward_shard_##S(x, y, n, n, mean, NULL, hess) ==           \
+              SOFTMARGIN_STATUS_NULL_POINTER);                                                  \
+        CHECK(softmargin_forward_backward_shard_##S(x, y, n, n - 1, mean, &b, hess) ==         \
+              SOFTMARGIN_STATUS_INVALID_ARGUMENT);                                              \
+        CHECK(softmargin_forward_partial_##S(NULL, y, n, &b) == SOFTMARGIN_STATUS_NULL_POINTER); \
+        CHECK(softmargin_partial_finish_##S(&a, none, &finished) ==                            \
+              SOFTMARGIN_STATUS_INVALID_REDUCTION);                                             \
+        CHECK(softmargin_partial_finish_##S(&a, mean, NULL) == SOFTMARGIN_STATUS_NULL_POINTER); \
+        CHECK(memcmp(&b, &fresh, sizeof b) == 0 && memcmp(&finished, &one, sizeof one) == 0);  \
+        for (size_t i = 0; i < n; i++) {                                                        \
+            CHECK(memcmp(&hess[i], &canary, sizeof canary) == 0);                               \
+        }                                                                                       \
+        free(x), free(y), free(grad), free(hess), free(one_grad);                              \
+    }
+
+#define X_FLOAT(i) ((float)((double)((i) % 977) * 0.05 - 20.0))
+#define X_DOUBLE(i) ((double)((i) % 977) * 0.05 - 20.0)
+/* binary16 and bfloat16 bits of moderate magnitudes, of both signs. */
+#define X_F16(i) ((uint16_t)(0x3000 + (i) % 0x1000 + ((i) % 3 == 0 ? 0x8000 : 0)))
+#define X_BF16(i) ((uint16_t)(0x3e00 + (i) % 0x200 + ((i) % 3 == 0 ? 0x8000 : 0)))
+DEFINE_MATRIX(float, f32, 1.0f, X_FLOAT)
+DEFINE_MATRIX(double, f64, 1.0, X_DOUBLE)
+DEFINE_MATRIX(uint16_t, f16, 0x3c00, X_F16)
+DEFINE_MATRIX(uint16_t, bf16, 0x3f80, X_BF16)
+
 static void small_functions(void) {
     for (int32_t s = -50; s < 50; s++) {
         CHECK(softmargin_status_str(s) != NULL && strlen(softmargin_status_str(s)) > 0);
@@ -198,6 +275,13 @@ int main(void) {
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         in_place_f32(sizes[i]);
         in_place_f64(sizes[i]);
+    }
+    size_t matrix_sizes[] = {2, 33, 4097, 40000};
+    for (size_t i = 0; i < sizeof matrix_sizes / sizeof *matrix_sizes; i++) {
+        matrix_f32(matrix_sizes[i]);
+        matrix_f64(matrix_sizes[i]);
+        matrix_f16(matrix_sizes[i]);
+        matrix_bf16(matrix_sizes[i]);
     }
     special_values_f32();
     special_values_f64();

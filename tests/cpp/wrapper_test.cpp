@@ -210,6 +210,21 @@ static void halves() {
     check(lb[0].bits == 0x42c8 && gb[0].bits == 0xbf80, "bfloat16: 100 and -1 at x = -100");
     std::vector<half> bad = {{0x3c00}, {0x0000}};
     check(softmargin::first_invalid_target(bad.data(), 2) == 1, "half targets checked");
+    std::vector<half> h(2);
+    softmargin::gradient_hessian(x.data(), y.data(), 2, softmargin::Reduction::None, grad.data(),
+                                 h.data());
+    check(grad[1].bits == 0xb800 && h[1].bits == 0x3400, "half: -1/2 and 1/4 at x = 0");
+    check(grad[0].bits == 0xbc00 && h[0].bits == 0x0067, "half: -1 and 6.14e-6 at x = -12");
+    std::vector<bfloat16> x50 = {{0xc248}}, hb(1);
+    softmargin::gradient_hessian(x50.data(), yb.data(), 1, softmargin::Reduction::Sum, gb.data(),
+                                 hb.data());
+    check(gb[0].bits == 0xbf80 && hb[0].bits == 0x1b69, "bfloat16: -1 and 1.93e-22 at x = -50");
+    softmargin_partial p =
+        softmargin::forward_backward_shard(x.data(), y.data(), 1, 2, softmargin::Reduction::Sum,
+                                           grad.data());
+    softmargin::merge(p, softmargin::forward_partial(x.data() + 1, y.data() + 1, 1));
+    check(softmargin::finish<half>(p, softmargin::Reduction::Sum).bits == 0x4a59,
+          "half shards: the one call's sum");
 }
 
 /* Two shards cut at a block boundary: their gradients and merged Mean are the one call's. */
