@@ -124,6 +124,16 @@ _lib.softmargin_set_num_threads.restype = _i32
 _lib.softmargin_get_num_threads.argtypes = []
 _lib.softmargin_get_num_threads.restype = _size_t
 
+#: The size in bytes of a partial sum (softmargin_partial): plain bytes, to send between ranks.
+PARTIAL_SIZE = 296
+
+#: Elements in a block of the reductions (SOFTMARGIN_BLOCK): shards that start at multiples of
+#: it merge to the one call's MEAN and SUM bit for bit.
+BLOCK = 4096
+
+_Partial = _ctypes.c_uint64 * (PARTIAL_SIZE // 8)
+_PartialPointer = _ctypes.POINTER(_Partial)
+
 _FUNCTIONS = {}
 for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double),
                         ("f16", _ctypes.c_uint16), ("bf16", _ctypes.c_uint16)):
@@ -133,21 +143,16 @@ for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double),
         "backward": [_p, _p, _p, _size_t, _i32, _p],
         "forward_backward": [_p, _p, _size_t, _i32, _p, _p],
         "check_target": [_p, _size_t, _ctypes.POINTER(_size_t)],
+        "gradient_hessian": [_p, _p, _size_t, _i32, _p, _p],
+        "forward_partial": [_p, _p, _size_t, _PartialPointer],
+        "forward_backward_shard": [_p, _p, _size_t, _size_t, _i32, _PartialPointer, _p],
+        "partial_finish": [_PartialPointer, _i32, _p],
     }
     for _name, _args in _signatures.items():
         _f = getattr(_lib, f"softmargin_{_name}_{_suffix}")
         _f.argtypes = _args
         _f.restype = _i32
         _FUNCTIONS[(_name, _suffix)] = (_f, _p)
-
-
-_HESSIAN = {}
-for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double)):
-    _p = _ctypes.POINTER(_ctype)
-    _f = getattr(_lib, f"softmargin_gradient_hessian_{_suffix}")
-    _f.argtypes = [_p, _p, _size_t, _i32, _p, _p]
-    _f.restype = _i32
-    _HESSIAN[_suffix] = (_f, _p)
 
 
 def _bfloat16_bits(value):
@@ -185,11 +190,22 @@ def _typed(value):
     return hasattr(value, "dtype")
 
 
+def _numbers(name, value):
+    """Refuses what is not a number or a (nested) list of numbers: None, str, bool and other
+    objects raise TypeError rather than be converted (None to NaN, say)."""
+    kind = _np.asarray(value).dtype.kind
+    if kind not in "fiu":
+        raise TypeError(f"{name} must be numbers, not {type(value).__name__}"
+                        + ("" if kind == "O" else f" of {_np.asarray(value).dtype}"))
+
+
 def _array(name, value, like=None, bits=False):
     """`value` as a C-contiguous numpy array of a supported type (`like`'s dtype, if given).
 
     With `bits` (dtype="bfloat16"), numbers and lists are rounded to bfloat16 bits first.
     """
+    if not _typed(value):
+        _numbers(name, value)
     if _typed(value):
         value = _np.asarray(value)
     elif bits and (like is None or like.dtype == _np.uint16):
@@ -278,6 +294,8 @@ def backward(grad_output, input, target, reduction="mean", *, out=None, dtype=No
         if g.shape != input.shape:
             raise ValueError(f"grad_output has shape {g.shape}, expected {input.shape}")
     else:
+        if not _typed(grad_output):
+            _numbers("grad_output", grad_output)
         if input.dtype == _np.uint16 and not _typed(grad_output):
             g = _bfloat16_bits(grad_output).reshape(-1)
         else:
@@ -306,47 +324,24 @@ def forward_backward(input, target, reduction="mean", *, out=None, grad_out=None
     return loss, grad
 
 
-def gradient_hessian(input, target, reduction="mean", *, out=None, hess_out=None):
+def gradient_hessian(input, target, reduction="mean", *, out=None, hess_out=None, dtype=None):
     """(gradient, second derivative) of the reduced loss with respect to each input, in one pass.
 
     gradient[i] = c * -y sigmoid(m) and second[i] = c * y**2 sigmoid(m) sigmoid(-m), with
     m = -y x and c = 1 ("none", "sum") or 1/len ("mean"): what Newton solvers and the custom
-    objectives of XGBoost and LightGBM take. float32 or float64 data; `out` and `hess_out` may
+    objectives of XGBoost and LightGBM take. Any of the four types; `out` and `hess_out` may
     receive the two arrays (neither may be an input).
     """
-    input, target, kind = _pair(input, target)
-    if kind not in _HESSIAN:
-        raise TypeError(f"gradient_hessian takes float32 or float64 data, not {input.dtype}")
+    input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _HESSIAN[kind]
+    f, p = _FUNCTIONS[("gradient_hessian", kind)]
     grad = _output("out", out, input.shape, input.dtype)
     hess = _output("hess_out", hess_out, input.shape, input.dtype)
     _check(f(_ptr(input, p), _ptr(target, p), input.size, r, _ptr(grad, p), _ptr(hess, p)))
     return grad, hess
 
 
-#: The size in bytes of a partial sum (softmargin_partial): plain bytes, to send between ranks.
-PARTIAL_SIZE = 296
-
-#: Elements in a block of the reductions (SOFTMARGIN_BLOCK): shards that start at multiples of
-#: it merge to the one call's MEAN and SUM bit for bit.
-BLOCK = 4096
-
-_Partial = _ctypes.c_uint64 * (PARTIAL_SIZE // 8)
-_PARTIALS = {}
-for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double)):
-    _p = _ctypes.POINTER(_ctype)
-    _f = getattr(_lib, f"softmargin_forward_partial_{_suffix}")
-    _f.argtypes = [_p, _p, _size_t, _ctypes.POINTER(_Partial)]
-    _f.restype = _i32
-    _g = getattr(_lib, f"softmargin_forward_backward_shard_{_suffix}")
-    _g.argtypes = [_p, _p, _size_t, _size_t, _i32, _ctypes.POINTER(_Partial), _p]
-    _g.restype = _i32
-    _h = getattr(_lib, f"softmargin_partial_finish_{_suffix}")
-    _h.argtypes = [_ctypes.POINTER(_Partial), _i32, _p]
-    _h.restype = _i32
-    _PARTIALS[_suffix] = (_f, _g, _h, _p)
-_lib.softmargin_partial_merge.argtypes = [_ctypes.POINTER(_Partial), _ctypes.POINTER(_Partial)]
+_lib.softmargin_partial_merge.argtypes = [_PartialPointer, _PartialPointer]
 _lib.softmargin_partial_merge.restype = _i32
 
 
@@ -358,14 +353,7 @@ def _partial(value):
     return _Partial.from_buffer_copy(data)
 
 
-def _shard_data(input, target):
-    input, target, kind = _pair(input, target)
-    if kind not in _PARTIALS:
-        raise TypeError(f"partial sums take float32 or float64 data, not {input.dtype}")
-    return input, target, _PARTIALS[kind]
-
-
-def forward_partial(input, target):
+def forward_partial(input, target, *, dtype=None):
     """The exact partial sum of the losses of one shard of a data set, as PARTIAL_SIZE bytes.
 
     Merge the shards' partials with merge_partials (in any order: the merge is exact) and
@@ -374,20 +362,23 @@ def forward_partial(input, target):
     within 2 ulp otherwise. The bytes can travel between processes (of one byte order), in a
     uint8 tensor of torch.distributed, Horovod or MPI.
     """
-    input, target, (f, _, _, p) = _shard_data(input, target)
+    input, target, kind = _pair(input, target, dtype)
+    f, p = _FUNCTIONS[("forward_partial", kind)]
     part = _Partial()
     _check(f(_ptr(input, p), _ptr(target, p), input.size, _ctypes.byref(part)))
     return bytes(part)
 
 
-def forward_backward_shard(input, target, total_len, reduction="mean", *, grad_out=None):
+def forward_backward_shard(input, target, total_len, reduction="mean", *, grad_out=None,
+                           dtype=None):
     """(partial, gradient) for one shard of a data set of `total_len` elements.
 
     The gradient is that of the MEAN over all `total_len` elements (or of the SUM) with respect
     to this shard's inputs: bitwise what forward_backward() over the whole data set gives for
     them, wherever the shard starts. The partial is forward_partial()'s.
     """
-    input, target, (_, g, _, p) = _shard_data(input, target)
+    input, target, kind = _pair(input, target, dtype)
+    g, p = _FUNCTIONS[("forward_backward_shard", kind)]
     r = _reduction(reduction)
     if r == 0:
         raise ValueError("a shard's reduction is 'mean' or 'sum'")
@@ -411,17 +402,22 @@ def merge_partials(*partials):
 
 def finish_partial(partial, reduction="mean", dtype=_np.float32):
     """The MEAN (over the elements the partial covers) or SUM of a partial sum, rounded once to
-    `dtype` (float32 or float64, the type the shards computed on)."""
+    `dtype`: float16, float32, float64, ml_dtypes.bfloat16, or "bfloat16" for its bits as a
+    uint16 scalar (for the one call's bits, the type the shards computed on)."""
     r = _reduction(reduction)
     if r == 0:
         raise ValueError("a partial sum finishes to 'mean' or 'sum'")
-    kinds = {_np.dtype(_np.float32): "f32", _np.dtype(_np.float64): "f64"}
-    dtype = _np.dtype(dtype)
-    if dtype not in kinds:
-        raise TypeError(f"dtype must be float32 or float64, not {dtype}")
-    _, _, h, p = _PARTIALS[kinds[dtype]]
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        dtype, kind = _np.dtype(_np.uint16), "bf16"
+    else:
+        try:
+            dtype = _np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a float type or 'bfloat16', not {dtype!r}") from None
+        kind = _kind("dtype", _np.empty(0, dtype=dtype), None)
+    f, p = _FUNCTIONS[("partial_finish", kind)]
     out = _np.empty((), dtype=dtype)
-    _check(h(_ctypes.byref(_partial(partial)), r, _ptr(out, p)))
+    _check(f(_ctypes.byref(_partial(partial)), r, _ptr(out, p)))
     return out[()]
 
 

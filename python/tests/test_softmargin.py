@@ -114,6 +114,14 @@ def test_bad_arguments_raise_before_any_call():
         softmargin.forward(x, y, "none", out=out.astype(np.float64))
     with pytest.raises(ValueError, match="scalar"):
         softmargin.backward(np.ones(2, np.float32), x, y, "mean")
+    # Not numbers: refused, never converted (None would become NaN).
+    for bad in (None, "abc", True, [1.0, None], [True, False], b"12"):
+        with pytest.raises(TypeError):
+            softmargin.forward(bad, 1.0)
+        with pytest.raises(TypeError):
+            softmargin.forward(np.float32(1.0), bad)
+        with pytest.raises(TypeError):
+            softmargin.backward(bad, x, y, "sum")
     assert (out == 7.0).all()
 
 
@@ -355,8 +363,58 @@ def test_gradient_hessian_against_numpy(dtype):
         np.testing.assert_allclose(hess, second * c, **tolerance(dtype))
     grad, hess = softmargin.SoftMarginLoss("sum").gradient_hessian(x, y)
     np.testing.assert_allclose(grad, softmargin.backward(1.0, x, y, "sum"), **tolerance(dtype))
-    with pytest.raises(TypeError, match="float32 or float64"):
-        softmargin.gradient_hessian(x.astype(np.float16), y.astype(np.float16))
+    with pytest.raises(TypeError, match="float16, float32, float64 or bfloat16"):
+        softmargin.gradient_hessian(x.astype(np.int32), y.astype(np.int32))
+    with pytest.raises(TypeError):
+        softmargin.gradient_hessian(None, y)
+    with pytest.raises(TypeError):
+        softmargin.gradient_hessian("abc", y)
+
+
+def test_half_types_gradient_hessian_and_shards():
+    # float16: every finite input with targets +1 and -1, against numpy's float64 values
+    # rounded once (to within one ulp: numpy's own value is not correctly rounded).
+    x = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    x = x[np.isfinite(x)]
+    for t in (1.0, -1.0):
+        y = np.full(x.size, t, np.float16)
+        grad, hess = softmargin.gradient_hessian(x, y, "none")
+        assert grad.dtype == np.float16 and hess.dtype == np.float16
+        m = -(y.astype(np.float64) * x.astype(np.float64))
+        e = np.exp(-np.abs(m))
+        want = (e / (1 + e) ** 2).astype(np.float16)
+        ulp = np.spacing(np.abs(want)).astype(np.float64)
+        assert np.all(np.abs(hess.astype(np.float64) - want.astype(np.float64)) <= ulp)
+        np.testing.assert_array_equal(grad, softmargin.backward(1.0, x, y, "sum"))
+    # bfloat16 bits: the gradient beside the second derivative is backward()'s.
+    xb = softmargin._bfloat16_bits([-50.0, 0.0, 3.0])
+    yb = softmargin._bfloat16_bits([1.0, 1.0, -1.0])
+    grad, hess = softmargin.gradient_hessian(xb, yb, "sum", dtype="bfloat16")
+    assert grad.dtype == np.uint16
+    np.testing.assert_array_equal(grad, softmargin.backward(1.0, xb, yb, "sum", dtype="bfloat16"))
+    assert hess[1] == softmargin._bfloat16_bits(0.25)
+    # Shards of float16 data cut at a block boundary finish to the one call's MEAN, in float16.
+    rng = np.random.default_rng(6)
+    n = 2 * softmargin.BLOCK + 9
+    x = rng.uniform(-20, 20, n).astype(np.float16)
+    y = np.where(rng.random(n) < 0.5, -1.0, 1.0).astype(np.float16)
+    mean, grad = softmargin.forward_backward(x, y, "mean")
+    b = softmargin.BLOCK
+    p1, g1 = softmargin.forward_backward_shard(x[:b], y[:b], n, "mean")
+    p2, g2 = softmargin.forward_backward_shard(x[b:], y[b:], n, "mean")
+    assert np.concatenate([g1, g2]).tobytes() == grad.tobytes()
+    merged = softmargin.merge_partials(p2, p1)
+    finished = softmargin.finish_partial(merged, "mean", np.float16)
+    assert finished.dtype == np.float16 and finished.tobytes() == mean.tobytes()
+    assert softmargin.forward_partial(x, y) == merged
+    # bfloat16 bits: a partial finishes to bits.
+    part = softmargin.forward_partial(xb, yb, dtype="bfloat16")
+    total = softmargin.forward(xb, yb, "sum", dtype="bfloat16")
+    assert softmargin.finish_partial(part, "sum", "bfloat16") == total
+    with pytest.raises(TypeError):
+        softmargin.finish_partial(part, "sum", np.uint16)
+    with pytest.raises(TypeError):
+        softmargin.finish_partial(part, "sum", "quarter")
 
 
 def test_shards_merge_to_the_one_call():
