@@ -19,7 +19,7 @@ mod common;
 
 use common::Elem;
 use rayon::prelude::*;
-use softmargin::{gradient_hessian, set_num_threads};
+use softmargin::set_num_threads;
 
 /// Median wall times of one run of each of `count` measurements, in nanoseconds: `f(k)` runs
 /// measurement `k`. The measurements take turns, sample after sample, so that a ratio of two
@@ -201,13 +201,13 @@ fn ours<T: Libm>() -> Api<T> {
                 forward: softmargin_forward_f16,
                 backward: softmargin_backward_f16,
                 forward_backward: softmargin_forward_backward_f16,
-                gradient_hessian: None,
+                gradient_hessian: Some(softmargin_gradient_hessian_f16),
             }),
             _ => std::mem::transmute::<Api<u16>, Api<T>>(Api {
                 forward: softmargin_forward_bf16,
                 backward: softmargin_backward_bf16,
                 forward_backward: softmargin_forward_backward_bf16,
-                gradient_hessian: None,
+                gradient_hessian: Some(softmargin_gradient_hessian_bf16),
             }),
         }
     }
@@ -242,7 +242,9 @@ const PASSES: [(&str, f64); 6] = [
     ("gradient_hessian NONE", 4.0),
 ];
 
-fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
+/// Measures every pass of `T` at `n` elements on `threads` threads and prints a row each;
+/// returns the passes' median times (ns per call), in the order of [`PASSES`].
+fn bench<T: Libm>(n: usize, threads: usize, reps: usize) -> Vec<f64> {
     let x: Vec<T> = (0..n)
         .map(|i| T::from_f64(((i * 7919) % 20011) as f64 * 0.001 - 10.0))
         .collect();
@@ -270,9 +272,6 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
     let count = passes + 3 + base_passes.len();
     let own = ours::<T>();
     let times = medians(reps, n, count, |k| match k {
-        5 if own.gradient_hessian.is_none() => {
-            gradient_hessian(&x, &y, None, &mut grad, &mut out).unwrap()
-        }
         k if k < passes => run_api(&own, k, &x, &y, &mut out, &mut grad),
         k if k == passes => floor(&pool, &x, &y, &mut out, false),
         k if k == passes + 1 => floor(&pool, &x, &y, &mut out, true),
@@ -321,6 +320,33 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) {
         write / n as f64,
         libm / n as f64
     );
+    times[..passes].to_vec()
+}
+
+/// The ratios the design holds itself to, from the rows just measured (`times` by type): each
+/// type's second derivative against its forward_backward NONE (at most 1.5x), and each pass of
+/// the 16-bit types against the same `f32` pass (at most 1.1x).
+fn targets(n: usize, threads: usize, times: &[(&str, Vec<f64>)]) {
+    let of = |name: &str| times.iter().find(|(t, _)| *t == name).map(|(_, v)| v);
+    for (name, t) in times {
+        println!(
+            "target {name:<4} {n:>9} {threads:>2}  gradient_hessian / forward_backward NONE: {:.2}x (at most 1.5x)",
+            t[5] / t[4]
+        );
+    }
+    let Some(f32_times) = of("f32") else { return };
+    for half in ["f16", "bf16"] {
+        let Some(t) = of(half) else { continue };
+        let ratios: Vec<String> = PASSES
+            .iter()
+            .enumerate()
+            .map(|(k, (pass, _))| format!("{pass} {:.2}x", t[k] / f32_times[k]))
+            .collect();
+        println!(
+            "target {half:<4} {n:>9} {threads:>2}  time / f32's (at most 1.1x): {}",
+            ratios.join(", ")
+        );
+    }
 }
 
 /// A 32-element MEAN call through the exported C function (what a C caller runs, minus the
@@ -394,18 +420,20 @@ fn main() {
             if !picked(&thread_counts, threads) {
                 continue;
             }
+            let mut times = Vec::new();
             if picked(&types, "f32") {
-                bench::<f32>(n, threads, reps);
+                times.push(("f32", bench::<f32>(n, threads, reps)));
             }
             if picked(&types, "f64") {
-                bench::<f64>(n, threads, reps);
+                times.push(("f64", bench::<f64>(n, threads, reps)));
             }
             if picked(&types, "f16") {
-                bench::<softmargin::F16>(n, threads, reps);
+                times.push(("f16", bench::<softmargin::F16>(n, threads, reps)));
             }
             if picked(&types, "bf16") {
-                bench::<softmargin::Bf16>(n, threads, reps);
+                times.push(("bf16", bench::<softmargin::Bf16>(n, threads, reps)));
             }
+            targets(n, threads, &times);
         }
     }
     if c_only || sizes.is_empty() {
