@@ -1,7 +1,9 @@
 //! Every instruction-set path this CPU supports gives bitwise the same results as the portable
-//! path, for f32 and f64, at lengths around the vector, bundle and chunk widths, on special values, and within
-//! 2 ulp of the double-double reference. One test in its own binary, since the path is
-//! process-wide.
+//! path (every pass, the second derivative included) for f32 and f64, at lengths around the
+//! vector, bundle and group widths and on special values, and each path's losses and gradients
+//! are within 2 ulp of the double-double reference; an element's result is the same alone and
+//! among any neighbours. (The 16-bit types' paths: `tests/half.rs`.) One test in its own
+//! binary, since the path is process-wide.
 
 mod common;
 
@@ -171,9 +173,9 @@ fn within_two_ulp() {
     }
 }
 
-/// The f32 kernel covers most elements in f32 lanes and sends the others through the f64-lane
-/// kernel one lane at a time: an element's result must not depend on its neighbours, its
-/// position in a vector, or which way they went.
+/// The element loop computes whole groups of lanes and redoes the rare lanes its fast kernel
+/// leaves open with the exact kernel: an element's result must not depend on its neighbours,
+/// its position in a vector, or which of them were redone.
 fn each_element_on_its_own() {
     let (sx, sy) = special_inputs();
     let (mx, my) = inputs::<f32>(Family::Moderate, Targets::Any, sx.len() * 3, 7);
