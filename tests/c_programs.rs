@@ -55,7 +55,12 @@ fn build_std(source: &str, cpp_std: Option<&str>, link: Link) -> PathBuf {
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-programs");
     std::fs::create_dir_all(&out_dir).unwrap();
     let stem = Path::new(source).file_stem().unwrap().to_str().unwrap();
-    let exe = out_dir.join(format!("{stem}-{}-{link:?}", cpp_std.unwrap_or("c99")).to_lowercase());
+    // A name of its own for every build: tests run in parallel and several build the same
+    // source; one writing the executable another is starting fails the start (ETXTBSY).
+    static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let build = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let exe = out_dir
+        .join(format!("{stem}-{}-{link:?}-{build}", cpp_std.unwrap_or("c99")).to_lowercase());
     let libs = lib_dir();
     let mut cmd = tool.to_command();
     cmd.arg(format!("-std={}", cpp_std.unwrap_or("c99")))
