@@ -15,7 +15,7 @@
 
 use crate::half::{Bf16, F16};
 use crate::kernel::exact::point;
-use crate::kernel::factor::{mean_factor, Factor, Split};
+use crate::kernel::factor::{Factor, Split};
 use crate::kernel::round::round_to_odd;
 use crate::kernel::second::ExactSecond;
 use crate::kernel::second_dd::double_data_exact;
@@ -133,12 +133,8 @@ impl Storage for f64 {
     fn exact_second(x: f64, y: f64, f: Factor) -> (f64, f64) {
         // The double-double kernel of the fast path at about 2^-96 where it reaches; the exact
         // kernel's beyond (margins over 300 in size, extreme targets, infinities and NaN).
-        let c = match f {
-            Factor::Times(g) => Some((g, 0.0)),
-            Factor::Over(g, n) => mean_factor(g, n),
-            Factor::Each => None,
-        };
-        c.and_then(|c| double_data_exact(x, y, c))
+        f.second_f64()
+            .and_then(|c| double_data_exact(x, y, c))
             .unwrap_or_else(|| ExactSecond::new(x, y, f.split(1.0)).rounded_once())
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::kernel::eft::{fast_two_sum, two_sum};
 use crate::kernel::exact::point;
-use crate::kernel::factor::{canonical_nan, mean_factor, product_in_range, Factor, Split};
+use crate::kernel::factor::{canonical_nan, product_in_range, Factor, Split};
 use crate::kernel::fast::{fast, Fast, FastImpl};
 use crate::kernel::second::float_data;
 use crate::kernel::second_dd::{double_data, rounding_ends, DOUBLE_DATA_ERROR};
@@ -214,15 +214,16 @@ impl Compute for f64 {
         let mut out = Group::empty();
         let zero = P::F64::splat(0.0);
         if H {
-            let c = match factor {
-                Factor::Times(g) => (g, 0.0),
-                Factor::Over(g, n) => mean_factor(g, n).unwrap_or((g / n, 0.0)),
-                Factor::Each => unreachable!("the derivatives take one factor"),
-            };
-            let (grad, second, outside) = double_data::<P::F64, false>(x, y, c);
-            [out.grad, out.grad_hi] = rounding_ends(grad, DOUBLE_DATA_ERROR);
-            [out.second, out.second_hi] = rounding_ends(second, DOUBLE_DATA_ERROR);
-            out.outside_second = P::F64::bits(outside);
+            match factor.second_f64() {
+                Some(c) => {
+                    let (grad, second, outside) = double_data::<P::F64, false>(x, y, c);
+                    [out.grad, out.grad_hi] = rounding_ends(grad, DOUBLE_DATA_ERROR);
+                    [out.second, out.second_hi] = rounding_ends(second, DOUBLE_DATA_ERROR);
+                    out.outside_second = P::F64::bits(outside);
+                }
+                // A factor the kernel's analysis does not cover: every lane to the exact one.
+                None => out.outside_second = u32::MAX >> (32 - P::F64::LANES),
+            }
         } else if FAST {
             let r = fast::<P::F64, L, G>(x, y);
             let ok_grad = if G {
