@@ -28,12 +28,12 @@
 //! let y = [1.0f32, -1.0, 1.0, -1.0];
 //! let mut loss = [0.0f32; 4];
 //! forward_none(&x, &y, &mut loss)?;
-//! assert!((loss[0] - 0.474_077_3).abs() < 1e-6);
+//! approx::assert_abs_diff_eq!(loss[0], 0.474_077_3, epsilon = 1e-6);
 //!
 //! let mut grad = [0.0f32; 4];
 //! let mean = forward_backward_reduced(&x, &y, Reduced::Mean, &mut grad)?;
 //! assert_eq!(mean, forward_reduced(&x, &y, Reduced::Mean)?);
-//! assert!((mean - 0.310_802).abs() < 1e-6);
+//! approx::assert_abs_diff_eq!(mean, 0.310_802, epsilon = 1e-6);
 //! assert_eq!(grad[1], 0.119_202_92 / 4.0); // -y sigmoid(-y x) / len at x = -2, y = -1
 //!
 //! // In place: the gradient buffer holds the input on entry.

@@ -333,10 +333,7 @@ mod tests {
         sorted.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
         let naive: f64 = sorted.iter().sum();
         let (hi, _) = whole.double_double(0);
-        assert!(
-            (hi - naive).abs() <= naive.abs() * 1e-15,
-            "{hi:e} {naive:e}"
-        );
+        approx::assert_relative_eq!(hi, naive, max_relative = 1e-15);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod common;
 
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use common::reference::{self, Dd, Scaled};
 use common::{inputs, ref_loss, ref_slope, ulps, Elem, Family, Targets, FAMILIES};
 use softmargin::{
@@ -355,10 +356,10 @@ fn f64_infinite_factors_give_infinities() {
 fn reference_self_check() {
     let ln2 = reference::softplus(Dd::ZERO).v;
     assert_eq!(ln2.hi, std::f64::consts::LN_2);
-    assert!((ln2.lo - 2.319_046_813_846_299_6e-17).abs() < 1e-31);
+    assert_abs_diff_eq!(ln2.lo, 2.319_046_813_846_299_6e-17, epsilon = 1e-31);
     let e = reference::exp(Dd::ONE);
     assert_eq!(e.hi, std::f64::consts::E);
-    assert!((e.lo - 1.445_646_891_729_250_2e-16).abs() < 1e-30);
+    assert_abs_diff_eq!(e.lo, 1.445_646_891_729_250_2e-16, epsilon = 1e-30);
     let mut rng = common::Rng::new(3);
     for _ in 0..2000 {
         let m = Dd::from(rng.uniform(-600.0, 600.0));
@@ -366,13 +367,14 @@ fn reference_self_check() {
         let minus = reference::softplus(m.neg());
         let scaled = |s: Scaled| s.v.scale(s.k.max(-1000));
         let d = scaled(plus).sub(scaled(minus)).sub(m);
+        let epsilon = 1e-28 * m.hi.abs().max(1.0);
         assert!(
-            d.hi.abs() <= 1e-28 * m.hi.abs().max(1.0),
+            abs_diff_eq!(d.hi, 0.0, epsilon = epsilon),
             "softplus identity at {m:?}: {d:?}"
         );
         let s = scaled(reference::sigmoid(m)).add(scaled(reference::sigmoid(m.neg())));
         assert!(
-            (s.sub(Dd::ONE)).hi.abs() < 1e-28,
+            abs_diff_eq!(s.sub(Dd::ONE).hi, 0.0, epsilon = 1e-28),
             "sigmoid identity at {m:?}"
         );
     }
@@ -403,5 +405,5 @@ fn reference_self_check() {
     // The subnormal tail: log(1 + exp(-745)) is exp(-745) to 2^-1000, and exp(-745) = 2^-1074.75.
     let tail = reference::softplus(Dd::from(-745.0));
     let log2 = (tail.v.hi.log2() + f64::from(tail.k)) - (-745.0 / std::f64::consts::LN_2);
-    assert!(log2.abs() < 1e-12);
+    assert_abs_diff_eq!(log2, 0.0, epsilon = 1e-12);
 }

@@ -4,6 +4,8 @@
 use std::ffi::CStr;
 use std::ptr::{null, null_mut};
 
+use approx::assert_abs_diff_eq;
+
 use softmargin::ffi::*;
 
 const CANARY: f64 = 12345.0;
@@ -249,7 +251,7 @@ macro_rules! abi_tests {
                     );
                     assert_eq!(s, SOFTMARGIN_STATUS_OK);
                     // -1 * sigmoid(-1) * 1
-                    assert!((g[0] as f64 + 0.268_941_421_369_995_1).abs() < 1e-6);
+                    assert_abs_diff_eq!(g[0] as f64, -0.268_941_421_369_995_1, epsilon = 1e-6);
                     // len 1: a scalar output may be the input itself.
                     let mut one = [-100.0 as T];
                     let s = $fwd(
