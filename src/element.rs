@@ -19,18 +19,38 @@ use crate::kernel::factor::{Factor, Split};
 use crate::kernel::round::round_to_odd;
 use crate::kernel::second::ExactSecond;
 use crate::kernel::second_dd::double_data_exact;
-use crate::loops::{LanesOf, Storage};
+use crate::loops::{LanesOf, Storage, SumOf};
+use crate::pass::Pass;
 use crate::simd::portable::Scalar;
 use crate::simd::{open_bf16, open_f16, Path, Simd, VectorF32};
+use crate::total::Total;
+use crate::tree::evaluate;
 
 /// The element types the library computes on: `f32`, `f64`, and the half-precision [`F16`]
 /// and [`Bf16`], which are computed through `f32` and rounded once. Sealed.
-pub trait Float: Storage + PartialEq + sealed::Sealed {}
+pub trait Float: Storage + PartialEq + sealed::Sealed {
+    /// Runs a pass over the block tree. Each type's is a plain function of this crate, so the
+    /// engine is compiled here once per type; a generic call would compile it again in every
+    /// crate that calls the operations. Not part of the API (its types are the crate's own).
+    #[doc(hidden)]
+    fn evaluate_pass(pass: Pass<'_, Self>) -> Total<SumOf<Self>>;
+}
 
-impl Float for f32 {}
-impl Float for f64 {}
-impl Float for F16 {}
-impl Float for Bf16 {}
+/// The engine for each element type, compiled in this crate.
+macro_rules! float_rows {
+    ($($t:ty),*) => {
+        $(
+            impl Float for $t {
+                #[inline(never)]
+                fn evaluate_pass(pass: Pass<'_, $t>) -> Total<SumOf<$t>> {
+                    evaluate(pass)
+                }
+            }
+        )*
+    };
+}
+
+float_rows!(f32, f64, F16, Bf16);
 
 mod sealed {
     pub trait Sealed {}

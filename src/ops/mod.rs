@@ -18,7 +18,6 @@ use crate::loops::SumOf;
 use crate::pass::{Operand, Pass};
 use crate::reduction::Reduced;
 use crate::total::Total;
-use crate::tree::evaluate;
 
 /// The operation's element count: the length of the first slice operand, or of the first output
 /// when every operand is aliased. Every other slice must match it.
@@ -84,7 +83,7 @@ pub fn forward_none<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(loss.len())])?;
     check_aliases(&[input, target], true, false)?;
-    evaluate(Pass {
+    T::evaluate_pass(Pass {
         loss: Some(loss),
         ..Pass::new(len, input, target)
     });
@@ -104,7 +103,7 @@ pub fn forward_reduced<T: Float>(
 /// The summed losses of `input` against `target`, and their count.
 fn loss_sum<T: Float>(input: &[T], target: &[T]) -> Result<(Total<SumOf<T>>, usize), Error> {
     let len = common_len(&[input.into(), target.into()], &[])?;
-    let total = evaluate(Pass {
+    let total = T::evaluate_pass(Pass {
         sum: true,
         ..Pass::new(len, input.into(), target.into())
     });
@@ -125,7 +124,7 @@ pub fn backward_none<'a, T: Float>(
     let operands = [grad_output, input, target];
     let len = common_len(&operands, &[Some(grad_input.len())])?;
     check_aliases(&operands, false, true)?;
-    evaluate(Pass {
+    T::evaluate_pass(Pass {
         each: Some(grad_output),
         grad: Some(grad_input),
         factor: Factor::Each,
@@ -148,7 +147,7 @@ pub fn backward_reduced<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(grad_input.len())])?;
     check_aliases(&[input, target], false, true)?;
-    evaluate(Pass {
+    T::evaluate_pass(Pass {
         grad: Some(grad_input),
         factor: reduced_factor(grad_output.widen_f64(), reduction, len),
         ..Pass::new(len, input, target)
@@ -168,7 +167,7 @@ pub fn forward_backward_none<'a, T: Float>(
     let (input, target) = (input.into(), target.into());
     let len = common_len(&[input, target], &[Some(loss.len()), Some(grad.len())])?;
     check_aliases(&[input, target], true, true)?;
-    evaluate(Pass {
+    T::evaluate_pass(Pass {
         loss: Some(loss),
         grad: Some(grad),
         ..Pass::new(len, input, target)
@@ -204,7 +203,7 @@ fn summed_with_gradient<T: Float>(
     if total_len < len {
         return Err(Error::ShardBeyondTotal);
     }
-    let total = evaluate(Pass {
+    let total = T::evaluate_pass(Pass {
         grad: Some(grad),
         factor: reduced_factor(1.0, reduction, total_len),
         sum: true,
@@ -228,7 +227,7 @@ pub fn gradient_hessian<T: Float>(
         &[Operand::Slice(input), Operand::Slice(target)],
         &[Some(grad.len()), Some(hessian.len())],
     )?;
-    evaluate(Pass {
+    T::evaluate_pass(Pass {
         grad: Some(grad),
         second: Some(hessian),
         factor: match reduction {
