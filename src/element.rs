@@ -63,7 +63,7 @@ mod sealed {
 /// The lanes (bit `i` for lane `i`) where two bundles differ in any bit.
 #[inline(always)]
 fn differ<V: Simd>(same: V::Mask) -> u32 {
-    !V::bits(same) & (u32::MAX >> (32 - V::LANES))
+    !V::bits(same) & V::ALL_LANES
 }
 
 impl Storage for f32 {

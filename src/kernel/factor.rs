@@ -4,6 +4,7 @@
 //! significand and a power of two ([`Split`]) in the exact one.
 
 use super::fast::{MAX_FACTOR_F32, MAX_FACTOR_F64};
+use super::second_dd::DOUBLE_DATA_FACTORS;
 use crate::simd::portable::Scalar;
 use crate::simd::{Simd, Vector};
 
@@ -43,16 +44,16 @@ impl Factor {
         factor.filter(|(hi, _)| hi.abs() <= MAX_FACTOR_F64)
     }
 
-    /// The factor as `hi + lo` for the double-double second derivative of `f64` data
-    /// (`super::second_dd`), whose analysis covers factors from 2^-64 to 1 (1, or `1 / len`
-    /// for a MEAN); `None` for the others, whose elements go to the exact kernel.
+    /// The factor as `hi + lo` for the double-double second derivative of `f64` data, when
+    /// within the factors its analysis covers ([`DOUBLE_DATA_FACTORS`]); `None` for the
+    /// others, whose elements go to the exact kernel.
     pub(crate) fn second_f64(self) -> Option<(f64, f64)> {
         let factor = match self {
             Factor::Each => None,
             Factor::Times(g) => Some((g, 0.0)),
             Factor::Over(g, n) => mean_factor(g, n),
         };
-        factor.filter(|(hi, _)| (2f64.powi(-64)..=1.0).contains(hi))
+        factor.filter(|(hi, _)| DOUBLE_DATA_FACTORS.contains(hi))
     }
 
     /// A factor for all elements, split for the exact kernel; `each` for [`Factor::Each`].

@@ -21,6 +21,11 @@ use crate::simd::{Simd, Vector};
 /// fewer than 2^64 elements).
 pub(crate) const DOUBLE_DATA_LIMIT: f64 = 300.0;
 
+/// The gradient factors [`double_data`]'s analysis covers (`hi` of `hi + lo`): 1, and `1 / len`
+/// for a MEAN over fewer than 2^64 elements. Other factors go to the exact kernel.
+pub(crate) const DOUBLE_DATA_FACTORS: std::ops::RangeInclusive<f64> =
+    1.0 / (1u128 << 64) as f64..=1.0;
+
 /// The relative error [`double_data`] is held to: its analysis bounds the error by about
 /// 2^-68.
 pub(crate) const DOUBLE_DATA_ERROR: f64 = 1.0 / (1u128 << 66) as f64;

@@ -222,7 +222,7 @@ impl Compute for f64 {
                     out.outside_second = P::F64::bits(outside);
                 }
                 // A factor the kernel's analysis does not cover: every lane to the exact one.
-                None => out.outside_second = u32::MAX >> (32 - P::F64::LANES),
+                None => out.outside_second = P::F64::ALL_LANES,
             }
         } else if FAST {
             let r = fast::<P::F64, L, G>(x, y);
@@ -339,9 +339,12 @@ where
 /// wherever the loss is outside; none without `G`).
 #[inline(always)]
 fn outside<V: Simd, const L: bool, const G: bool>(ok: V::Mask, ok_grad: V::Mask) -> (u32, u32) {
-    let all = u32::MAX >> (32 - V::LANES);
-    let loss = if L { !V::bits(ok) & all } else { 0 };
-    let grad = if G { !V::bits(ok_grad) & all } else { 0 };
+    let loss = if L { !V::bits(ok) & V::ALL_LANES } else { 0 };
+    let grad = if G {
+        !V::bits(ok_grad) & V::ALL_LANES
+    } else {
+        0
+    };
     (loss, grad)
 }
 

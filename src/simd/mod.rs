@@ -49,6 +49,8 @@ pub trait Simd: Copy {
     type Elem: Copy;
     /// Lanes per vector.
     const LANES: usize;
+    /// Every lane's bit (lane `i` in bit `i`), as [`Simd::bits`] gives them.
+    const ALL_LANES: u32 = u32::MAX >> (32 - Self::LANES);
     /// A per-lane condition.
     type Mask: Copy;
 
