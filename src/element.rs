@@ -1,7 +1,9 @@
 //! The element types: a row of the engine's tables for each of `f32`, `f64`, [`F16`] and
 //! [`Bf16`]. A row names the type's compute type and says how its values widen into lanes of
 //! it and narrow back, which narrowings are open, and how the exact kernel's results round to
-//! it; the engine does the rest. A new storage type is a new row, not a new engine.
+//! it; the engine does the rest. A new storage type is a new row, not a new engine. Each
+//! type's pass evaluation ([`Float::evaluate_pass`]) is a plain function here, so the engine is
+//! compiled in this crate once per type, not again in every crate calling the operations.
 //!
 //! The 16-bit types compute through `f32` (every value of theirs is an `f32`, and so is the
 //! margin `-y x` of two, a product of two 11- or 8-bit significands). Rounding an `f32` result
