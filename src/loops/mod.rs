@@ -22,7 +22,7 @@ pub(crate) use storage::{LanesOf, Storage};
 use crate::kernel::factor::Factor;
 use crate::simd::dispatch::Twice;
 use crate::simd::dispatch::GROUP;
-use crate::simd::{dispatch, OnPath, One, Path, Simd};
+use crate::simd::{dispatch, OnPath, One, Path};
 use crate::sum::LeafSum;
 
 /// The block sum of a storage type's losses.
@@ -230,7 +230,16 @@ fn redo<P: Path, S: Storage>(
         S::Compute::acc_store::<P>(*acc, &mut sums, lane);
     }
     let bit = |mask: u32, i: usize| mask >> i & 1 == 1;
-    for i in 0..LanesOf::<S, P>::LANES {
+    // Only the lanes left, lowest first: a group usually leaves one.
+    let mut lanes = left.outside_loss
+        | left.outside_grad
+        | left.outside_second
+        | left.open_loss
+        | left.open_grad
+        | left.open_second;
+    while lanes != 0 {
+        let i = lanes.trailing_zeros() as usize;
+        lanes &= lanes - 1;
         let at = start + i;
         let (x, y) = (c.x[at].widen(), c.y[at].widen());
         let e = c
