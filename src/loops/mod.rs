@@ -230,7 +230,7 @@ fn redo<P: Path, S: Storage>(
         S::Compute::acc_store::<P>(*acc, &mut sums, lane);
     }
     let bit = |mask: u32, i: usize| mask >> i & 1 == 1;
-    // Only the lanes left, lowest first: a group usually leaves one.
+    // Only the lanes left, lowest first (with ordinary margins, one or two of a group).
     let mut lanes = left.outside_loss
         | left.outside_grad
         | left.outside_second
