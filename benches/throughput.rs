@@ -242,9 +242,16 @@ const PASSES: [(&str, f64); 6] = [
     ("gradient_hessian NONE", 4.0),
 ];
 
-/// Measures every pass of `T` at `n` elements on `threads` threads and prints a row each;
-/// returns the passes' median times (ns per call), in the order of [`PASSES`].
-fn bench<T: Libm>(n: usize, threads: usize, reps: usize) -> Vec<f64> {
+/// The median times (ns per call) of a type's passes, in the order of [`PASSES`], and for a
+/// 16-bit type those of the same passes in `f32` on the same values, measured in the same
+/// turns (so that their ratio compares runs made at the same times).
+struct Times {
+    own: Vec<f64>,
+    f32_same_turns: Option<Vec<f64>>,
+}
+
+/// Measures every pass of `T` at `n` elements on `threads` threads and prints a row each.
+fn bench<T: Libm>(n: usize, threads: usize, reps: usize) -> Times {
     let x: Vec<T> = (0..n)
         .map(|i| T::from_f64(((i * 7919) % 20011) as f64 * 0.001 - 10.0))
         .collect();
@@ -267,15 +274,24 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) -> Vec<f64> {
             .collect(),
     };
     let passes = PASSES.len();
+    // A 16-bit type's values in f32, and f32's passes on them.
+    let half = std::mem::size_of::<T>() == 2;
+    let x32: Vec<f32> = x.iter().map(|v| v.to_f64() as f32).collect();
+    let y32: Vec<f32> = y.iter().map(|v| v.to_f64() as f32).collect();
+    let (mut out32, mut grad32) = (vec![0.0f32; n], vec![0.0f32; n]);
+    let api32 = ours::<f32>();
     // Measurements 0..passes are the passes, then the read floor, the read+write floor and
-    // the libm loop, then the baseline's passes, all taking turns.
-    let count = passes + 3 + base_passes.len();
+    // the libm loop, then the baseline's passes, then (for a 16-bit type) f32's passes, all
+    // taking turns.
+    let first32 = passes + 3 + base_passes.len();
+    let count = first32 + if half { passes } else { 0 };
     let own = ours::<T>();
     let times = medians(reps, n, count, |k| match k {
         k if k < passes => run_api(&own, k, &x, &y, &mut out, &mut grad),
         k if k == passes => floor(&pool, &x, &y, &mut out, false),
         k if k == passes + 1 => floor(&pool, &x, &y, &mut out, true),
         k if k == passes + 2 => libm_loop(&x, &y),
+        k if k >= first32 => run_api(&api32, k - first32, &x32, &y32, &mut out32, &mut grad32),
         k => run_api(
             base.as_ref().unwrap(),
             base_passes[k - passes - 3],
@@ -320,27 +336,30 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) -> Vec<f64> {
         write / n as f64,
         libm / n as f64
     );
-    times[..passes].to_vec()
+    Times {
+        own: times[..passes].to_vec(),
+        f32_same_turns: half.then(|| times[first32..].to_vec()),
+    }
 }
 
 /// The ratios the design holds itself to, from the rows just measured (`times` by type): each
 /// type's second derivative against its forward_backward NONE (at most 1.5x), and each pass of
-/// the 16-bit types against the same `f32` pass (at most 1.1x).
-fn targets(n: usize, threads: usize, times: &[(&str, Vec<f64>)]) {
-    let of = |name: &str| times.iter().find(|(t, _)| *t == name).map(|(_, v)| v);
+/// the 16-bit types against the same `f32` pass measured in the same turns (at most 1.1x).
+fn targets(n: usize, threads: usize, times: &[(&str, Times)]) {
     for (name, t) in times {
         println!(
             "target {name:<4} {n:>9} {threads:>2}  gradient_hessian / forward_backward NONE: {:.2}x (at most 1.5x)",
-            t[5] / t[4]
+            t.own[5] / t.own[4]
         );
     }
-    let Some(f32_times) = of("f32") else { return };
-    for half in ["f16", "bf16"] {
-        let Some(t) = of(half) else { continue };
+    for (half, t) in times {
+        let Some(f32_times) = &t.f32_same_turns else {
+            continue;
+        };
         let ratios: Vec<String> = PASSES
             .iter()
             .enumerate()
-            .map(|(k, (pass, _))| format!("{pass} {:.2}x", t[k] / f32_times[k]))
+            .map(|(k, (pass, _))| format!("{pass} {:.2}x", t.own[k] / f32_times[k]))
             .collect();
         println!(
             "target {half:<4} {n:>9} {threads:>2}  time / f32's (at most 1.1x): {}",

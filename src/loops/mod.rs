@@ -116,9 +116,13 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
 ) {
     let n = checked_len(&c);
     let full = n / GROUP * GROUP;
-    if H && full > 0 {
-        // Two groups at a time: the second derivatives' long chains of dependent operations
-        // then overlap.
+    // Two groups at a time: the second derivatives' long chains of dependent operations then
+    // overlap, as do a 16-bit group's narrowing and the next group's kernels. A pass that sums
+    // goes one group at a time, each adding into the same lanes. The paired loop is compiled
+    // only where it pays: the portable path and the kernel for every input keep one loop
+    // (pairing every loop of the 16-bit types doubled the library's build time; these, 11%).
+    let paired = H || (S::PAIRED && P::PAD && FAST && (!L || !c.sum));
+    if paired && full > 0 {
         let pairs = full / (2 * GROUP) * (2 * GROUP);
         let mut acc = S::Compute::acc_zero::<Twice<P>>();
         for start in (0..pairs).step_by(2 * GROUP) {

@@ -18,6 +18,10 @@ pub trait Storage: Copy + Default + Send + Sync + std::fmt::Debug + 'static {
     type Compute: Compute;
     /// The value 1 (the padding of a group's target and factor).
     const ONE: Self;
+    /// Whether the fast kernel's passes that do not sum go two groups at a time on vector
+    /// paths, as the second derivative does: a group's narrowing and open test then overlap
+    /// the next group's kernels.
+    const PAIRED: bool;
 
     /// The first lanes' worth of `src`, widened (exactly).
     fn load<P: Path>(src: &[Self]) -> LanesOf<Self, P>;
