@@ -133,11 +133,20 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
             group::<P, S, L, G, H, FAST>(&mut c, pairs, 0, &mut acc, fast);
         }
     } else if full > 0 {
-        let mut acc = S::Compute::acc_load::<P>(sum, 0);
+        // Without a sum, the lanes start at zero and are not written back: no load of the
+        // sums just zeroed, whose narrower stores a wide load could not take (a stall that
+        // small calls feel).
+        let mut acc = if c.sum {
+            S::Compute::acc_load::<P>(sum, 0)
+        } else {
+            S::Compute::acc_zero::<P>()
+        };
         for start in (0..full).step_by(GROUP) {
             group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast);
         }
-        S::Compute::acc_store::<P>(acc, sum, 0);
+        if c.sum {
+            S::Compute::acc_store::<P>(acc, sum, 0);
+        }
     }
     if P::PAD && n - full >= PAD_MIN {
         padded::<P, S, L, G, H, FAST>(&mut c, full, sum, fast);
@@ -322,11 +331,16 @@ fn padded<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, cons
         factor: c.factor,
         sum: c.sum,
     };
-    let mut tail_sum = sum.tail();
-    let mut acc = S::Compute::acc_load::<P>(&tail_sum, 0);
-    group::<P, S, L, G, H, FAST>(&mut tail, 0, 0, &mut acc, fast);
-    S::Compute::acc_store::<P>(acc, &mut tail_sum, 0);
-    sum.take_tail(tail_sum, m);
+    if c.sum {
+        let mut tail_sum = sum.tail();
+        let mut acc = S::Compute::acc_load::<P>(&tail_sum, 0);
+        group::<P, S, L, G, H, FAST>(&mut tail, 0, 0, &mut acc, fast);
+        S::Compute::acc_store::<P>(acc, &mut tail_sum, 0);
+        sum.take_tail(tail_sum, m);
+    } else {
+        let mut acc = S::Compute::acc_zero::<P>();
+        group::<P, S, L, G, H, FAST>(&mut tail, 0, 0, &mut acc, fast);
+    }
     let outputs = [
         (c.loss.as_deref_mut(), &loss),
         (c.grad.as_deref_mut(), &grad),
