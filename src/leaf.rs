@@ -84,6 +84,7 @@ impl<S: Storage> Task for Pass<'_, S> {
                     second,
                     factor,
                     sum,
+                    sum_is_zero: true,
                 };
                 run_chunk(chunk, &mut total);
                 return Total::Block(total);
@@ -108,6 +109,7 @@ impl<S: Storage> Task for Pass<'_, S> {
                 second: piece(&mut second, start, n),
                 factor,
                 sum,
+                sum_is_zero: start == 0,
             };
             run_chunk(chunk, &mut total);
             start += n;

@@ -43,6 +43,9 @@ pub(crate) struct Chunk<'c, S> {
     pub factor: Factor,
     /// Whether the losses are summed.
     pub sum: bool,
+    /// Whether the sums the chunk adds to are still zero (a leaf's first chunk): its lane sums
+    /// then start at zero in registers instead of being loaded.
+    pub sum_is_zero: bool,
 }
 
 /// Runs a chunk on the selected path, adding its losses to `sum` when it sums.
@@ -133,10 +136,10 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
             group::<P, S, L, G, H, FAST>(&mut c, pairs, 0, &mut acc, fast);
         }
     } else if full > 0 {
-        // Without a sum, the lanes start at zero and are not written back: no load of the
-        // sums just zeroed, whose narrower stores a wide load could not take (a stall that
-        // small calls feel).
-        let mut acc = if c.sum {
+        // The lanes start at zero unless they hold earlier chunks' sums, and are written back
+        // only for a sum: no load of the sums just zeroed, whose narrower stores (outside the
+        // path's instructions) a wide load could not take, a stall small calls feel.
+        let mut acc = if c.sum && !c.sum_is_zero {
             S::Compute::acc_load::<P>(sum, 0)
         } else {
             S::Compute::acc_zero::<P>()
@@ -330,6 +333,7 @@ fn padded<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, cons
         second: c.second.as_ref().map(|_| &mut second[..]),
         factor: c.factor,
         sum: c.sum,
+        sum_is_zero: true,
     };
     if c.sum {
         let mut tail_sum = sum.tail();

@@ -39,6 +39,7 @@ fn second_derivatives<S: Storage>(x: &[S], y: &[S], factor: Factor) -> (Vec<S>, 
         second: Some(&mut second),
         factor,
         sum: false,
+        sum_is_zero: true,
     };
     run_chunk(chunk, &mut SumOf::<S>::default());
     (grad, second)
