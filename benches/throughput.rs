@@ -276,9 +276,10 @@ fn bench<T: Libm>(n: usize, threads: usize, reps: usize) -> Times {
     let passes = PASSES.len();
     // A 16-bit type's values in f32, and f32's passes on them.
     let half = std::mem::size_of::<T>() == 2;
-    let x32: Vec<f32> = x.iter().map(|v| v.to_f64() as f32).collect();
-    let y32: Vec<f32> = y.iter().map(|v| v.to_f64() as f32).collect();
-    let (mut out32, mut grad32) = (vec![0.0f32; n], vec![0.0f32; n]);
+    let n32 = if half { n } else { 0 };
+    let x32: Vec<f32> = x[..n32].iter().map(|v| v.to_f64() as f32).collect();
+    let y32: Vec<f32> = y[..n32].iter().map(|v| v.to_f64() as f32).collect();
+    let (mut out32, mut grad32) = (vec![0.0f32; n32], vec![0.0f32; n32]);
     let api32 = ours::<f32>();
     // Measurements 0..passes are the passes, then the read floor, the read+write floor and
     // the libm loop, then the baseline's passes, then (for a 16-bit type) f32's passes, all
