@@ -8,7 +8,7 @@
 use std::arch::x86_64::*;
 
 use super::portable::{EXPONENT, ONE, TWO_64};
-use super::{Simd, Vector, VectorF32, HALF_WINDOW};
+use super::{Simd, Vector, VectorF32, F16_MIN_NORMAL, HALF_WINDOW};
 use crate::half::{Bf16, BF16_NAN, F16, F16_NAN};
 
 /// Four `u64` lanes of `bits`.
@@ -333,19 +333,20 @@ impl VectorF32 for Avx2F32 {
     }
     #[inline(always)]
     fn open_f16(self) -> u32 {
-        // SAFETY: AVX2 and F16C are available (module docs).
+        // SAFETY: AVX2 is available (module docs).
         unsafe {
-            let (a, finite) = magnitude(self.0);
-            let window = _mm256_set1_epi32(HALF_WINDOW as i32);
-            let below = _mm256_sub_epi32(_mm256_max_epu32(a, window), window);
-            let above = _mm256_add_epi32(a, window);
-            let below = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_castsi256_ps(below));
-            let above = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_castsi256_ps(above));
-            let same = _mm_packs_epi16(_mm_cmpeq_epi16(below, above), _mm_setzero_si128());
-            let same = _mm_movemask_epi8(same) as u32 & 0xff;
-            !same & finite
+            // As super::open_f16: on the bits, values below 2^-14 moved up by 2^-14 first.
+            let a = _mm256_and_si256(_mm256_castps_si256(self.0), _mm256_set1_epi32(0x7fff_ffff));
+            let min = _mm256_set1_epi32(F16_MIN_NORMAL as i32);
+            // A signed compare is right: the magnitudes are below 2^31.
+            let small = _mm256_cmpgt_epi32(min, a);
+            let lift = _mm256_castsi256_ps(_mm256_and_si256(small, min));
+            let u = _mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), lift));
+            let t = _mm256_add_epi32(u, _mm256_set1_epi32(0x1000 + HALF_WINDOW as i32));
+            near_zero(_mm256_and_si256(t, _mm256_set1_epi32(0x1fff)))
         }
     }
+
     #[inline(always)]
     fn load_bf16(src: &[Bf16]) -> Self {
         assert!(src.len() >= 8);
@@ -378,11 +379,10 @@ impl VectorF32 for Avx2F32 {
     fn open_bf16(self) -> u32 {
         // SAFETY: AVX2 is available (module docs).
         unsafe {
-            let (a, finite) = magnitude(self.0);
-            let low = _mm256_and_si256(a, _mm256_set1_epi32(0xffff));
-            let distance = _mm256_abs_epi32(_mm256_sub_epi32(low, _mm256_set1_epi32(0x8000)));
-            let near = _mm256_cmpgt_epi32(_mm256_set1_epi32(HALF_WINDOW as i32 + 1), distance);
-            _mm256_movemask_ps(_mm256_castsi256_ps(near)) as u32 & finite
+            // As super::open_bf16.
+            let b = _mm256_castps_si256(self.0);
+            let t = _mm256_add_epi32(b, _mm256_set1_epi32(0x8000 + HALF_WINDOW as i32));
+            near_zero(_mm256_and_si256(t, _mm256_set1_epi32(0xffff)))
         }
     }
 }
@@ -410,16 +410,16 @@ unsafe fn pack_mask(m: __m256) -> __m128i {
     }
 }
 
-/// The magnitude bits of each lane, and the finite lanes as bits.
+/// The lanes (bit `i` for lane `i`) whose distance (non-negative, as [`super::open_f16`]
+/// computes it) is at most `2 HALF_WINDOW`.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[inline(always)]
-unsafe fn magnitude(v: __m256) -> (__m256i, u32) {
+unsafe fn near_zero(distance: __m256i) -> u32 {
     // SAFETY: AVX2 is available (the caller's contract).
     unsafe {
-        let a = _mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x7fff_ffff));
-        let finite = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7f80_0000), a);
-        (a, _mm256_movemask_ps(_mm256_castsi256_ps(finite)) as u32)
+        let near = _mm256_cmpgt_epi32(_mm256_set1_epi32(2 * HALF_WINDOW as i32 + 1), distance);
+        _mm256_movemask_ps(_mm256_castsi256_ps(near)) as u32
     }
 }

@@ -10,7 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Simd, Vector, VectorF32, HALF_WINDOW};
+use super::{Simd, Vector, VectorF32, F16_MIN_NORMAL, HALF_WINDOW};
 use crate::half::{Bf16, BF16_NAN, F16, F16_NAN};
 
 #[derive(Clone, Copy, Debug)]
@@ -309,17 +309,23 @@ impl VectorF32 for Avx512F32 {
     }
     #[inline(always)]
     fn open_f16(self) -> u32 {
-        // SAFETY: AVX-512 F, BW and VL are available (module docs).
+        // SAFETY: AVX-512 F is available (module docs).
         unsafe {
-            let (a, finite) = magnitude(self.0);
-            let window = _mm512_set1_epi32(HALF_WINDOW as i32);
-            let below = _mm512_sub_epi32(_mm512_max_epu32(a, window), window);
-            let above = _mm512_add_epi32(a, window);
-            let below = _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm512_castsi512_ps(below));
-            let above = _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm512_castsi512_ps(above));
-            u32::from(_mm256_cmpneq_epi16_mask(below, above) & finite)
+            // As super::open_f16: on the bits, values below 2^-14 moved up by 2^-14 first.
+            let a = _mm512_and_si512(_mm512_castps_si512(self.0), _mm512_set1_epi32(0x7fff_ffff));
+            let min = _mm512_set1_epi32(F16_MIN_NORMAL as i32);
+            let small = _mm512_cmplt_epu32_mask(a, min);
+            let a = _mm512_castsi512_ps(a);
+            let u = _mm512_castps_si512(_mm512_mask_add_ps(a, small, a, _mm512_castsi512_ps(min)));
+            let t = _mm512_add_epi32(u, _mm512_set1_epi32(0x1000 + HALF_WINDOW as i32));
+            let distance = _mm512_and_si512(t, _mm512_set1_epi32(0x1fff));
+            u32::from(_mm512_cmple_epu32_mask(
+                distance,
+                _mm512_set1_epi32(2 * HALF_WINDOW as i32),
+            ))
         }
     }
+
     #[inline(always)]
     fn load_bf16(src: &[Bf16]) -> Self {
         assert!(src.len() >= 16);
@@ -350,27 +356,14 @@ impl VectorF32 for Avx512F32 {
     fn open_bf16(self) -> u32 {
         // SAFETY: AVX-512 F is available (module docs).
         unsafe {
-            let (a, finite) = magnitude(self.0);
-            let low = _mm512_and_si512(a, _mm512_set1_epi32(0xffff));
-            let distance = _mm512_abs_epi32(_mm512_sub_epi32(low, _mm512_set1_epi32(0x8000)));
-            let near = _mm512_cmple_epu32_mask(distance, _mm512_set1_epi32(HALF_WINDOW as i32));
-            u32::from(near & finite)
+            // As super::open_bf16.
+            let b = _mm512_castps_si512(self.0);
+            let t = _mm512_add_epi32(b, _mm512_set1_epi32(0x8000 + HALF_WINDOW as i32));
+            let distance = _mm512_and_si512(t, _mm512_set1_epi32(0xffff));
+            u32::from(_mm512_cmple_epu32_mask(
+                distance,
+                _mm512_set1_epi32(2 * HALF_WINDOW as i32),
+            ))
         }
-    }
-}
-
-/// The magnitude bits of each lane, and the finite lanes.
-///
-/// # Safety
-/// The CPU must support AVX-512 F.
-#[inline(always)]
-unsafe fn magnitude(v: __m512) -> (__m512i, __mmask16) {
-    // SAFETY: AVX-512 F is available (the caller's contract).
-    unsafe {
-        let a = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fff_ffff));
-        (
-            a,
-            _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x7f80_0000)),
-        )
     }
 }

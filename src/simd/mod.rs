@@ -105,8 +105,9 @@ pub trait Vector: Simd<Elem = f64> {
 /// How far, in `f32` ulps (steps of the bit pattern), a rounding boundary of a 16-bit format
 /// may lie from an `f32` result for [`VectorF32::open_f16`] and [`VectorF32::open_bf16`] to
 /// call its rounding open: the `f32` kernels are within 2 ulp of the correctly rounded value,
-/// so within 2.5 of the exact one, and this is that with a margin.
-pub(crate) const HALF_WINDOW: u32 = 3;
+/// so within 2.5 of the exact one, and the boundaries are `f32` values, whole steps away: one 3
+/// or more steps away lies beyond the exact value too.
+pub(crate) const HALF_WINDOW: u32 = 2;
 
 /// [`Simd`] of `f32`, with what the `f32`-lane kernels need beyond it: the widening to `f64`
 /// lanes, and the loads and stores of the 16-bit formats that are computed through `f32`
@@ -130,32 +131,46 @@ pub trait VectorF32: Simd<Elem = f32> {
     /// Stores the lanes rounded to binary16 ([`F16::from_f32`]: to nearest, ties to even,
     /// every NaN the canonical one).
     fn store_f16(self, dst: &mut [F16]);
-    /// The lanes (bit `i` for lane `i`) whose rounding to binary16 is open: those that round
-    /// differently at [`HALF_WINDOW`] steps below and above (in magnitude; finite lanes only),
+    /// The lanes (bit `i` for lane `i`) whose rounding to binary16 is open ([`open_f16`]): those
+    /// with a rounding boundary within [`HALF_WINDOW`] steps (below `2^-14`, steps of `2^-37`),
     /// where the exact value a lane approximates may round otherwise than the lane does.
     fn open_f16(self) -> u32;
     /// Loads `LANES` bfloat16 values, widened (exact).
     fn load_bf16(src: &[Bf16]) -> Self;
     /// Stores the lanes rounded to bfloat16 ([`Bf16::from_f32`]).
     fn store_bf16(self, dst: &mut [Bf16]);
-    /// The lanes (bit `i` for lane `i`) whose rounding to bfloat16 is open: finite, nonzero
-    /// lanes whose 16 dropped bits are within [`HALF_WINDOW`] of the midpoint `0x8000`.
+    /// The lanes (bit `i` for lane `i`) whose rounding to bfloat16 is open ([`open_bf16`]):
+    /// those whose 16 dropped bits are within [`HALF_WINDOW`] of the midpoint `0x8000`.
     fn open_bf16(self) -> u32;
 }
 
+/// The smallest normal binary16 value, `2^-14`, as the bits of an `f32`.
+pub(crate) const F16_MIN_NORMAL: u32 = 0x3880_0000;
+
 /// The plain statement of [`VectorF32::open_f16`] for one value, which every path computes.
+///
+/// Rounding to binary16 drops the low 13 bits of a value of its normal range, and the
+/// rounding boundaries are where those bits are `0x1000`: the test is on the bits, with no
+/// conversion. Below `2^-14` the quantum is `2^-24` in every binade; adding `2^-14` brings such
+/// a value into `[2^-14, 2^-13)`, whose `f32` step (`2^-37`) is `2^-13` of that quantum as in
+/// the normal binades, so the same test applies (its window there is three of those steps, at
+/// least as wide as three of the value's own). The infinities are not open; a NaN may be, which
+/// costs a recomputation that gives the NaN the store gives.
 #[inline(always)]
 pub(crate) fn open_f16(v: f32) -> bool {
     let a = v.to_bits() & 0x7fff_ffff;
-    let below = F16::from_f32(f32::from_bits(a.max(HALF_WINDOW) - HALF_WINDOW));
-    let above = F16::from_f32(f32::from_bits(a + HALF_WINDOW));
-    (a < 0x7f80_0000) & (below != above)
+    let u = if a < F16_MIN_NORMAL {
+        (f32::from_bits(a) + f32::from_bits(F16_MIN_NORMAL)).to_bits()
+    } else {
+        a
+    };
+    u.wrapping_add(0x1000 + HALF_WINDOW) & 0x1fff <= 2 * HALF_WINDOW
 }
 
-/// The plain statement of [`VectorF32::open_bf16`] for one value, which every path computes.
+/// The plain statement of [`VectorF32::open_bf16`] for one value, which every path computes:
+/// the low 16 bits within [`HALF_WINDOW`] of `0x8000`, with no test of the sign or the
+/// exponent (the infinities are not open; a NaN may be, as for [`open_f16`]).
 #[inline(always)]
 pub(crate) fn open_bf16(v: f32) -> bool {
-    let a = v.to_bits() & 0x7fff_ffff;
-    let distance = ((a & 0xffff) as i32 - 0x8000).unsigned_abs();
-    (a < 0x7f80_0000) & (distance <= HALF_WINDOW)
+    v.to_bits().wrapping_add(0x8000 + HALF_WINDOW) & 0xffff <= 2 * HALF_WINDOW
 }

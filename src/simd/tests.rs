@@ -160,9 +160,8 @@ fn boundaries(widen: fn(u16) -> f32) -> Vec<f32> {
 }
 
 /// `open_f16` and `open_bf16` flag what their statement promises: every value with a rounding
-/// boundary within 2 steps of its bit pattern (the error of the `f32` kernels, 2.5 ulp, is
-/// less than the 3 steps of [`HALF_WINDOW`]), and none farther than [`HALF_WINDOW`] steps from
-/// every boundary.
+/// boundary within [`HALF_WINDOW`] steps of its bit pattern (the error of the `f32` kernels,
+/// 2.5 ulp, cannot reach one 3 steps away), and none farther from every boundary.
 #[test]
 fn open_flags_the_values_near_a_boundary() {
     type Format = (&'static str, fn(u16) -> f32, fn(f32) -> bool);
@@ -176,10 +175,17 @@ fn open_flags_the_values_near_a_boundary() {
             for steps in -6i32..=6 {
                 let bits = mid.to_bits().wrapping_add_signed(steps);
                 for v in [f32::from_bits(bits), -f32::from_bits(bits)] {
-                    if steps.unsigned_abs() < HALF_WINDOW {
+                    if steps.unsigned_abs() <= HALF_WINDOW {
                         assert!(open(v), "{name}: {v:e}, {steps} steps from {mid:e}");
                     }
-                    if steps.unsigned_abs() > HALF_WINDOW {
+                    // Below 2^-14, binary16's window is counted in steps of 2^-37, the
+                    // f32 step at 2^-14 (at least as wide as the value's own steps there).
+                    let coarse = name == "f16" && bits & 0x7fff_ffff < F16_MIN_NORMAL;
+                    if coarse {
+                        let far = f64::from(v.abs()) - f64::from(mid);
+                        let window = f64::from(HALF_WINDOW + 1) * 2f64.powi(-37);
+                        assert!(far.abs() <= window || !open(v), "{name}: {v:e}");
+                    } else if steps.unsigned_abs() > HALF_WINDOW {
                         // Unless another boundary is that close (the smallest subnormals).
                         let at = mids.partition_point(|m| m.to_bits() < bits);
                         let near = mids[at.saturating_sub(1)..(at + 1).min(mids.len())]
@@ -187,6 +193,15 @@ fn open_flags_the_values_near_a_boundary() {
                             .any(|m| m.to_bits().abs_diff(bits) <= HALF_WINDOW);
                         assert!(near || !open(v), "{name}: {v:e}, {steps} steps");
                     }
+                }
+            }
+        }
+        // Below 2^-14, binary16's coarse window ends: two of its steps past it, not open.
+        if name == "f16" {
+            let step = 2f32.powi(-37);
+            for &mid in mids.iter().filter(|m| m.to_bits() < F16_MIN_NORMAL) {
+                for far in [-1.0, 1.0].map(|s| mid + s * (HALF_WINDOW + 2) as f32 * step) {
+                    assert!(!open(far), "{name}: {far:e} near {mid:e}");
                 }
             }
         }
