@@ -325,7 +325,6 @@ impl VectorF32 for Avx512F32 {
             ))
         }
     }
-
     #[inline(always)]
     fn load_bf16(src: &[Bf16]) -> Self {
         assert!(src.len() >= 16);

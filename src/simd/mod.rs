@@ -153,8 +153,8 @@ pub(crate) const F16_MIN_NORMAL: u32 = 0x3880_0000;
 /// rounding boundaries are where those bits are `0x1000`: the test is on the bits, with no
 /// conversion. Below `2^-14` the quantum is `2^-24` in every binade; adding `2^-14` brings such
 /// a value into `[2^-14, 2^-13)`, whose `f32` step (`2^-37`) is `2^-13` of that quantum as in
-/// the normal binades, so the same test applies (its window there is three of those steps, at
-/// least as wide as three of the value's own). The infinities are not open; a NaN may be, which
+/// the normal binades, so the same test applies (its window there is [`HALF_WINDOW`] of those
+/// steps, at least as wide as as many of the value's own, the rounding of the sum included). The infinities are not open; a NaN may be, which
 /// costs a recomputation that gives the NaN the store gives.
 #[inline(always)]
 pub(crate) fn open_f16(v: f32) -> bool {
