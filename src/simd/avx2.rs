@@ -342,11 +342,9 @@ impl VectorF32 for Avx2F32 {
             let small = _mm256_cmpgt_epi32(min, a);
             let lift = _mm256_castsi256_ps(_mm256_and_si256(small, min));
             let u = _mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), lift));
-            let t = _mm256_add_epi32(u, _mm256_set1_epi32(0x1000 + HALF_WINDOW as i32));
-            near_zero(_mm256_and_si256(t, _mm256_set1_epi32(0x1fff)))
+            near_midpoint::<13>(u)
         }
     }
-
     #[inline(always)]
     fn load_bf16(src: &[Bf16]) -> Self {
         assert!(src.len() >= 8);
@@ -380,9 +378,7 @@ impl VectorF32 for Avx2F32 {
         // SAFETY: AVX2 is available (module docs).
         unsafe {
             // As super::open_bf16.
-            let b = _mm256_castps_si256(self.0);
-            let t = _mm256_add_epi32(b, _mm256_set1_epi32(0x8000 + HALF_WINDOW as i32));
-            near_zero(_mm256_and_si256(t, _mm256_set1_epi32(0xffff)))
+            near_midpoint::<16>(_mm256_castps_si256(self.0))
         }
     }
 }
@@ -410,15 +406,18 @@ unsafe fn pack_mask(m: __m256) -> __m128i {
     }
 }
 
-/// The lanes (bit `i` for lane `i`) whose distance (non-negative, as [`super::open_f16`]
-/// computes it) is at most `2 HALF_WINDOW`.
+/// The lanes (bit `i` for lane `i`) of [`super::near_midpoint`].
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[inline(always)]
-unsafe fn near_zero(distance: __m256i) -> u32 {
+unsafe fn near_midpoint<const DROPPED: u32>(bits: __m256i) -> u32 {
     // SAFETY: AVX2 is available (the caller's contract).
     unsafe {
+        let shift = (1 << (DROPPED - 1)) + HALF_WINDOW;
+        let t = _mm256_add_epi32(bits, _mm256_set1_epi32(shift as i32));
+        let distance = _mm256_and_si256(t, _mm256_set1_epi32((1 << DROPPED) - 1));
+        // Signed is right: the distances are below 2^16.
         let near = _mm256_cmpgt_epi32(_mm256_set1_epi32(2 * HALF_WINDOW as i32 + 1), distance);
         _mm256_movemask_ps(_mm256_castsi256_ps(near)) as u32
     }

@@ -317,12 +317,7 @@ impl VectorF32 for Avx512F32 {
             let small = _mm512_cmplt_epu32_mask(a, min);
             let a = _mm512_castsi512_ps(a);
             let u = _mm512_castps_si512(_mm512_mask_add_ps(a, small, a, _mm512_castsi512_ps(min)));
-            let t = _mm512_add_epi32(u, _mm512_set1_epi32(0x1000 + HALF_WINDOW as i32));
-            let distance = _mm512_and_si512(t, _mm512_set1_epi32(0x1fff));
-            u32::from(_mm512_cmple_epu32_mask(
-                distance,
-                _mm512_set1_epi32(2 * HALF_WINDOW as i32),
-            ))
+            near_midpoint::<13>(u)
         }
     }
     #[inline(always)]
@@ -356,13 +351,23 @@ impl VectorF32 for Avx512F32 {
         // SAFETY: AVX-512 F is available (module docs).
         unsafe {
             // As super::open_bf16.
-            let b = _mm512_castps_si512(self.0);
-            let t = _mm512_add_epi32(b, _mm512_set1_epi32(0x8000 + HALF_WINDOW as i32));
-            let distance = _mm512_and_si512(t, _mm512_set1_epi32(0xffff));
-            u32::from(_mm512_cmple_epu32_mask(
-                distance,
-                _mm512_set1_epi32(2 * HALF_WINDOW as i32),
-            ))
+            near_midpoint::<16>(_mm512_castps_si512(self.0))
         }
+    }
+}
+
+/// The lanes (bit `i` for lane `i`) of [`super::near_midpoint`].
+///
+/// # Safety
+/// The CPU must support AVX-512 F.
+#[inline(always)]
+unsafe fn near_midpoint<const DROPPED: u32>(bits: __m512i) -> u32 {
+    // SAFETY: AVX-512 F is available (the caller's contract).
+    unsafe {
+        let shift = (1 << (DROPPED - 1)) + HALF_WINDOW;
+        let t = _mm512_add_epi32(bits, _mm512_set1_epi32(shift as i32));
+        let distance = _mm512_and_si512(t, _mm512_set1_epi32((1 << DROPPED) - 1));
+        let window = _mm512_set1_epi32(2 * HALF_WINDOW as i32);
+        u32::from(_mm512_cmple_epu32_mask(distance, window))
     }
 }

@@ -153,9 +153,10 @@ pub(crate) const F16_MIN_NORMAL: u32 = 0x3880_0000;
 /// rounding boundaries are where those bits are `0x1000`: the test is on the bits, with no
 /// conversion. Below `2^-14` the quantum is `2^-24` in every binade; adding `2^-14` brings such
 /// a value into `[2^-14, 2^-13)`, whose `f32` step (`2^-37`) is `2^-13` of that quantum as in
-/// the normal binades, so the same test applies (its window there is [`HALF_WINDOW`] of those
-/// steps, at least as wide as as many of the value's own, the rounding of the sum included). The infinities are not open; a NaN may be, which
-/// costs a recomputation that gives the NaN the store gives.
+/// the normal binades, so the same test applies: its window there is [`HALF_WINDOW`] of those
+/// steps, no narrower than that many of the value's own, the rounding of the sum included. The
+/// infinities are not open; a NaN may be, which costs a recomputation that gives the NaN the
+/// store gives.
 #[inline(always)]
 pub(crate) fn open_f16(v: f32) -> bool {
     let a = v.to_bits() & 0x7fff_ffff;
@@ -164,7 +165,7 @@ pub(crate) fn open_f16(v: f32) -> bool {
     } else {
         a
     };
-    u.wrapping_add(0x1000 + HALF_WINDOW) & 0x1fff <= 2 * HALF_WINDOW
+    near_midpoint::<13>(u)
 }
 
 /// The plain statement of [`VectorF32::open_bf16`] for one value, which every path computes:
@@ -172,5 +173,15 @@ pub(crate) fn open_f16(v: f32) -> bool {
 /// exponent (the infinities are not open; a NaN may be, as for [`open_f16`]).
 #[inline(always)]
 pub(crate) fn open_bf16(v: f32) -> bool {
-    v.to_bits().wrapping_add(0x8000 + HALF_WINDOW) & 0xffff <= 2 * HALF_WINDOW
+    near_midpoint::<16>(v.to_bits())
+}
+
+/// Whether the low `DROPPED` bits of `bits` are within [`HALF_WINDOW`] of their midpoint
+/// (`1 << (DROPPED - 1)`), the test of [`open_f16`] and [`open_bf16`] that every path computes
+/// in its lanes: the bits shifted by the midpoint and the window, masked, are at most twice the
+/// window.
+#[inline(always)]
+pub(crate) fn near_midpoint<const DROPPED: u32>(bits: u32) -> bool {
+    let mask = (1 << DROPPED) - 1;
+    bits.wrapping_add((1 << (DROPPED - 1)) + HALF_WINDOW) & mask <= 2 * HALF_WINDOW
 }
