@@ -5,6 +5,11 @@
 //! type's pass evaluation ([`Float::evaluate_pass`]) is a plain function here, so the engine is
 //! compiled in this crate once per type, not again in every crate calling the operations.
 //!
+//! `f32` data computes in `f64` lanes through the bounded kernel, whose losses and gradients
+//! come as the ends of an interval that holds the exact value: where both ends round to one
+//! `f32`, that is the correctly rounded value; the few others (about one in a million) are
+//! computed again by the precise kernel, rounded once ([`crate::kernel::precise`]).
+//!
 //! The 16-bit types compute through `f32` (every value of theirs is an `f32`, and so is the
 //! margin `-y x` of two, a product of two 11- or 8-bit significands). Rounding an `f32` result
 //! to them again would be a double rounding, which differs from the correctly rounded value
@@ -18,6 +23,7 @@
 use crate::half::{Bf16, F16};
 use crate::kernel::exact::point;
 use crate::kernel::factor::{Factor, Split};
+use crate::kernel::precise;
 use crate::kernel::round::round_to_odd;
 use crate::kernel::second::ExactSecond;
 use crate::kernel::second_dd::double_data_exact;
@@ -74,6 +80,7 @@ impl Storage for f32 {
     // Not measured paired: pairing every type's loops made the release build pass 15
     // CPU-minutes.
     const PAIRED: bool = false;
+    const BOUNDED: bool = true;
 
     #[inline(always)]
     fn load<P: Path>(src: &[f32]) -> P::F32 {
@@ -93,7 +100,9 @@ impl Storage for f32 {
         self
     }
     fn narrow(v: f32) -> (f32, bool) {
-        (v, false)
+        // Only the lanes of infinite and NaN margins come here (the bounded kernel takes the
+        // rest): their limits come from the exact kernels, rounded once.
+        (v, true)
     }
     fn widen_f64(self) -> f64 {
         f64::from(self)
@@ -102,13 +111,20 @@ impl Storage for f32 {
         v as f32
     }
     fn exact_loss(x: f32, y: f32) -> f32 {
-        point(Scalar(f64::from(x)), Scalar(f64::from(y))).loss.0 as f32
+        let (x, y) = (f64::from(x), f64::from(y));
+        if x.is_nan() || y.is_nan() {
+            return f32::NAN;
+        }
+        precise::loss(x, y)
     }
     fn exact_grad(x: f32, y: f32, f: Split<Scalar>) -> f32 {
-        point(Scalar(f64::from(x)), Scalar(f64::from(y)))
-            .slope
-            .times(f)
-            .0 as f32
+        let (x, y) = (f64::from(x), f64::from(y));
+        if y.is_finite() && !x.is_nan() && f.is_finite() {
+            precise::grad(x, y, f)
+        } else {
+            // The limits of infinite targets and factors, and NaN.
+            point(Scalar(x), Scalar(y)).slope.times(f).0 as f32
+        }
     }
     fn exact_second(x: f32, y: f32, f: Factor) -> (f32, f32) {
         let (g, h) = ExactSecond::new(f64::from(x), f64::from(y), f.split(1.0)).rounded();
@@ -120,6 +136,7 @@ impl Storage for f64 {
     type Compute = f64;
     const ONE: f64 = 1.0;
     const PAIRED: bool = false;
+    const BOUNDED: bool = false;
 
     #[inline(always)]
     fn load<P: Path>(src: &[f64]) -> P::F64 {
@@ -211,6 +228,7 @@ macro_rules! half_row {
             // Measured at 4M elements, 2 threads, avx512: forward NONE 1.05-1.09x,
             // backward NONE 1.07-1.19x, forward_backward NONE 1.16-1.21x as fast.
             const PAIRED: bool = true;
+            const BOUNDED: bool = false;
 
             #[inline(always)]
             fn load<P: Path>(src: &[$t]) -> P::F32 {

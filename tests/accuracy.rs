@@ -11,9 +11,6 @@ use softmargin::{
     backward_none, backward_reduced, forward_backward_none, forward_none, set_isa, Operand, Reduced,
 };
 
-/// The contract: every element within 2 ulp of the correctly rounded value.
-const BOUND: f64 = 2.0;
-
 /// Elements per (type, family, targets) combination.
 const N: usize = 100_000;
 
@@ -53,7 +50,7 @@ fn elementwise<T: Elem>(family: Family, targets: Targets, seed: u64) {
     for i in 0..N {
         let (el, es) = check_element(x[i], y[i], loss[i], grad[i]);
         assert!(
-            el <= BOUND && es <= BOUND,
+            el <= T::ELEMENT_BOUND && es <= T::ELEMENT_BOUND,
             "{} {family:?} {targets:?}: x = {:e}, y = {:e}: loss {:e} ({el} ulp), slope {:e} ({es} ulp)",
             T::NAME,
             x[i].to_f64(),
@@ -124,7 +121,7 @@ fn exact_gradient<T: Elem>(x: T, y: T, g: f64, n: f64) -> (f64, Scaled) {
 }
 
 /// Checks `grad`, the gradients of `x` against `y` with the factor `g` and `reduction` (`None`:
-/// `g` for every element): each within 2 ulp of the exact product, whatever the factor. The
+/// `g` for every element): each within the contract of the exact product, whatever the factor. The
 /// reference scales instead of overflowing, so wants beyond the format's range are exact too.
 fn check_gradients<T: Elem>(x: &[T], y: &[T], g: T, reduction: Option<Reduced>, grad: &[T]) {
     let gv = g.to_f64();
@@ -137,7 +134,7 @@ fn check_gradients<T: Elem>(x: &[T], y: &[T], g: T, reduction: Option<Reduced>, 
         let (sign, want) = exact_gradient(x[i], y[i], gv, n);
         let e = ulps(grad[i], sign, want);
         assert!(
-            e <= BOUND,
+            e <= T::ELEMENT_BOUND,
             "{:?} {} {reduction:?}, g = {gv:e}, x = {:e}, y = {:e}: got {:e}, {e} ulp",
             softmargin::isa(),
             T::NAME,
@@ -177,7 +174,7 @@ fn scaled_gradients<T: Elem>(seed: u64) {
         let gi = g[i].to_f64();
         let (sign, want) = exact_gradient(x[i], y[i], gi, 1.0);
         let e = ulps(grad[i], sign, want);
-        assert!(e <= BOUND, "{} g = {gi}: {e} ulp", T::NAME);
+        assert!(e <= T::ELEMENT_BOUND, "{} g = {gi}: {e} ulp", T::NAME);
     }
 
     let g0 = T::from_f64(0.37);
@@ -229,7 +226,7 @@ fn factors<T: Elem>() -> Vec<T> {
 }
 
 /// Gradients for a `grad_output` anywhere in the range, with any targets and inputs, on every
-/// path: within 2 ulp of the exact `slope * g` (per element, or SUM) or `slope * g / len`
+/// path: within the contract ([`Elem::ELEMENT_BOUND`]) of the exact `slope * g` (per element, or SUM) or `slope * g / len`
 /// (MEAN), finite wherever that value is (even when `slope * g` alone is beyond the largest
 /// finite value), an infinity of the right sign where it overflows, and correct where it is
 /// subnormal or rounds to zero (also where the gradient for a factor of 1 does).

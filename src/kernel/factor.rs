@@ -128,6 +128,11 @@ impl<V: Vector> Split<V> {
 }
 
 impl Split<Scalar> {
+    /// Whether the factor is finite.
+    pub(crate) fn is_finite(self) -> bool {
+        self.hi.0.is_finite()
+    }
+
     /// The factor `g / n` (MEAN), the quotient of `g`'s significand to about 2^-106.
     pub(crate) fn quotient(g: f64, n: f64) -> Self {
         let Split { hi: f, e: eg, .. } = Split::of(Scalar(g));

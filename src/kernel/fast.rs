@@ -1,5 +1,5 @@
-//! The fast kernel: the loss and the slope of the inputs that cover nearly all real data, for
-//! both element types, in lanes of that type, written once. As Highway writes `Exp` and `Log`,
+//! The fast kernel: the loss and the slope of the inputs that cover nearly all real data, in
+//! `f64` lanes for `f64` data and in `f32` lanes for the 16-bit types, written once. As Highway writes `Exp` and `Log`,
 //! the steps are here and what differs per type is in [`FastImpl`]: the range reduction of
 //! `exp` with its power of two, the two polynomials, and the range limits.
 //!

@@ -1,9 +1,10 @@
 //! What differs between the two compute types in the element loop, as Highway's `ExpImpl<float>`
 //! and `ExpImpl<double>` hold what differs between theirs: which kernels a group goes through,
 //! how losses are summed, and the one-element fallbacks of the lanes outside the fast kernel's
-//! range. `f32` is the compute type of `f32` data and of the 16-bit types (held exactly in
-//! `f32`); `f64` of `f64` data.
+//! range. `f32` is the compute type of `f32` data (through the bounded kernel in `f64` lanes)
+//! and of the 16-bit types (held exactly in `f32`); `f64` of `f64` data.
 
+use crate::kernel::bounded::{bounded, ends, BOUNDED_ERROR};
 use crate::kernel::eft::{fast_two_sum, two_sum};
 use crate::kernel::exact::point;
 use crate::kernel::factor::{canonical_nan, product_in_range, Factor, Split};
@@ -41,7 +42,8 @@ pub trait Compute: Copy + Default + std::fmt::Debug + 'static {
     fn fast_factor(f: Factor) -> Option<(Self, Self)>;
 
     /// One group: the results of the outputs asked for (`L` the loss, for an output or the
-    /// sum; `G` the gradient; `H` both derivatives) through the fast kernel (`FAST`) or the
+    /// sum; `G` the gradient; `H` both derivatives) through the bounded kernel (`bounded`,
+    /// for `f32` data: each result as the ends of an interval), the fast kernel (`FAST`) or the
     /// kernel for every input, the losses added to `acc` (with `sum`); `each` holds the lanes'
     /// own factors for [`Factor::Each`].
     #[allow(clippy::too_many_arguments)]
@@ -53,6 +55,7 @@ pub trait Compute: Copy + Default + std::fmt::Debug + 'static {
         fast_factor: (Self, Self),
         acc: &mut Self::Acc<P>,
         sum: bool,
+        bounded: bool,
     ) -> Group<Self::Lanes<P>>;
 
     /// One element's loss through the kernel for every input, added to lane `lane` of `sum`
@@ -97,6 +100,7 @@ impl Compute for f32 {
         fast_factor: (f32, f32),
         acc: &mut Self::Acc<P>,
         sum: bool,
+        bounded: bool,
     ) -> Group<P::F32> {
         let mut out = Group::empty();
         if H {
@@ -111,6 +115,8 @@ impl Compute for f32 {
             out.second = P::F32::from_wide(h_lo);
             out.second_hi = P::F32::from_wide(h_hi);
             out.outside_second = <P::F32 as VectorF32>::Wide::bits(outside);
+        } else if bounded {
+            bounded_group::<P, L, G>(x, y, each, factor, acc, sum, &mut out);
         } else if FAST {
             let r = fast::<P::F32, L, G>(x, y);
             let ok_grad = if G {
@@ -210,6 +216,7 @@ impl Compute for f64 {
         fast_factor: (f64, f64),
         acc: &mut Self::Acc<P>,
         sum: bool,
+        _: bool,
     ) -> Group<P::F64> {
         let mut out = Group::empty();
         let zero = P::F64::splat(0.0);
@@ -308,6 +315,50 @@ fn add_big(x: f64, y: f64, loss: f64, loss_err: f64, big: &mut Compensated) {
     }
 }
 
+/// One group of `f32` data through the bounded kernel, in `f64` lanes: each loss and gradient
+/// as the ends of an interval that holds the exact value, narrowed to `f32`; the losses added
+/// to `acc` (with `sum`); the lanes of infinite or NaN margins left to the element loop.
+#[inline(always)]
+fn bounded_group<P: Path, const L: bool, const G: bool>(
+    x: P::F32,
+    y: P::F32,
+    each: Option<P::F32>,
+    factor: Factor,
+    acc: &mut <P::F32 as VectorF32>::Wide,
+    sum: bool,
+    out: &mut Group<P::F32>,
+) {
+    type Wide<P> = <<P as Path>::F32 as VectorF32>::Wide;
+    let r = bounded::<Wide<P>, L, G>(x.widen(), y.widen());
+    let outside = !Wide::<P>::bits(r.finite) & Wide::<P>::ALL_LANES;
+    if L {
+        // (Written out: an array's `map` would not inline into the paths' functions.)
+        let [lo, hi] = ends(r.loss, BOUNDED_ERROR);
+        (out.loss, out.loss_hi) = (P::F32::from_wide(lo), P::F32::from_wide(hi));
+        if sum {
+            *acc = acc.add(Wide::<P>::select(r.finite, r.loss, Simd::splat(0.0)));
+        }
+        out.outside_loss = outside;
+    }
+    if G {
+        // One rounding of the slope's product with the factor (two for MEAN's `g / n`).
+        let grad = match factor {
+            Factor::Each => canonical_nan(r.slope.mul(each.expect("per-element factors").widen())),
+            Factor::Times(1.0) => r.slope,
+            Factor::Times(g) => r.slope.mul(Simd::splat(g)),
+            Factor::Over(g, n) => r.slope.mul(Simd::splat(g / n)),
+        };
+        // A NaN from an infinite factor times a zero slope, as the other kernels give it.
+        let grad = match factor {
+            Factor::Times(g) | Factor::Over(g, _) if !g.is_finite() => canonical_nan(grad),
+            _ => grad,
+        };
+        let [lo, hi] = ends(grad, BOUNDED_ERROR);
+        (out.grad, out.grad_hi) = (P::F32::from_wide(lo), P::F32::from_wide(hi));
+        out.outside_grad = outside;
+    }
+}
+
 /// The gradient of a group from the fast kernel's slope: `(slope_hi + slope_lo)` times each
 /// lane's own factor (`each`) or the one `factor` (`hi + lo`), one rounding; and the lanes it
 /// covers: those of the kernel's `ok_grad` whose own factor is in its range (normal, up to
@@ -351,8 +402,11 @@ fn outside<V: Simd, const L: bool, const G: bool>(ok: V::Mask, ok_grad: V::Mask)
 /// The results of one group, in lanes of its compute type, and the lanes left to the
 /// element loop's fallback.
 pub struct Group<V> {
+    /// The loss; from the bounded kernel, one end of its interval, and the other end.
     pub loss: V,
-    /// The gradient; with the second derivative, the lower bound of the gradient.
+    pub loss_hi: V,
+    /// The gradient; with the second derivative or from the bounded kernel, one end of its
+    /// interval, and the other end.
     pub grad: V,
     pub grad_hi: V,
     pub second: V,
@@ -373,6 +427,7 @@ where
         let zero = V::splat(V::Elem::default());
         Group {
             loss: zero,
+            loss_hi: zero,
             grad: zero,
             grad_hi: zero,
             second: zero,

@@ -182,10 +182,15 @@ fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const
         (true, Some(each)) => Some(S::load::<P>(&each[start..])),
         _ => None,
     };
-    let r = S::Compute::kernels::<P, L, G, H, FAST>(x, y, each, c.factor, fast, acc, c.sum);
+    let r =
+        S::Compute::kernels::<P, L, G, H, FAST>(x, y, each, c.factor, fast, acc, c.sum, S::BOUNDED);
     let (mut open_loss, mut open_grad, mut open_second) = (0, 0, 0);
     if let (true, Some(out)) = (L, c.loss.as_deref_mut()) {
-        open_loss = S::store::<P>(r.loss, &mut out[start..]);
+        open_loss = if S::BOUNDED {
+            S::store_bounded::<P>(r.loss, r.loss_hi, &mut out[start..])
+        } else {
+            S::store::<P>(r.loss, &mut out[start..])
+        };
     }
     if H {
         let grad = c
@@ -196,7 +201,11 @@ fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const
         let second = c.second.as_deref_mut().expect("the second derivative");
         open_second = S::store_bounded::<P>(r.second, r.second_hi, &mut second[start..]);
     } else if let (true, Some(out)) = (G, c.grad.as_deref_mut()) {
-        open_grad = S::store::<P>(r.grad, &mut out[start..]);
+        open_grad = if S::BOUNDED {
+            S::store_bounded::<P>(r.grad, r.grad_hi, &mut out[start..])
+        } else {
+            S::store::<P>(r.grad, &mut out[start..])
+        };
     }
     let outside = r.outside_loss | r.outside_grad | r.outside_second;
     // The rare case: the masks are gathered only here, so the common one keeps them in

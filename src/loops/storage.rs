@@ -22,6 +22,10 @@ pub trait Storage: Copy + Default + Send + Sync + std::fmt::Debug + 'static {
     /// paths, as the second derivative does: a group's narrowing and open test then overlap
     /// the next group's kernels.
     const PAIRED: bool;
+    /// Whether the compute type's kernels give this type's losses and gradients as the ends of
+    /// an interval that holds the exact value ([`crate::kernel::bounded`]), stored by
+    /// [`Storage::store_bounded`]: correct rounding, with the open lanes computed again.
+    const BOUNDED: bool;
 
     /// The first lanes' worth of `src`, widened (exactly).
     fn load<P: Path>(src: &[Self]) -> LanesOf<Self, P>;

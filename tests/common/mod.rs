@@ -58,12 +58,17 @@ pub trait Elem: softmargin::Float + Copy + Default + PartialEq + std::fmt::Debug
     fn random_finite(rng: &mut Rng) -> Self;
     /// The margin below which the loss is subnormal in this format.
     const SUBNORMAL_MARGIN: f64;
+    /// The contract for each element's loss and gradient, in ulps of the exact value:
+    /// correctly rounded (at most half an ulp) for `f32` and the 16-bit types, within 2 ulp for
+    /// `f64`.
+    const ELEMENT_BOUND: f64;
 }
 
 impl Elem for f32 {
     const FORMAT: Format = reference::F32;
     const NAME: &'static str = "f32";
     const SUBNORMAL_MARGIN: f64 = -87.3;
+    const ELEMENT_BOUND: f64 = 0.5;
     fn from_f64(v: f64) -> Self {
         v as f32
     }
@@ -90,6 +95,7 @@ impl Elem for f64 {
     const FORMAT: Format = reference::F64;
     const NAME: &'static str = "f64";
     const SUBNORMAL_MARGIN: f64 = -708.4;
+    const ELEMENT_BOUND: f64 = 2.0;
     fn from_f64(v: f64) -> Self {
         v
     }
@@ -132,6 +138,7 @@ macro_rules! half_elem {
             const FORMAT: Format = $format;
             const NAME: &'static str = $name;
             const SUBNORMAL_MARGIN: f64 = $subnormal;
+            const ELEMENT_BOUND: f64 = 0.5;
             /// Through `f32`: two roundings, which test inputs do not mind.
             fn from_f64(v: f64) -> Self {
                 <$t>::from_f32(v as f32)

@@ -1,0 +1,159 @@
+//! The bounded kernel: the loss and the slope of data of 24 bits or fewer (`f32`, held exactly
+//! in `f64` lanes, where the margin `-y x` is exact) with a proven error bound, so that each
+//! result rounds correctly to `f32` wherever both ends of its bound round alike
+//! ([`ends`]). The element loops give the rest, about one result in a million, to the precise
+//! kernel ([`super::precise`]).
+//!
+//! The error, in units of `u = 2^-53` (each rounding of a value within `u` of it, relative):
+//!
+//! - `m = -y x` and `a = -|m|` are exact; `exp(a) = 2^k exp(r)`, `r` by an exact step with ln 2's
+//!   high part (|k| < 2^9 and `k LN2_HI` has 41 bits) and one rounding with its low part: `r`
+//!   within `u/4` of `a - k ln 2` (|r| < 0.35) and `exp(r)` within `u/4` relative.
+//!   `exp(r) = 1 + r + r^2 p(r)`: the Taylor series to `r^14` (truncation below 2^-60), whose
+//!   roundings are scaled by `r^2 / exp(r) < 0.2`, then two roundings: `e = exp(a)` within
+//!   `1.6u`.
+//! - `d1 = 1 + e`, `d2 = 2 + e`, `q = 1 / (d1 d2)`, `u = e d1 q = e / d2` and `1 / d1 = d2 q`: five
+//!   roundings and `e`'s error, through `e / (2 + e)` and `1 / (1 + e)` at most once, so `u` within
+//!   `6.6u` and `1 / (1 + e)` within `4.8u` (the one-output passes divide once: less).
+//! - `log1p(e) = 2u + 2u^3 t(u^2)`: `u`'s error enters at most 1.08 times (`u <= 1/3`), the series
+//!   to `u^31` (truncation below 2^-55) and its roundings scaled by 0.05, one final rounding:
+//!   within `8.3u`; the loss `max(m, 0) + log1p(e)` (no cancellation) within `9.3u`.
+//! - The sigmoid `1 / (1 + e)` or `e / (1 + e)` within `7.4u`, the slope `-y s` within `8.4u`,
+//!   times a factor (`g`, or `g / n` rounded once) within `10.4u`.
+//!
+//! So every result is within 2^-49.6 of the exact value; [`BOUNDED_ERROR`] is eight times that.
+//!
+//! Beyond [`BOUNDED_LIMIT`] the margin is taken as at the limit, where the analysis does not
+//! hold but the rounding does: with `m >= 300` the loss is `m` and the slope `-y` in `f64`,
+//! within 2^-400 of the exact values; with `m <= -300` the loss and the gradient (below
+//! `2^256 exp(-300) < 2^-176` for any `f32` target and factor) round to zeros, as the exact
+//! values do. Infinite and NaN margins are reported in a mask.
+
+use super::poly::{estrin, ATANH_COEFFS, EXP_COEFFS, LN2_HI, LN2_LO};
+use crate::simd::Vector;
+
+/// Margins beyond this in size are taken as at it (see the module documentation).
+pub(crate) const BOUNDED_LIMIT: f64 = 300.0;
+
+/// How far the results of [`bounded`] may be from the exact values, relative: eight times the
+/// analysis's bound.
+pub(crate) const BOUNDED_ERROR: f64 = 1.0 / (1u64 << 46) as f64;
+
+/// `exp(a)` for `-BOUNDED_LIMIT <= a <= 0` (exact `a`), within `1.6u` (see the module
+/// documentation).
+#[inline(always)]
+pub(crate) fn exp_of_margin<V: Vector>(a: V) -> V {
+    let k = a.mul(V::splat(std::f64::consts::LOG2_E)).round();
+    let r = k.mul_add(V::splat(-LN2_HI), a);
+    let r = k.mul_add(V::splat(-LN2_LO), r);
+    let r2 = r.mul(r);
+    let p = estrin(r, r2, &EXP_COEFFS);
+    r2.mul_add(p, r).add(V::splat(1.0)).mul(k.exp2_int())
+}
+
+/// What [`bounded`] computes for a vector of elements.
+pub(crate) struct Bounded<V: Vector> {
+    /// The loss (with `LOSS`), within [`BOUNDED_ERROR`].
+    pub loss: V,
+    /// The slope `-y sigmoid(-y x)` (with `GRAD`), within [`BOUNDED_ERROR`] less the two
+    /// roundings of a factor.
+    pub slope: V,
+    /// The lanes whose margin is finite: the others' results mean nothing.
+    pub finite: V::Mask,
+}
+
+/// The loss (`LOSS`) and the slope (`GRAD`) of `f32` data held in `f64` lanes, each within
+/// [`BOUNDED_ERROR`] of the exact value (the slope leaves room for a factor). The loss does
+/// not depend on `GRAD`, so a fused pass sums the same values as a forward pass.
+#[inline(always)]
+pub(crate) fn bounded<V: Vector, const LOSS: bool, const GRAD: bool>(x: V, y: V) -> Bounded<V> {
+    let zero = V::splat(0.0);
+    let one = V::splat(1.0);
+    let neg_y = zero.sub(y);
+    // Exact: a product of two 24-bit significands.
+    let m = neg_y.mul(x);
+    let size = m.abs();
+    let finite = V::splat(f64::MAX).ge(size);
+    // Margins beyond the limit (and NaN: max returns its second operand) as at the limit.
+    let a = zero.sub(size).max(V::splat(-BOUNDED_LIMIT));
+    let e = exp_of_margin(a);
+    let d1 = one.add(e);
+    let (mut loss, mut slope) = (zero, zero);
+    let inv = if LOSS {
+        // One division for both quotients.
+        let d2 = e.add(V::splat(2.0));
+        let q = one.div(d1.mul(d2));
+        let u = e.mul(d1).mul(q);
+        let u2 = u.mul(u);
+        let t = estrin(u2, u2.mul(u2), &ATANH_COEFFS);
+        let two_u = u.add(u);
+        loss = m.max(zero).add(two_u.mul(u2).mul_add(t, two_u));
+        d2.mul(q)
+    } else {
+        one.div(d1)
+    };
+    if GRAD {
+        let s = V::select(m.ge(zero), inv, e.mul(inv));
+        slope = neg_y.mul(s);
+    }
+    Bounded {
+        loss,
+        slope,
+        finite,
+    }
+}
+
+/// The ends of the interval `v (1 -+ error)`, which holds the exact value of a result `v`
+/// within `error` of it (up to a rounding far below `error`). Infinities, zeros and NaN are
+/// their own ends.
+#[inline(always)]
+pub(crate) fn ends<V: Vector>(v: V, error: f64) -> [V; 2] {
+    [v.mul(V::splat(1.0 - error)), v.mul(V::splat(1.0 + error))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::exact::point;
+    use crate::kernel::factor::Split;
+    use crate::kernel::mix::Mix;
+    use crate::simd::portable::Scalar;
+
+    /// The analysis's bound holds against the double-double kernel (within about 2^-55) over
+    /// margins across the range up to the limit, with +/-1 and arbitrary targets: the largest relative error
+    /// seen is below 2^-49.6, an eighth of [`BOUNDED_ERROR`].
+    #[test]
+    fn errors_are_within_the_analysis() {
+        let mut mix = Mix(11);
+        let (mut worst_loss, mut worst_slope) = (0.0f64, 0.0f64);
+        for i in 0..400_000 {
+            let bits = mix.next();
+            let size = [1e-3, 1.0, 30.0, 300.0][i % 4];
+            let x = ((bits >> 40) as f64 / (1u64 << 24) as f64 * 2.0 - 1.0) * size;
+            let y = if i % 3 == 0 {
+                f32::from_bits((bits as u32 & 0x007f_ffff) | 0x3f00_0000) * 3.0
+            } else {
+                [1.0, -1.0][i % 2]
+            };
+            let (x, y) = (f64::from(x as f32), f64::from(y));
+            if (x * y).abs() > BOUNDED_LIMIT {
+                continue;
+            }
+            let r = bounded::<Scalar, true, true>(Scalar(x), Scalar(y));
+            let p = point(Scalar(x), Scalar(y));
+            let loss = p.loss.0 + p.loss_err.0;
+            let slope = p.slope.times(Split::one()).0;
+            worst_loss = worst_loss.max(((r.loss.0 - loss) / loss).abs());
+            if slope != 0.0 {
+                worst_slope = worst_slope.max(((r.slope.0 - slope) / slope).abs());
+            }
+        }
+        println!(
+            "largest relative errors: loss 2^{:.1}, slope 2^{:.1}",
+            worst_loss.log2(),
+            worst_slope.log2()
+        );
+        let analysis = 2f64.powf(-49.6);
+        assert!(worst_loss < analysis && worst_slope < analysis);
+    }
+}
