@@ -33,9 +33,11 @@
  *  - Environment variables (SOFTMARGIN_NUM_THREADS, SOFTMARGIN_ISA) are read by one rule:
  *    surrounding whitespace is ignored, names are matched regardless of case, a count is
  *    decimal digits alone; any other value is ignored and the default applies.
- *  - Accuracy: every element's loss, and its gradient for a grad_output of 1, is within 2 ulp
- *    of the correctly rounded value over the whole range, subnormal results included; for any
- *    other finite grad_output, each gradient is within 2 ulp of the exact product. Where
+ *  - Accuracy: in float, binary16 and bfloat16, every element's loss and gradient is the
+ *    correctly rounded value (to nearest, ties to even) of the exact one, over the whole range,
+ *    subnormal results included, for any finite grad_output (and MEAN's division by len); so
+ *    every instruction-set path gives the same bits. In double, each is within 2 ulp of the
+ *    correctly rounded value (of the exact product, for any finite grad_output). Where
  *    PyTorch's log1p(exp(m)) overflows (x = -100, y = 1 in float: inf loss, NaN gradient),
  *    this library returns 100 and -1. NaN comes out only for a NaN input, or where the
  *    formula itself is undefined (y = 0 with an infinite x, an infinite y with x = 0, an
@@ -182,10 +184,11 @@ extern "C" {
  * `_INVALID_ARGUMENT` (`len` too large), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of
  * these nothing has been written.
  *
- * Accuracy: each loss is within 2 ulp of the correctly rounded value for every finite input,
- * including where `exp(-target * input)` would overflow; the loss is +inf only when the value
- * exceeds `FLT_MAX`. The mean and the sum are accumulated in double precision and are within
- * 2 ulp of the exact result, bitwise identical for any thread count.
+ * Accuracy: each loss is the correctly rounded value of the exact loss (round to nearest, ties
+ * to even) for every finite input, including where `exp(-target * input)` would overflow; the
+ * loss is +inf only when the exact value rounds to it. The mean and the sum add the losses
+ * (each known to 2^-46 before its rounding) in double precision and are within 2 ulp of the
+ * exact result, bitwise identical for any thread count and on every instruction-set path.
  */
 int32_t softmargin_forward_f32(const float *input,
                                const float *target,
@@ -211,9 +214,9 @@ int32_t softmargin_forward_f32(const float *input,
  * `_INVALID_ARGUMENT`, `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of these nothing has
  * been written.
  *
- * Accuracy: with a `grad_output` of 1, each gradient is within 2 ulp of the correctly rounded
- * value; for any other finite `grad_output` (and its division by `len` for MEAN), within 2 ulp
- * of the exact product, also where the gradient for a factor of 1 would be subnormal or 0. No
+ * Accuracy: each gradient is the correctly rounded value of the exact product
+ * `-target sigmoid(-target input) grad_output` (divided by `len` for MEAN) for every finite
+ * `grad_output`, also where the gradient for a factor of 1 would be subnormal or 0. No
  * intermediate product overflows: a gradient is finite wherever its exact value is (a huge
  * `grad_output` with targets far from 1 included), and an infinity of the exact value's sign
  * where that overflows. An infinite `grad_output` gives the infinity of the exact product's
@@ -273,7 +276,8 @@ int32_t softmargin_check_target_f32(const float *target,
                                     size_t *first_invalid);
 
 /**
- * `softmargin_forward_f32` for `double` data.
+ * `softmargin_forward_f32` for `double` data, each loss within 2 ulp of the correctly rounded
+ * value.
  *
  * The losses are summed in compensated double precision (about 106 bits), so the mean and the
  * sum are within 2 ulp of the exact values. Losses beyond 2^900 (margins that large) are summed
@@ -287,7 +291,7 @@ int32_t softmargin_forward_f64(const double *input,
                                double *output);
 
 /**
- * `softmargin_backward_f32` for `double` data.
+ * `softmargin_backward_f32` for `double` data, each gradient within 2 ulp of the exact product.
  */
 int32_t softmargin_backward_f64(const double *grad_output,
                                 const double *input,

@@ -5,8 +5,8 @@
 //! `log(1 + exp(-y x))`, reduced over the buffer by nothing, the mean or the sum. Its derivative
 //! with respect to `x` is `-y sigmoid(-y x)`.
 //!
-//! Every element's loss, and its derivative, is within 2 ulp of the correctly rounded value
-//! over the whole floating-point range (the 16-bit types' are correctly rounded): the stable
+//! Every element's loss, and its derivative, is the correctly rounded value in `f32` and the
+//! 16-bit types, and within 2 ulp of it in `f64`, over the whole floating-point range: the stable
 //! form `max(m, 0) + log1p(exp(-|m|))` never overflows where `log1p(exp(m))` does (at
 //! `x = -100, y = 1` in `f32`, PyTorch returns an infinite loss and a NaN gradient; this crate
 //! returns 100 and -1). [`gradient_hessian`] gives the second derivative too. Sums accumulate

@@ -9,7 +9,7 @@ argument. Reductions are "none", "mean" and "sum", as in torch.nn.SoftMarginLoss
 
 Inputs are float16, float32, float64 or bfloat16 arrays of one dtype and shape (bfloat16 as
 ml_dtypes.bfloat16 arrays, or as uint16 arrays of its bits with dtype="bfloat16"; results come
-back in the input's type, the 16-bit ones correctly rounded): numpy arrays, anything
+back in the input's type, the float32 and 16-bit ones correctly rounded): numpy arrays, anything
 numpy.asarray converts without copying a dtype (CPU torch tensors, for instance), or Python
 lists and numbers, which take the other operand's dtype (float64 if neither has one). A
 non-contiguous input is copied to a contiguous one first. Output arrays (out=, grad_out=) are

@@ -28,10 +28,11 @@ use crate::{Bf16, F16};
 /// `_INVALID_ARGUMENT` (`len` too large), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of
 /// these nothing has been written.
 ///
-/// Accuracy: each loss is within 2 ulp of the correctly rounded value for every finite input,
-/// including where `exp(-target * input)` would overflow; the loss is +inf only when the value
-/// exceeds `FLT_MAX`. The mean and the sum are accumulated in double precision and are within
-/// 2 ulp of the exact result, bitwise identical for any thread count.
+/// Accuracy: each loss is the correctly rounded value of the exact loss (round to nearest, ties
+/// to even) for every finite input, including where `exp(-target * input)` would overflow; the
+/// loss is +inf only when the exact value rounds to it. The mean and the sum add the losses
+/// (each known to 2^-46 before its rounding) in double precision and are within 2 ulp of the
+/// exact result, bitwise identical for any thread count and on every instruction-set path.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_forward_f32(
     input: *const f32,
@@ -60,9 +61,9 @@ pub unsafe extern "C" fn softmargin_forward_f32(
 /// `_INVALID_ARGUMENT`, `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of these nothing has
 /// been written.
 ///
-/// Accuracy: with a `grad_output` of 1, each gradient is within 2 ulp of the correctly rounded
-/// value; for any other finite `grad_output` (and its division by `len` for MEAN), within 2 ulp
-/// of the exact product, also where the gradient for a factor of 1 would be subnormal or 0. No
+/// Accuracy: each gradient is the correctly rounded value of the exact product
+/// `-target sigmoid(-target input) grad_output` (divided by `len` for MEAN) for every finite
+/// `grad_output`, also where the gradient for a factor of 1 would be subnormal or 0. No
 /// intermediate product overflows: a gradient is finite wherever its exact value is (a huge
 /// `grad_output` with targets far from 1 included), and an infinity of the exact value's sign
 /// where that overflows. An infinite `grad_output` gives the infinity of the exact product's
@@ -131,7 +132,8 @@ pub unsafe extern "C" fn softmargin_check_target_f32(
     guard(|| unsafe { calls::check_target(target, len, first_invalid) })
 }
 
-/// `softmargin_forward_f32` for `double` data.
+/// `softmargin_forward_f32` for `double` data, each loss within 2 ulp of the correctly rounded
+/// value.
 ///
 /// The losses are summed in compensated double precision (about 106 bits), so the mean and the
 /// sum are within 2 ulp of the exact values. Losses beyond 2^900 (margins that large) are summed
@@ -148,7 +150,7 @@ pub unsafe extern "C" fn softmargin_forward_f64(
     guard(|| unsafe { calls::forward(input, target, len, reduction, output) })
 }
 
-/// `softmargin_backward_f32` for `double` data.
+/// `softmargin_backward_f32` for `double` data, each gradient within 2 ulp of the exact product.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_backward_f64(
     grad_output: *const f64,
