@@ -7,7 +7,7 @@
 //!
 //! `f32` data computes in `f64` lanes through the bounded kernel, whose losses and gradients
 //! come as the ends of an interval that holds the exact value: where both ends round to one
-//! `f32`, that is the correctly rounded value; the few others (about one in a million) are
+//! `f32`, that is the correctly rounded value; the few others (about one in four million) are
 //! computed again by the precise kernel, rounded once ([`crate::kernel::precise`]).
 //!
 //! The 16-bit types compute through `f32` (every value of theirs is an `f32`, and so is the

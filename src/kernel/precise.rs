@@ -1,7 +1,7 @@
 //! The precise kernel: one element's loss and gradient of `f32` data to about 2^-100 relative,
 //! in scalar double-double, each rounded once to `f32` ([`nearest_f32`]). The bounded kernel
 //! ([`super::bounded`]) leaves it the results whose rounding its error bound cannot decide,
-//! about one in a million: their exact values lie within 2^-46 (relative) of a midpoint of two
+//! about one in four million: their exact values lie within 2^-46 (relative) of a midpoint of two
 //! `f32`s, and this kernel decides every one whose exact value is not within about 2^-100 of
 //! one. (No loss or gradient of finite data other than a zero margin is a midpoint: they are
 //! transcendental. With targets +1 and -1, the exhaustive test checks every `f32` input
