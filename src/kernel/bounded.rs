@@ -6,12 +6,13 @@
 //!
 //! The error, in units of `u = 2^-53` (each rounding of a value within `u` of it, relative):
 //!
-//! - `m = -y x` and `a = -|m|` are exact; `exp(a) = 2^k exp(r)`, `r` by an exact step with ln 2's
-//!   high part (|k| < 2^9 and `k LN2_HI` has 41 bits) and one rounding with its low part: `r`
-//!   within `u/4` of `a - k ln 2` (|r| < 0.35) and `exp(r)` within `u/4` relative.
-//!   `exp(r) = 1 + r + r^2 p(r)`: the Taylor series to `r^14` (truncation below 2^-60), whose
-//!   roundings are scaled by `r^2 / exp(r) < 0.2`, then two roundings: `e = exp(a)` within
-//!   `1.6u`.
+//! - `m = -y x` and `a = -|m|` are exact; `exp(a) = 2^q 2^(j/16) exp(r)` with `16q + j = k`, the
+//!   integer nearest `16 a / ln 2`: `r = a - k ln2/16` by an exact step with ln 2's high part
+//!   (|k| < 2^13 and `k LN2_HI` has 45 bits) and one rounding with its low part, so within 2^-59
+//!   (|r| <= ln2/32, about); `2^(j/16)` from a table, within `u/2`; `exp(r) = 1 + r + r^2 p(r)`,
+//!   the Taylor series to `r^7` (truncation below 2^-59), whose roundings are scaled by
+//!   `r^2 < 2^-11`; one rounding of `2^(j/16) (1 + r + r^2 p)` by FMA, and `2^q` exact: `e = exp(a)`
+//!   within `1.6u`.
 //! - `d1 = 1 + e`, `d2 = 2 + e`, `q = 1 / (d1 d2)`, `u = e d1 q = e / d2` and `1 / d1 = d2 q`: five
 //!   roundings and `e`'s error, through `e / (2 + e)` and `1 / (1 + e)` at most once, so `u` within
 //!   `6.6u` and `1 / (1 + e)` within `4.8u` (the one-output passes divide once: less).
@@ -39,16 +40,49 @@ pub(crate) const BOUNDED_LIMIT: f64 = 300.0;
 /// analysis's bound.
 pub(crate) const BOUNDED_ERROR: f64 = 1.0 / (1u64 << 46) as f64;
 
-/// `exp(a)` for `-BOUNDED_LIMIT <= a <= 0` (exact `a`), within `1.6u` (see the module
-/// documentation).
+/// `2^((i - 8) / 16)` for `i` in `0..16`, each rounded to `f64` (within 2^-53).
+const EXP2_SIXTEENTHS: [f64; 16] = [
+    f64::from_bits(0x3fe6_a09e_667f_3bcd),
+    f64::from_bits(0x3fe7_a114_73eb_0187),
+    f64::from_bits(0x3fe8_ace5_422a_a0db),
+    f64::from_bits(0x3fe9_c491_82a3_f090),
+    f64::from_bits(0x3fea_e89f_995a_d3ad),
+    f64::from_bits(0x3fec_199b_dd85_529c),
+    f64::from_bits(0x3fed_5818_dcfb_a487),
+    f64::from_bits(0x3fee_a4af_a2a4_90da),
+    f64::from_bits(0x3ff0_0000_0000_0000),
+    f64::from_bits(0x3ff0_b558_6cf9_890f),
+    f64::from_bits(0x3ff1_72b8_3c7d_517b),
+    f64::from_bits(0x3ff2_387a_6e75_6238),
+    f64::from_bits(0x3ff3_06fe_0a31_b715),
+    f64::from_bits(0x3ff3_dea6_4c12_3422),
+    f64::from_bits(0x3ff4_bfda_d536_2a27),
+    f64::from_bits(0x3ff5_ab07_dd48_5429),
+];
+
+/// `exp(a)` for `-BOUNDED_LIMIT <= a <= 0` (exact `a`) by a table: `a = (16 q + j) ln2 / 16 + r`
+/// with `j` in `-8..8` and `|r| <= ln2 / 32`, so `exp(a) = 2^q 2^(j/16) exp(r)`; within `1.6u`
+/// (see the module documentation).
 #[inline(always)]
-pub(crate) fn exp_of_margin<V: Vector>(a: V) -> V {
-    let k = a.mul(V::splat(std::f64::consts::LOG2_E)).round();
-    let r = k.mul_add(V::splat(-LN2_HI), a);
-    let r = k.mul_add(V::splat(-LN2_LO), r);
+fn exp_by_table<V: Vector>(a: V) -> V {
+    let k = a.mul(V::splat(16.0 * std::f64::consts::LOG2_E)).round();
+    // q = floor((k + 8) / 16), as the nearest integer to (k + 1/2) / 16, never a tie: j = k - 16 q
+    // in -8..8. Exact throughout.
+    let q = k.add(V::splat(0.5)).mul(V::splat(1.0 / 16.0)).round();
+    let i = q.mul_add(V::splat(-16.0), k).add(V::splat(8.0));
+    // Exact with ln 2's high part (|k| < 2^13, whose 32 bits make 45), one rounding with its
+    // low part.
+    let r = k.mul_add(V::splat(-LN2_HI / 16.0), a);
+    let r = k.mul_add(V::splat(-LN2_LO / 16.0), r);
     let r2 = r.mul(r);
-    let p = estrin(r, r2, &EXP_COEFFS);
-    r2.mul_add(p, r).add(V::splat(1.0)).mul(k.exp2_int())
+    // exp(r) = 1 + r + r^2 p(r), the Taylor series to r^7 (truncation below 2^-59), by Horner:
+    // the kernel is bound by the FMA units, not by this chain.
+    let mut p = V::splat(EXP_COEFFS[5]);
+    for &c in EXP_COEFFS[..5].iter().rev() {
+        p = p.mul_add(r, V::splat(c));
+    }
+    let t = i.lookup16(&EXP2_SIXTEENTHS);
+    t.mul_add(r2.mul_add(p, r), t).mul(q.exp2_int())
 }
 
 /// What [`bounded`] computes for a vector of elements.
@@ -76,7 +110,7 @@ pub(crate) fn bounded<V: Vector, const LOSS: bool, const GRAD: bool>(x: V, y: V)
     let finite = V::splat(f64::MAX).ge(size);
     // Margins beyond the limit (and NaN: max returns its second operand) as at the limit.
     let a = zero.sub(size).max(V::splat(-BOUNDED_LIMIT));
-    let e = exp_of_margin(a);
+    let e = exp_by_table(a);
     let d1 = one.add(e);
     let (mut loss, mut slope) = (zero, zero);
     let inv = if LOSS {

@@ -18,9 +18,9 @@
 //!
 //! Every path computes the same operations, so the results are bitwise the same on all.
 
-use super::bounded::exp_of_margin;
 use super::exact::{point, Point};
 use super::factor::{canonical_nan, Split};
+use super::poly::{estrin, EXP_COEFFS, LN2_HI, LN2_LO};
 use super::round::round_to_odd;
 use crate::simd::portable::Scalar;
 use crate::simd::Vector;
@@ -39,8 +39,10 @@ const FLOAT_DATA_ERROR: f64 = 1.0 / (1u64 << 44) as f64;
 /// `|m|` is not at most [`FLOAT_DATA_LIMIT`] (NaN included), whose results mean nothing. `g`
 /// is 1 for the passes that take this kernel (the product is then exact).
 ///
-/// The error: `m = -y x` and `y^2` are exact. `exp(-|m|)` is within 2^-52
-/// ([`exp_of_margin`]), `1 + e` within 2^-50. `1 / (1 + e)`,
+/// The error: `m = -y x` and `y^2` are exact. `exp(-|m|) = 2^k exp(r)`: `r` by an exact step
+/// with ln 2's high part and one rounding with its low part, so within 2^-53 of `r`;
+/// `exp(r) = 1 + r + r^2 p(r)` with the Taylor polynomial to `r^14` (truncation below 2^-60),
+/// about three roundings; `2^k` exact. So `e` is within 2^-51, `1 + e` within 2^-50. `1 / (1 + e)`,
 /// `e / (1 + e)`, the products and the division by `n` add a rounding each: the gradient is
 /// within about 2^-49 and the second derivative within 2^-47.5 of the exact values.
 #[inline(always)]
@@ -53,7 +55,12 @@ pub(crate) fn float_data<V: Vector>(x: V, y: V, g: f64, n: f64) -> ([V; 2], [V; 
     let in_range = a.ge(V::splat(-FLOAT_DATA_LIMIT));
     // Out-of-range lanes (NaN included: max returns its second operand) compute on the limit.
     let a = a.max(V::splat(-FLOAT_DATA_LIMIT));
-    let e = exp_of_margin(a);
+    let k = a.mul(V::splat(std::f64::consts::LOG2_E)).round();
+    let r = k.mul_add(V::splat(-LN2_HI), a);
+    let r = k.mul_add(V::splat(-LN2_LO), r);
+    let r2 = r.mul(r);
+    let p = estrin(r, r2, &EXP_COEFFS);
+    let e = r2.mul_add(p, r).add(one).mul(k.exp2_int());
     let inv = one.div(one.add(e));
     // s(-|m|) and s(|m|): the smaller and the larger sigmoid.
     let small = e.mul(inv);

@@ -145,6 +145,16 @@ impl Vector for Avx2 {
         })
     }
     #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        // SAFETY: AVX2 is available (module docs); the indices are in 0..16 (the caller's
+        // contract, as the portable path's indexing checks), so every gathered load is in the
+        // table.
+        Avx2(unsafe {
+            let idx = _mm256_cvtpd_epi32(self.0);
+            _mm256_i32gather_pd::<8>(table.as_ptr(), idx)
+        })
+    }
+    #[inline(always)]
     fn frexp(self) -> (Self, Self) {
         // As the portable path's: subnormals scaled by 2^64 first; the exponent field, biased,
         // converted through the bits of 2^52 + field.

@@ -136,6 +136,18 @@ impl Vector for Avx512 {
         Avx512(unsafe { _mm512_scalef_pd(_mm512_set1_pd(1.0), self.0) })
     }
     #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        // vpermi2pd: sixteen doubles in two registers, indexed by the low four bits of each
+        // lane's integer.
+        // SAFETY: AVX-512 F and DQ are available (module docs); the loads read 16 doubles.
+        Avx512(unsafe {
+            let idx = _mm512_cvtpd_epi64(self.0);
+            let lo = _mm512_loadu_pd(table.as_ptr());
+            let hi = _mm512_loadu_pd(table.as_ptr().add(8));
+            _mm512_permutex2var_pd(lo, idx, hi)
+        })
+    }
+    #[inline(always)]
     fn frexp(self) -> (Self, Self) {
         // vgetmantpd and vgetexppd: the significand in [1, 2) with the sign of the value, and
         // floor(log2 |v|), subnormals normalised first; zeros, infinities and NaN (which these

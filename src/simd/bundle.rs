@@ -149,6 +149,13 @@ impl<V: Vector, const N: usize> Vector for [V; N] {
         )
     }
     #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        build(
+            #[inline(always)]
+            |i| self[i].lookup16(table),
+        )
+    }
+    #[inline(always)]
     fn frexp(self) -> (Self, Self) {
         let parts: [(V, V); N] = build(
             #[inline(always)]

@@ -93,6 +93,8 @@ pub trait Vector: Simd<Elem = f64> {
     fn sign(self) -> Self;
     /// `2^self` for integral lanes in `-1022..=1023`.
     fn exp2_int(self) -> Self;
+    /// `table[self]` for integral lanes in `0..16` (an in-register table on `avx512`).
+    fn lookup16(self, table: &[f64; 16]) -> Self;
     /// `(f, e)` with `self = f 2^e`, `1 <= |f| < 2` (`f` of `self`'s sign) and `e` integral,
     /// subnormal lanes included; `(self, 0)` for zeros, infinities and NaN.
     fn frexp(self) -> (Self, Self);

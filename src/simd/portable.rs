@@ -108,6 +108,10 @@ impl Vector for Scalar {
         Scalar(f64::from_bits(((self.0 as i64 + 1023) as u64) << 52))
     }
     #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        Scalar(table[self.0 as usize])
+    }
+    #[inline(always)]
     fn frexp(self) -> (Self, Self) {
         let v = self.0;
         // Subnormals are brought into the normal range first, exactly.
