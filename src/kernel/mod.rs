@@ -11,7 +11,8 @@
 //! - [`bounded`]: the loss and slope of `f32` data in `f64` lanes with a proven error bound,
 //!   for correct rounding; [`precise`]: the same to about 2^-100, one element at a time, for
 //!   the few results the bound leaves open.
-//! - [`wide`]: the kernel for every `f32` input, in `f64` lanes.
+//! - [`wide`]: the kernel for every input of 24 bits or fewer, in `f64` lanes, to about 2^-32:
+//!   the fallback of the 16-bit types' fast kernel.
 //! - [`exact`]: the kernel for every `f64` input, in double-double, and the exact fallback of
 //!   every result whose rounding the others leave open.
 //! - [`second`]: the first and second derivatives together, for data of 24 bits or fewer in

@@ -1,8 +1,10 @@
 //! The wide kernel, for every `f32` input: the loss and the slope of `f32` data evaluated in
 //! `f64` lanes (the margin `-y x` is then exact), to about 2^-32 relative before the rounding to
-//! `f32`. The element loops send it the lanes outside the range of the fast kernel in `f32`
-//! lanes ([`super::fast`]): margins beyond 64 in size, NaN and infinite values, tiny targets
-//! and factors; and every lane of a pass whose one factor is outside that range.
+//! `f32`. For the 16-bit types, the element loops send it the lanes outside the range of the
+//! fast kernel in `f32` lanes ([`super::fast`]): margins beyond 64 in size, NaN and infinite
+//! values, tiny targets and factors; and every lane of a pass whose one factor is outside that
+//! range. For `f32` data, only the losses that the sums take of infinite and NaN margins: the
+//! stored results come from the bounded, precise and exact kernels.
 
 use super::poly::{estrin8, ATANH_WIDE, EXP_WIDE};
 use crate::simd::Vector;
