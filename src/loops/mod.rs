@@ -8,7 +8,8 @@
 //! one element at a time. Which kernel an element goes through depends only on the element, so
 //! results do not depend on neighbours or positions; every path performs the same IEEE
 //! operations per lane, so all give the same bits. A chunk's last elements go as one padded
-//! group on vector paths (from [`PAD_MIN`] of them), else one at a time ([`One`]).
+//! group on vector paths (from [`PAD_MIN`] of them), else one at a time ([`One`]). Ahead of each
+//! group, the loop asks the cache for the inputs [`AHEAD`] bytes further on.
 //!
 //! - [`compute`]: what differs between the compute types (`f32` and `f64`).
 //! - [`storage`]: what the loop needs of a storage type.
@@ -22,7 +23,7 @@ pub(crate) use storage::{LanesOf, Storage};
 use crate::kernel::factor::Factor;
 use crate::simd::dispatch::Twice;
 use crate::simd::dispatch::GROUP;
-use crate::simd::{dispatch, OnPath, One, Path};
+use crate::simd::{dispatch, prefetch, OnPath, One, Path};
 use crate::sum::LeafSum;
 
 /// The block sum of a storage type's losses.
@@ -89,6 +90,32 @@ impl<S: Storage> OnPath for Run<'_, '_, S> {
     }
 }
 
+/// How far ahead of the group it computes the loop asks the cache for the inputs, in bytes of
+/// each input: far enough that memory's latency is hidden behind the kernels (which the
+/// hardware's own prefetching does not do for them), near enough that the lines are still in
+/// the first-level cache when their group comes. Measured on Zen 4 at 16M elements, 2 threads,
+/// both paths: every pass of every type at 0.98x to 1.54x the speed without it (forward MEAN
+/// gains most); in cache, and at 32 elements, within 1%. Fetching the outputs as well cost
+/// the passes with one output more than it saved.
+const AHEAD: usize = 2048;
+
+/// Asks the cache for the inputs of the group [`AHEAD`] bytes after the one at `start`. Near a
+/// chunk's end that lies past the chunk, where the next leaf's inputs usually are; at the end
+/// of the buffers, the prefetch is of memory nobody reads, which costs nothing but the hint.
+#[inline(always)]
+fn fetch_ahead<S>(c: &Chunk<'_, S>, start: usize) {
+    let bytes = GROUP * std::mem::size_of::<S>();
+    for s in [c.x, c.y] {
+        prefetch(
+            s.as_ptr()
+                .wrapping_add(start)
+                .cast::<u8>()
+                .wrapping_add(AHEAD),
+            bytes,
+        );
+    }
+}
+
 /// Tails of at least this many elements go as one padded group on vector paths (measured:
 /// about 50 ns for the padded group, 15 to 30 ns per element one at a time).
 const PAD_MIN: usize = 4;
@@ -132,6 +159,8 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
         let pairs = full / (2 * GROUP) * (2 * GROUP);
         let mut acc = S::Compute::acc_zero::<Twice<P>>();
         for start in (0..pairs).step_by(2 * GROUP) {
+            fetch_ahead(&c, start);
+            fetch_ahead(&c, start + GROUP);
             group::<Twice<P>, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast);
         }
         if pairs < full {
@@ -148,6 +177,7 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
             S::Compute::acc_zero::<P>()
         };
         for start in (0..full).step_by(GROUP) {
+            fetch_ahead(&c, start);
             group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast);
         }
         if c.sum {

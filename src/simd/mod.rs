@@ -14,6 +14,8 @@
 //! - [`isa`]: the paths, and which one this CPU runs (`SOFTMARGIN_ISA`, [`set_isa`]).
 //! - [`dispatch`]: each path's lane types ([`Path`]) and the function that runs work on the
 //!   selected path, compiled for its instructions.
+//! - [`prefetch`]: a hint to the cache, the same on every path, which the element loop gives
+//!   for the inputs ahead of the group it computes.
 
 pub(crate) mod bundle;
 pub(crate) mod dispatch;
@@ -186,4 +188,24 @@ pub(crate) fn open_bf16(v: f32) -> bool {
 pub(crate) fn near_midpoint<const DROPPED: u32>(bits: u32) -> bool {
     let mask = (1 << DROPPED) - 1;
     bits.wrapping_add((1 << (DROPPED - 1)) + HALF_WINDOW) & mask <= 2 * HALF_WINDOW
+}
+
+/// Asks the cache for the `bytes` bytes from `at`, ahead of their use: a hint, which changes
+/// no value. Any address may be given: a prefetch neither faults nor reads anything the
+/// program sees, and the pointer is not dereferenced. On targets without a prefetch
+/// instruction it does nothing.
+#[inline(always)]
+pub(crate) fn prefetch(at: *const u8, bytes: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for line in (0..bytes).step_by(64) {
+        // SAFETY: `prefetcht0` belongs to SSE, which every x86-64 CPU has; it accesses no
+        // memory the program sees and cannot fault, whatever the address.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                at.wrapping_add(line).cast(),
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (at, bytes);
 }
