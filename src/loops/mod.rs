@@ -216,11 +216,7 @@ fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const
         S::Compute::kernels::<P, L, G, H, FAST>(x, y, each, c.factor, fast, acc, c.sum, S::BOUNDED);
     let (mut open_loss, mut open_grad, mut open_second) = (0, 0, 0);
     if let (true, Some(out)) = (L, c.loss.as_deref_mut()) {
-        open_loss = if S::BOUNDED {
-            S::store_bounded::<P>(r.loss, r.loss_hi, &mut out[start..])
-        } else {
-            S::store::<P>(r.loss, &mut out[start..])
-        };
+        open_loss = store_result::<P, S>(r.loss, r.loss_hi, &mut out[start..]);
     }
     if H {
         let grad = c
@@ -231,11 +227,7 @@ fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const
         let second = c.second.as_deref_mut().expect("the second derivative");
         open_second = S::store_bounded::<P>(r.second, r.second_hi, &mut second[start..]);
     } else if let (true, Some(out)) = (G, c.grad.as_deref_mut()) {
-        open_grad = if S::BOUNDED {
-            S::store_bounded::<P>(r.grad, r.grad_hi, &mut out[start..])
-        } else {
-            S::store::<P>(r.grad, &mut out[start..])
-        };
+        open_grad = store_result::<P, S>(r.grad, r.grad_hi, &mut out[start..]);
     }
     let outside = r.outside_loss | r.outside_grad | r.outside_second;
     // The rare case: the masks are gathered only here, so the common one keeps them in
@@ -250,6 +242,18 @@ fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const
             open_second,
         };
         redo::<P, S>(c, start, lane, acc, left);
+    }
+}
+
+/// Stores a loss or a gradient of a group: as the ends `lo` and `hi` of its interval where the
+/// row's kernel gives them ([`Storage::BOUNDED`]), else `lo`, the one value. Returns the open
+/// lanes.
+#[inline(always)]
+fn store_result<P: Path, S: Storage>(lo: LanesOf<S, P>, hi: LanesOf<S, P>, dst: &mut [S]) -> u32 {
+    if S::BOUNDED {
+        S::store_bounded::<P>(lo, hi, dst)
+    } else {
+        S::store::<P>(lo, dst)
     }
 }
 
