@@ -23,7 +23,7 @@ pub(crate) use storage::{LanesOf, Storage};
 use crate::kernel::factor::Factor;
 use crate::simd::dispatch::Twice;
 use crate::simd::dispatch::GROUP;
-use crate::simd::{dispatch, prefetch, OnPath, One, Path};
+use crate::simd::{dispatch, prefetch, OnPath, One, Path, Simd};
 use crate::sum::LeafSum;
 
 /// The block sum of a storage type's losses.
@@ -161,43 +161,54 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
         for start in (0..pairs).step_by(2 * GROUP) {
             fetch_ahead(&c, start);
             fetch_ahead(&c, start + GROUP);
-            group::<Twice<P>, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast);
+            group::<Twice<P>, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, false);
         }
         if pairs < full {
             let mut acc = S::Compute::acc_zero::<P>();
-            group::<P, S, L, G, H, FAST>(&mut c, pairs, 0, &mut acc, fast);
+            group::<P, S, L, G, H, FAST>(&mut c, pairs, 0, &mut acc, fast, false);
         }
     } else if full > 0 {
         // The lanes start at zero unless they hold earlier chunks' sums, and are written back
         // only for a sum: no load of the sums just zeroed, whose narrower stores (outside the
         // path's instructions) a wide load could not take, a stall small calls feel.
-        let mut acc = if c.sum && !c.sum_is_zero {
-            S::Compute::acc_load::<P>(sum, 0)
-        } else {
-            S::Compute::acc_zero::<P>()
-        };
-        for start in (0..full).step_by(GROUP) {
-            fetch_ahead(&c, start);
-            group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast);
-        }
-        if c.sum {
+        //
+        // Whether the groups sum is a constant in each of the two loops, so that the one that
+        // does not has no branch on it in each group and carries no lane sums.
+        if L && c.sum {
+            let mut acc = if c.sum_is_zero {
+                S::Compute::acc_zero::<P>()
+            } else {
+                S::Compute::acc_load::<P>(sum, 0)
+            };
+            for start in (0..full).step_by(GROUP) {
+                fetch_ahead(&c, start);
+                group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, true);
+            }
             S::Compute::acc_store::<P>(acc, sum, 0);
+        } else {
+            let mut acc = S::Compute::acc_zero::<P>();
+            for start in (0..full).step_by(GROUP) {
+                fetch_ahead(&c, start);
+                group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, false);
+            }
         }
     }
     if P::PAD && n - full >= PAD_MIN {
         padded::<P, S, L, G, H, FAST>(&mut c, full, sum, fast);
     } else {
+        let summed = c.sum;
         for i in full..n {
             let lane = i % GROUP;
             let mut acc = S::Compute::acc_load::<One>(sum, lane);
-            group::<One, S, L, G, H, FAST>(&mut c, i, lane, &mut acc, fast);
+            group::<One, S, L, G, H, FAST>(&mut c, i, lane, &mut acc, fast, summed);
             S::Compute::acc_store::<One>(acc, sum, lane);
         }
     }
 }
 
 /// Elements `start..start + LANES` of the chunk on path `P`, their losses added to `acc`
-/// (the sums of lanes `lane..`).
+/// (the sums of lanes `lane..`) when `sum` (the chunk's own `sum`, passed on its own so that
+/// it is a constant in a loop that knows it).
 #[inline(always)]
 fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const FAST: bool>(
     c: &mut Chunk<'_, S>,
@@ -205,29 +216,38 @@ fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const
     lane: usize,
     acc: &mut <S::Compute as Compute>::Acc<P>,
     fast: (S::Compute, S::Compute),
+    sum: bool,
 ) {
-    let x = S::load::<P>(&c.x[start..]);
-    let y = S::load::<P>(&c.y[start..]);
+    // Every buffer sliced to the group's exact span: one bounds check each covers the whole
+    // bundle's loads or stores.
+    let span = start..start + <LanesOf<S, P> as Simd>::LANES;
+    let x = S::load::<P>(&c.x[span.clone()]);
+    let y = S::load::<P>(&c.y[span.clone()]);
     let each = match (G, c.each) {
-        (true, Some(each)) => Some(S::load::<P>(&each[start..])),
+        (true, Some(each)) => Some(S::load::<P>(&each[span.clone()])),
         _ => None,
     };
     let r =
-        S::Compute::kernels::<P, L, G, H, FAST>(x, y, each, c.factor, fast, acc, c.sum, S::BOUNDED);
+        S::Compute::kernels::<P, L, G, H, FAST>(x, y, each, c.factor, fast, acc, sum, S::BOUNDED);
     let (mut open_loss, mut open_grad, mut open_second) = (0, 0, 0);
-    if let (true, Some(out)) = (L, c.loss.as_deref_mut()) {
-        open_loss = store_result::<P, S>(r.loss, r.loss_hi, &mut out[start..]);
+    if L && !sum {
+        // Losses not summed are an output (see `Run`): no branch on whether they are, which
+        // would leave the losses' arithmetic after it, apart from the rest of the kernel's.
+        let out = c.loss.as_deref_mut().expect("the losses' output");
+        open_loss = store_result::<P, S>(r.loss, r.loss_hi, &mut out[span.clone()]);
+    } else if let (true, Some(out)) = (L, c.loss.as_deref_mut()) {
+        open_loss = store_result::<P, S>(r.loss, r.loss_hi, &mut out[span.clone()]);
     }
     if H {
         let grad = c
             .grad
             .as_deref_mut()
             .expect("the gradient beside the second");
-        open_grad = S::store_bounded::<P>(r.grad, r.grad_hi, &mut grad[start..]);
+        open_grad = S::store_bounded::<P>(r.grad, r.grad_hi, &mut grad[span.clone()]);
         let second = c.second.as_deref_mut().expect("the second derivative");
-        open_second = S::store_bounded::<P>(r.second, r.second_hi, &mut second[start..]);
+        open_second = S::store_bounded::<P>(r.second, r.second_hi, &mut second[span.clone()]);
     } else if let (true, Some(out)) = (G, c.grad.as_deref_mut()) {
-        open_grad = store_result::<P, S>(r.grad, r.grad_hi, &mut out[start..]);
+        open_grad = store_result::<P, S>(r.grad, r.grad_hi, &mut out[span]);
     }
     let outside = r.outside_loss | r.outside_grad | r.outside_second;
     // The rare case: the masks are gathered only here, so the common one keeps them in
@@ -384,7 +404,7 @@ fn padded<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, cons
     // The tail's sums are a local of this function: the compiler sees their zeros.
     let mut tail_sum = sum.tail();
     let mut acc = S::Compute::acc_load::<P>(&tail_sum, 0);
-    group::<P, S, L, G, H, FAST>(&mut tail, 0, 0, &mut acc, fast);
+    group::<P, S, L, G, H, FAST>(&mut tail, 0, 0, &mut acc, fast, c.sum);
     if c.sum {
         S::Compute::acc_store::<P>(acc, &mut tail_sum, 0);
         sum.take_tail(tail_sum, m);
