@@ -99,12 +99,14 @@ impl<S: Storage> OnPath for Run<'_, '_, S> {
 /// the passes with one output more than it saved.
 const AHEAD: usize = 2048;
 
-/// Asks the cache for the inputs of the group [`AHEAD`] bytes after the one at `start`. Near a
-/// chunk's end that lies past the chunk, where the next leaf's inputs usually are; at the end
-/// of the buffers, the prefetch is of memory nobody reads, which costs nothing but the hint.
+/// Asks the cache for the inputs of the `elements` elements [`AHEAD`] bytes after those at
+/// `start` (one group's, or a pair's in the paired loop: one request per line then also for
+/// the 16-bit types, whose group is half a line). Near a chunk's end that lies past the chunk,
+/// where the next leaf's inputs usually are; at the end of the buffers, the prefetch is of
+/// memory nobody reads, which costs nothing but the hint.
 #[inline(always)]
-fn fetch_ahead<S>(c: &Chunk<'_, S>, start: usize) {
-    let bytes = GROUP * std::mem::size_of::<S>();
+fn fetch_ahead<S>(c: &Chunk<'_, S>, start: usize, elements: usize) {
+    let bytes = elements * std::mem::size_of::<S>();
     for s in [c.x, c.y] {
         prefetch(
             s.as_ptr()
@@ -159,8 +161,7 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
         let pairs = full / (2 * GROUP) * (2 * GROUP);
         let mut acc = S::Compute::acc_zero::<Twice<P>>();
         for start in (0..pairs).step_by(2 * GROUP) {
-            fetch_ahead(&c, start);
-            fetch_ahead(&c, start + GROUP);
+            fetch_ahead(&c, start, 2 * GROUP);
             group::<Twice<P>, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, false);
         }
         if pairs < full {
@@ -181,14 +182,14 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
                 S::Compute::acc_load::<P>(sum, 0)
             };
             for start in (0..full).step_by(GROUP) {
-                fetch_ahead(&c, start);
+                fetch_ahead(&c, start, GROUP);
                 group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, true);
             }
             S::Compute::acc_store::<P>(acc, sum, 0);
         } else {
             let mut acc = S::Compute::acc_zero::<P>();
             for start in (0..full).step_by(GROUP) {
-                fetch_ahead(&c, start);
+                fetch_ahead(&c, start, GROUP);
                 group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, false);
             }
         }
