@@ -81,6 +81,7 @@ impl Storage for f32 {
     // CPU-minutes.
     const PAIRED: bool = false;
     const BOUNDED: bool = true;
+    const LOOP_PER_SUM: bool = false;
 
     #[inline(always)]
     fn load<P: Path>(src: &[f32]) -> P::F32 {
@@ -137,6 +138,7 @@ impl Storage for f64 {
     const ONE: f64 = 1.0;
     const PAIRED: bool = false;
     const BOUNDED: bool = false;
+    const LOOP_PER_SUM: bool = true;
 
     #[inline(always)]
     fn load<P: Path>(src: &[f64]) -> P::F64 {
@@ -229,6 +231,7 @@ macro_rules! half_row {
             // backward NONE 1.07-1.19x, forward_backward NONE 1.16-1.21x as fast.
             const PAIRED: bool = true;
             const BOUNDED: bool = false;
+            const LOOP_PER_SUM: bool = false;
 
             #[inline(always)]
             fn load<P: Path>(src: &[$t]) -> P::F32 {

@@ -95,8 +95,8 @@ impl<S: Storage> OnPath for Run<'_, '_, S> {
 /// hardware's own prefetching does not do for them), near enough that the lines are still in
 /// the first-level cache when their group comes. Measured on an Intel Xeon (AVX-512) at 16M
 /// elements, 2 threads, both paths: every pass of every type at 0.98x to 1.54x the speed
-/// without it (forward MEAN gains most); in cache, and at 32 elements, within 1%. Fetching the outputs as well cost
-/// the passes with one output more than it saved.
+/// without it (forward MEAN gains most); in cache, and at 32 elements, within 1%. Fetching
+/// the outputs as well cost the passes with one output more than it saved.
 const AHEAD: usize = 2048;
 
 /// Asks the cache for the inputs of the `elements` elements [`AHEAD`] bytes after those at
@@ -173,24 +173,22 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
         // only for a sum: no load of the sums just zeroed, whose narrower stores (outside the
         // path's instructions) a wide load could not take, a stall small calls feel.
         //
-        // Whether the groups sum is a constant in each of the two loops, so that the one that
-        // does not has no branch on it in each group and carries no lane sums.
-        if L && c.sum {
-            let mut acc = if c.sum_is_zero {
-                S::Compute::acc_zero::<P>()
-            } else {
-                S::Compute::acc_load::<P>(sum, 0)
-            };
-            for start in (0..full).step_by(GROUP) {
-                fetch_ahead(&c, start, GROUP);
-                group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, true);
-            }
-            S::Compute::acc_store::<P>(acc, sum, 0);
-        } else {
+        // For the rows with `LOOP_PER_SUM`, whether the groups sum is a constant in each of
+        // two loops, so that the one that does not has no branch on it in each group and
+        // carries no lane sums.
+        let summed = L && c.sum;
+        if S::LOOP_PER_SUM && !summed {
             let mut acc = S::Compute::acc_zero::<P>();
-            for start in (0..full).step_by(GROUP) {
-                fetch_ahead(&c, start, GROUP);
-                group::<P, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, false);
+            full_groups::<P, S, L, G, H, FAST>(&mut c, full, &mut acc, fast, false);
+        } else {
+            let mut acc = if summed && !c.sum_is_zero {
+                S::Compute::acc_load::<P>(sum, 0)
+            } else {
+                S::Compute::acc_zero::<P>()
+            };
+            full_groups::<P, S, L, G, H, FAST>(&mut c, full, &mut acc, fast, summed);
+            if summed {
+                S::Compute::acc_store::<P>(acc, sum, 0);
             }
         }
     }
@@ -204,6 +202,29 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
             group::<One, S, L, G, H, FAST>(&mut c, i, lane, &mut acc, fast, summed);
             S::Compute::acc_store::<One>(acc, sum, lane);
         }
+    }
+}
+
+/// The chunk's first `full` elements (whole groups) one group at a time, their losses added
+/// to `acc` when `sum`.
+#[inline(always)]
+fn full_groups<
+    P: Path,
+    S: Storage,
+    const L: bool,
+    const G: bool,
+    const H: bool,
+    const FAST: bool,
+>(
+    c: &mut Chunk<'_, S>,
+    full: usize,
+    acc: &mut <S::Compute as Compute>::Acc<P>,
+    fast: (S::Compute, S::Compute),
+    sum: bool,
+) {
+    for start in (0..full).step_by(GROUP) {
+        fetch_ahead(c, start, GROUP);
+        group::<P, S, L, G, H, FAST>(c, start, 0, acc, fast, sum);
     }
 }
 
@@ -231,12 +252,14 @@ fn group<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const
     let r =
         S::Compute::kernels::<P, L, G, H, FAST>(x, y, each, c.factor, fast, acc, sum, S::BOUNDED);
     let (mut open_loss, mut open_grad, mut open_second) = (0, 0, 0);
-    if L && !sum {
-        // Losses not summed are an output (see `Run`): no branch on whether they are, which
-        // would leave the losses' arithmetic after it, apart from the rest of the kernel's.
-        let out = c.loss.as_deref_mut().expect("the losses' output");
-        open_loss = store_result::<P, S>(r.loss, r.loss_hi, &mut out[span.clone()]);
-    } else if let (true, Some(out)) = (L, c.loss.as_deref_mut()) {
+    // Losses not summed are an output (see `Run`): taken without a branch on whether they
+    // are, which would leave the losses' arithmetic after it, apart from the kernel's.
+    let loss_out = match (L, sum) {
+        (true, false) => Some(c.loss.as_deref_mut().expect("the losses' output")),
+        (true, true) => c.loss.as_deref_mut(),
+        (false, _) => None,
+    };
+    if let Some(out) = loss_out {
         open_loss = store_result::<P, S>(r.loss, r.loss_hi, &mut out[span.clone()]);
     }
     if H {

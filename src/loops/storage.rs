@@ -26,6 +26,10 @@ pub trait Storage: Copy + Default + Send + Sync + std::fmt::Debug + 'static {
     /// an interval that holds the exact value ([`crate::kernel::bounded`]), stored by
     /// [`Storage::store_bounded`]: correct rounding, with the open lanes computed again.
     const BOUNDED: bool;
+    /// Whether the loop over a chunk's full groups is compiled twice where losses are
+    /// computed, once summing them and once not (a constant in each): the loop that does not
+    /// sum then carries no lane sums, at the cost of a second copy of the kernels in the build.
+    const LOOP_PER_SUM: bool;
 
     /// The first lanes' worth of `src`, widened (exactly).
     fn load<P: Path>(src: &[Self]) -> LanesOf<Self, P>;
