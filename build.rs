@@ -41,15 +41,37 @@ fn main() {
         version("PATCH"),
         env::var("CARGO_PKG_VERSION").unwrap(),
     ));
-    let bindings = cbindgen::Builder::new()
-        .with_config(config)
-        .with_src(root.join("src/ffi/mod.rs"))
-        // The one plain struct of the C interface, `softmargin_partial`.
-        .with_src(root.join("src/partial.rs"))
-        .generate()
-        .expect("cbindgen generates the header");
+    // Python's cffi reads declarations without preprocessor lines (integer `#define`s aside)
+    // and without C++ guards: the same items, bare.
+    let mut bare = config.clone();
+    bare.include_guard = None;
+    bare.cpp_compat = false;
+    bare.sys_includes.clear();
+    bare.after_includes = None;
+    bare.documentation = false;
+    let generate = |config: cbindgen::Config| {
+        cbindgen::Builder::new()
+            .with_config(config)
+            .with_src(root.join("src/ffi/mod.rs"))
+            // The one plain struct of the C interface, `softmargin_partial`.
+            .with_src(root.join("src/partial.rs"))
+            .generate()
+            .expect("cbindgen generates the header")
+    };
+    let bindings = generate(config);
+    // maturin's cffi bindings (python/pyproject.toml) take their declarations from `header.h`
+    // in the target directory. `OUT_DIR` is `<target>[/<triple>]/<profile>/build/<pkg>/out`.
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let triple = env::var("TARGET").unwrap();
+    let mut target = out_dir.ancestors().nth(4);
+    if target.and_then(Path::file_name) == Some(triple.as_ref()) {
+        target = target.and_then(Path::parent);
+    }
+    if let Some(target) = target {
+        generate(bare).write_to_file(target.join("header.h"));
+    }
 
-    let generated = PathBuf::from(env::var("OUT_DIR").unwrap()).join("softmargin.h");
+    let generated = out_dir.join("softmargin.h");
     bindings.write_to_file(&generated);
     println!(
         "cargo:rustc-env=SOFTMARGIN_GENERATED_HEADER={}",

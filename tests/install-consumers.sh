@@ -5,9 +5,11 @@
 # through pkg-config (shared, and static with pkg-config --static, and from a moved copy of the
 # prefix), and the Python tests. Then the same CTest project with softmargin vendored, through
 # add_subdirectory and through FetchContent from this repository's HEAD commit, each checked to
-# write nothing outside the subproject's binary directory. Last, the Python wheel: built from
-# ./python, platform-tagged, installed into a fresh venv and imported from another directory
-# with no environment variable, where the Python tests run against it.
+# write nothing outside the subproject's binary directory. Last, the Python package: an sdist
+# and a wheel built from it (python -m build), the wheel checked (manylinux tag, license files,
+# metadata), installed into a fresh venv and imported from another directory with no
+# environment variable, where the Python tests run against it, and again against the installed
+# library (SOFTMARGIN_LIBRARY).
 #
 #   tests/install-consumers.sh [PREFIX]
 set -euo pipefail
@@ -82,9 +84,6 @@ cc -std=c99 examples/basic.c -o "$work/basic-moved" \
 "$work/basic-moved"
 grep -q "RUNPATH.*$moved" <<<"$(readelf -d "$work/basic-moved")"
 
-echo "== Python package against the installed library"
-SOFTMARGIN_LIBRARY="$libdir/libsoftmargin.so" PYTHONPATH=python python3 -m pytest -q python/tests
-
 # The vendored forms build the library again, each in its own binary directory.
 vendored() {
     local from=$1
@@ -105,16 +104,36 @@ vendored() {
 vendored subdirectory -DSOFTMARGIN_SOURCE_DIR="$PWD"
 vendored fetchcontent -DSOFTMARGIN_GIT="file://$PWD" -DSOFTMARGIN_GIT_TAG="$(git rev-parse HEAD)"
 
-echo "== Python wheel: pip wheel ./python, a fresh venv, import from elsewhere"
+echo "== Python: python -m build ./python (an sdist, then a wheel from it), a fresh venv"
 pip_cache="$work/pip-cache"
-python3 -m pip wheel --quiet --cache-dir "$pip_cache" --no-deps -w "$work/wheels" ./python
-wheel=$(ls "$work"/wheels/softmargin-*.whl)
-echo "$wheel"
+PIP_CACHE_DIR="$pip_cache" python3 -m build --outdir "$work/dist" ./python >"$work/build.log" 2>&1 ||
+    { cat "$work/build.log"; exit 1; }
+sdist=$(ls "$work"/dist/softmargin-*.tar.gz)
+wheel=$(ls "$work"/dist/softmargin-*.whl)
+echo "$(basename "$sdist") $(basename "$wheel")"
+# One wheel for every Python 3 (the library uses no Python API), tagged manylinux by maturin's
+# check of the symbols it links.
 case "$(basename "$wheel")" in
-    softmargin-"$version"-py3-none-linux_*.whl) ;;
-    *) echo "the wheel is not platform-tagged: $(basename "$wheel")" >&2; exit 1 ;;
+    softmargin-"$version"-py3-none-manylinux_*.whl) ;;
+    *) echo "the wheel is not tagged py3-none-manylinux: $(basename "$wheel")" >&2; exit 1 ;;
 esac
-grep -q "softmargin/_libsoftmargin" <<<"$(python3 -m zipfile -l "$wheel")"
+contents=$(python3 -m zipfile -l "$wheel")
+for name in softmargin/__init__.py softmargin/_native/ffi.py softmargin/_native/lib \
+    licenses/LICENSE-MIT licenses/LICENSE-APACHE; do
+    grep -q "$name" <<<"$contents" || { echo "the wheel lacks $name" >&2; exit 1; }
+done
+metadata=$(python3 -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())' \
+    "$wheel" "softmargin-$version.dist-info/METADATA")
+for field in "License-Expression: MIT OR Apache-2.0" "Author: The softmargin maintainers" \
+    "Requires-Dist: cffi" "Description-Content-Type: text/markdown"; do
+    grep -qF "$field" <<<"$metadata" || { echo "the wheel's METADATA lacks $field" >&2; exit 1; }
+done
+sdist_files=$(tar tzf "$sdist")
+for name in Cargo.toml Cargo.lock build.rs src/lib.rs cbindgen.toml LICENSE-MIT LICENSE-APACHE \
+    softmargin/__init__.py pyproject.toml; do
+    grep -q "^softmargin-$version/$name$" <<<"$sdist_files" ||
+        { echo "the sdist lacks $name" >&2; exit 1; }
+done
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --cache-dir "$pip_cache" "$wheel" pytest ml_dtypes
 repo=$PWD
@@ -127,5 +146,8 @@ assert softmargin.__version__ == softmargin.version() == sys.argv[1]
 print("imported", softmargin.__version__, "from", softmargin.library_path)
 ' "$version"
     env -u SOFTMARGIN_LIBRARY -u PYTHONPATH "$work/venv/bin/python" -m pytest -q \
+        -p no:cacheprovider "$repo/python/tests"
+    echo "== the Python tests against the installed library"
+    SOFTMARGIN_LIBRARY="$libdir/libsoftmargin.so" "$work/venv/bin/python" -m pytest -q \
         -p no:cacheprovider "$repo/python/tests"
 )

@@ -16,16 +16,21 @@ non-contiguous input is copied to a contiguous one first. Output arrays (out=, g
 written in place, so they must be C-contiguous numpy arrays of the right dtype and shape. Bad
 arguments raise TypeError or ValueError before the library is called.
 
-The shared library is found, in this order: the path in the environment variable
-SOFTMARGIN_LIBRARY; the library installed inside this package (pip install ./python); the
-system loader (ldconfig paths, LD_LIBRARY_PATH).
+Arguments are checked before the library is called: None, bool and str are never numbers,
+integers out of a C argument's range raise OverflowError, and NumPy integers are taken wherever
+Python ints are.
+
+The package calls the library through cffi. It loads the library built into the package; the
+environment variable SOFTMARGIN_LIBRARY, if set, names another build of libsoftmargin.so to load
+instead.
 """
 
-import ctypes as _ctypes
-import ctypes.util as _ctypes_util
+import operator as _operator
 import os as _os
 
 import numpy as _np
+
+from ._native.ffi import ffi as _ffi
 
 __version__ = "0.1.0"
 
@@ -59,18 +64,48 @@ __all__ = [
     "version",
 ]
 
+
+def _load():
+    """The library's path and cffi handle: SOFTMARGIN_LIBRARY's, else the package's own."""
+    explicit = _os.environ.get("SOFTMARGIN_LIBRARY")
+    if explicit:
+        try:
+            return explicit, _ffi.dlopen(explicit)
+        except OSError as err:
+            raise ImportError(f"softmargin could not load SOFTMARGIN_LIBRARY={explicit!r}: "
+                              f"{err}") from None
+    from . import _native
+
+    here = _os.path.dirname(_os.path.abspath(_native.__file__))
+    names = [name for name in sorted(_os.listdir(here)) if name.endswith((".so", ".dylib", ".dll"))]
+    return _os.path.join(here, names[0]), _native.lib
+
+
+library_path, _lib = _load()
+
 #: The C reductions (SOFTMARGIN_REDUCTION_* in softmargin.h), by their Python names.
-REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+REDUCTIONS = {"none": _lib.SOFTMARGIN_REDUCTION_NONE, "mean": _lib.SOFTMARGIN_REDUCTION_MEAN,
+              "sum": _lib.SOFTMARGIN_REDUCTION_SUM}
 
 # The statuses of softmargin.h (SOFTMARGIN_STATUS_*), carried by SoftMarginError.status.
-STATUS_OK = 0
-STATUS_NULL_POINTER = 1
-STATUS_INVALID_REDUCTION = 2
-STATUS_OVERLAP = 3
-STATUS_INVALID_TARGET = 4
-STATUS_INVALID_ARGUMENT = 5
-STATUS_PANIC = 6
-STATUS_MISALIGNED = 7
+STATUS_OK = _lib.SOFTMARGIN_STATUS_OK
+STATUS_NULL_POINTER = _lib.SOFTMARGIN_STATUS_NULL_POINTER
+STATUS_INVALID_REDUCTION = _lib.SOFTMARGIN_STATUS_INVALID_REDUCTION
+STATUS_OVERLAP = _lib.SOFTMARGIN_STATUS_OVERLAP
+STATUS_INVALID_TARGET = _lib.SOFTMARGIN_STATUS_INVALID_TARGET
+STATUS_INVALID_ARGUMENT = _lib.SOFTMARGIN_STATUS_INVALID_ARGUMENT
+STATUS_PANIC = _lib.SOFTMARGIN_STATUS_PANIC
+STATUS_MISALIGNED = _lib.SOFTMARGIN_STATUS_MISALIGNED
+
+#: The size in bytes of a partial sum (softmargin_partial): plain bytes, to send between ranks.
+PARTIAL_SIZE = _ffi.sizeof("softmargin_partial")
+
+#: Elements in a block of the reductions (SOFTMARGIN_BLOCK): shards that start at multiples of
+#: it merge to the one call's MEAN and SUM bit for bit.
+BLOCK = _lib.SOFTMARGIN_BLOCK
+
+#: The largest value of a size_t argument.
+_SIZE_MAX = 2 ** (8 * _ffi.sizeof("size_t")) - 1
 
 
 class SoftMarginError(RuntimeError):
@@ -81,78 +116,12 @@ class SoftMarginError(RuntimeError):
         self.status = status
 
 
-def _candidates():
-    """The libraries to try, in order, each with where it comes from."""
-    explicit = _os.environ.get("SOFTMARGIN_LIBRARY")
-    if explicit:
-        return [(explicit, "SOFTMARGIN_LIBRARY")]
-    here = _os.path.dirname(_os.path.abspath(__file__))
-    found = [(_os.path.join(here, name), "the package directory")
-             for name in sorted(_os.listdir(here))
-             if name.startswith(("_libsoftmargin", "libsoftmargin.so"))]
-    system = _ctypes_util.find_library("softmargin")
-    found.append((system or "libsoftmargin.so", "the system loader"))
-    return found
+#: The C element type of each suffix (the 16-bit types as their bits).
+_CTYPES = {"f32": "float", "f64": "double", "f16": "uint16_t", "bf16": "uint16_t"}
 
 
-def _load():
-    tried = []
-    for path, origin in _candidates():
-        try:
-            return path, _ctypes.CDLL(path)
-        except OSError as err:
-            tried.append(f"  {path} ({origin}): {err}")
-    raise ImportError(
-        "softmargin could not load its shared library. Tried:\n" + "\n".join(tried) + "\n"
-        "Install the package with `pip install ./python` from a softmargin checkout (it builds"
-        " the library into the package), or set SOFTMARGIN_LIBRARY to the path of a"
-        " libsoftmargin.so.")
-
-
-library_path, _lib = _load()
-
-_size_t = _ctypes.c_size_t
-_i32 = _ctypes.c_int32
-_lib.softmargin_status_str.argtypes = [_i32]
-_lib.softmargin_status_str.restype = _ctypes.c_char_p
-_lib.softmargin_isa.argtypes = []
-_lib.softmargin_isa.restype = _ctypes.c_char_p
-_lib.softmargin_version.argtypes = []
-_lib.softmargin_version.restype = _ctypes.c_char_p
-_lib.softmargin_set_num_threads.argtypes = [_size_t]
-_lib.softmargin_set_num_threads.restype = _i32
-_lib.softmargin_get_num_threads.argtypes = []
-_lib.softmargin_get_num_threads.restype = _size_t
-
-#: The size in bytes of a partial sum (softmargin_partial): plain bytes, to send between ranks.
-PARTIAL_SIZE = 296
-
-#: Elements in a block of the reductions (SOFTMARGIN_BLOCK): shards that start at multiples of
-#: it merge to the one call's MEAN and SUM bit for bit.
-BLOCK = 4096
-
-_Partial = _ctypes.c_uint64 * (PARTIAL_SIZE // 8)
-_PartialPointer = _ctypes.POINTER(_Partial)
-
-_FUNCTIONS = {}
-for _suffix, _ctype in (("f32", _ctypes.c_float), ("f64", _ctypes.c_double),
-                        ("f16", _ctypes.c_uint16), ("bf16", _ctypes.c_uint16)):
-    _p = _ctypes.POINTER(_ctype)
-    _signatures = {
-        "forward": [_p, _p, _size_t, _i32, _p],
-        "backward": [_p, _p, _p, _size_t, _i32, _p],
-        "forward_backward": [_p, _p, _size_t, _i32, _p, _p],
-        "check_target": [_p, _size_t, _ctypes.POINTER(_size_t)],
-        "gradient_hessian": [_p, _p, _size_t, _i32, _p, _p],
-        "forward_partial": [_p, _p, _size_t, _PartialPointer],
-        "forward_backward_shard": [_p, _p, _size_t, _size_t, _i32, _PartialPointer, _p],
-        "partial_finish": [_PartialPointer, _i32, _p],
-    }
-    for _name, _args in _signatures.items():
-        _f = getattr(_lib, f"softmargin_{_name}_{_suffix}")
-        _f.argtypes = _args
-        _f.restype = _i32
-        _FUNCTIONS[(_name, _suffix)] = (_f, _p)
+def _function(name, kind):
+    return getattr(_lib, f"softmargin_{name}_{kind}")
 
 
 def _bfloat16_bits(value):
@@ -183,11 +152,34 @@ def _kind(name, array, dtype):
 
 def _check(status):
     if status != 0:
-        raise SoftMarginError(status, _lib.softmargin_status_str(status).decode())
+        raise SoftMarginError(status, _ffi.string(_lib.softmargin_status_str(status)).decode())
 
 
 def _typed(value):
-    return hasattr(value, "dtype")
+    """Whether `value` carries its own element type: a numpy array or scalar, or an object of
+    the buffer protocol (memoryview, array.array), which keeps its type."""
+    if hasattr(value, "dtype"):
+        return True
+    try:
+        memoryview(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _integer(name, value, low=0, high=None):
+    """`value` as a Python int: an int or a NumPy integer (never a bool, a float or a str), in
+    `low..=high` (`high` the size_t range by default), else OverflowError."""
+    if isinstance(value, (bool, _np.bool_)):
+        raise TypeError(f"{name} must be an integer, not bool")
+    try:
+        value = _operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
+    high = _SIZE_MAX if high is None else high
+    if not low <= value <= high:
+        raise OverflowError(f"{name} must be in {low}..{high}, not {value}")
+    return value
 
 
 def _numbers(name, value):
@@ -234,6 +226,24 @@ def _pair(input, target, dtype=None):
     return input, target, kind
 
 
+def _scalar(name, value, dtype, reduction):
+    """A number, or a one-element array of numbers, as a one-element array of `dtype`, converted
+    by value (to bfloat16 bits when `dtype` is uint16, the bits of dtype="bfloat16")."""
+    if not _typed(value):
+        _numbers(name, value)
+    value = _np.asarray(value)
+    if value.dtype.kind not in "fiu" and value.dtype.name != "bfloat16":
+        raise TypeError(f"{name} must be a number, not {value.dtype}")
+    if value.size != 1:
+        raise ValueError(f"{name} must be a scalar for reduction {reduction!r}")
+    value = value.reshape(-1)
+    if dtype == _np.uint16 and value.dtype == _np.uint16:
+        return _np.ascontiguousarray(value)  # bfloat16 bits already
+    if dtype == _np.uint16:
+        return _bfloat16_bits(value.astype(_np.float32)).reshape(-1)
+    return _np.ascontiguousarray(value.astype(dtype))
+
+
 def _reduction(reduction):
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be 'none', 'mean' or 'sum', not {reduction!r}")
@@ -257,8 +267,9 @@ def _output(name, out, shape, dtype):
     return out
 
 
-def _ptr(array, pointer_type):
-    return array.ctypes.data_as(pointer_type)
+def _ptr(array, kind):
+    """A pointer to `array`'s data (C-contiguous, of `kind`'s type) for the call."""
+    return _ffi.from_buffer(_CTYPES[kind] + "[]", array)
 
 
 def forward(input, target, reduction="mean", *, out=None, dtype=None):
@@ -269,7 +280,7 @@ def forward(input, target, reduction="mean", *, out=None, dtype=None):
     """
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _FUNCTIONS[("forward", kind)]
+    f, p = _function("forward", kind), kind
     shape = input.shape if r == 0 else (() if out is None else out.shape)
     if r != 0 and out is not None and out.size != 1:
         raise ValueError(f"out must hold one element for reduction {reduction!r}")
@@ -288,21 +299,13 @@ def backward(grad_output, input, target, reduction="mean", *, out=None, dtype=No
     """
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _FUNCTIONS[("backward", kind)]
+    f, p = _function("backward", kind), kind
     if r == 0:
         g, _ = _array("grad_output", grad_output, input, dtype == "bfloat16")
         if g.shape != input.shape:
             raise ValueError(f"grad_output has shape {g.shape}, expected {input.shape}")
     else:
-        if not _typed(grad_output):
-            _numbers("grad_output", grad_output)
-        if input.dtype == _np.uint16 and not _typed(grad_output):
-            g = _bfloat16_bits(grad_output).reshape(-1)
-        else:
-            g = _np.asarray(grad_output, dtype=input.dtype).reshape(-1)
-        if g.size != 1:
-            raise ValueError(f"grad_output must be a scalar for reduction {reduction!r}")
-        g = _np.ascontiguousarray(g)
+        g = _scalar("grad_output", grad_output, input.dtype, reduction)
     dest = _output("out", out, input.shape, input.dtype)
     _check(f(_ptr(g, p), _ptr(input, p), _ptr(target, p), input.size, r, _ptr(dest, p)))
     return dest
@@ -312,7 +315,7 @@ def forward_backward(input, target, reduction="mean", *, out=None, grad_out=None
     """(loss, gradient) in one pass: `forward` and `backward` with a grad_output of 1."""
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _FUNCTIONS[("forward_backward", kind)]
+    f, p = _function("forward_backward", kind), kind
     if r != 0 and out is not None and out.size != 1:
         raise ValueError(f"out must hold one element for reduction {reduction!r}")
     loss = _output("out", out, input.shape if r == 0 else (() if out is None else out.shape),
@@ -334,23 +337,24 @@ def gradient_hessian(input, target, reduction="mean", *, out=None, hess_out=None
     """
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _FUNCTIONS[("gradient_hessian", kind)]
+    f, p = _function("gradient_hessian", kind), kind
     grad = _output("out", out, input.shape, input.dtype)
     hess = _output("hess_out", hess_out, input.shape, input.dtype)
     _check(f(_ptr(input, p), _ptr(target, p), input.size, r, _ptr(grad, p), _ptr(hess, p)))
     return grad, hess
 
 
-_lib.softmargin_partial_merge.argtypes = [_PartialPointer, _PartialPointer]
-_lib.softmargin_partial_merge.restype = _i32
-
-
 def _partial(value):
     """A bytes-like partial sum as the C struct (a copy)."""
-    data = bytes(memoryview(value).cast("B"))
+    try:
+        data = bytes(memoryview(value).cast("B"))
+    except TypeError:
+        raise TypeError(f"a partial sum is bytes-like, not {type(value).__name__}") from None
     if len(data) != PARTIAL_SIZE:
         raise ValueError(f"a partial sum is {PARTIAL_SIZE} bytes, not {len(data)}")
-    return _Partial.from_buffer_copy(data)
+    part = _ffi.new("softmargin_partial *")
+    _ffi.memmove(part, data, PARTIAL_SIZE)
+    return part
 
 
 def forward_partial(input, target, *, dtype=None):
@@ -363,10 +367,10 @@ def forward_partial(input, target, *, dtype=None):
     uint8 tensor of torch.distributed, Horovod or MPI.
     """
     input, target, kind = _pair(input, target, dtype)
-    f, p = _FUNCTIONS[("forward_partial", kind)]
-    part = _Partial()
-    _check(f(_ptr(input, p), _ptr(target, p), input.size, _ctypes.byref(part)))
-    return bytes(part)
+    f, p = _function("forward_partial", kind), kind
+    part = _ffi.new("softmargin_partial *")
+    _check(f(_ptr(input, p), _ptr(target, p), input.size, part))
+    return bytes(_ffi.buffer(part))
 
 
 def forward_backward_shard(input, target, total_len, reduction="mean", *, grad_out=None,
@@ -378,26 +382,26 @@ def forward_backward_shard(input, target, total_len, reduction="mean", *, grad_o
     them, wherever the shard starts. The partial is forward_partial()'s.
     """
     input, target, kind = _pair(input, target, dtype)
-    g, p = _FUNCTIONS[("forward_backward_shard", kind)]
+    g, p = _function("forward_backward_shard", kind), kind
     r = _reduction(reduction)
     if r == 0:
         raise ValueError("a shard's reduction is 'mean' or 'sum'")
-    if not isinstance(total_len, int) or total_len < input.size:
-        raise ValueError(f"total_len must be an int of at least the shard's {input.size}")
+    total_len = _integer("total_len", total_len)
+    if total_len < input.size:
+        raise ValueError(f"total_len must be at least the shard's {input.size}, not {total_len}")
     grad = _output("grad_out", grad_out, input.shape, input.dtype)
-    part = _Partial()
-    _check(g(_ptr(input, p), _ptr(target, p), input.size, total_len, r, _ctypes.byref(part),
-             _ptr(grad, p)))
-    return bytes(part), grad
+    part = _ffi.new("softmargin_partial *")
+    _check(g(_ptr(input, p), _ptr(target, p), input.size, total_len, r, part, _ptr(grad, p)))
+    return bytes(_ffi.buffer(part)), grad
 
 
 def merge_partials(*partials):
     """The exact sum of partial sums (bytes-like objects of PARTIAL_SIZE), as bytes."""
-    total = _Partial()
-    for value in partials:
-        one = _partial(value)
-        _check(_lib.softmargin_partial_merge(_ctypes.byref(total), _ctypes.byref(one)))
-    return bytes(total)
+    parts = [_partial(value) for value in partials]
+    total = _ffi.new("softmargin_partial *")
+    for one in parts:
+        _check(_lib.softmargin_partial_merge(total, one))
+    return bytes(_ffi.buffer(total))
 
 
 def finish_partial(partial, reduction="mean", dtype=_np.float32):
@@ -415,9 +419,9 @@ def finish_partial(partial, reduction="mean", dtype=_np.float32):
         except TypeError:
             raise TypeError(f"dtype must be a float type or 'bfloat16', not {dtype!r}") from None
         kind = _kind("dtype", _np.empty(0, dtype=dtype), None)
-    f, p = _FUNCTIONS[("partial_finish", kind)]
+    f, p = _function("partial_finish", kind), kind
     out = _np.empty((), dtype=dtype)
-    _check(f(_ctypes.byref(_partial(partial)), r, _ptr(out, p)))
+    _check(f(_partial(partial), r, _ptr(out, p)))
     return out[()]
 
 
@@ -426,18 +430,18 @@ def check_target(target, *, dtype=None):
     target, kind = _array("target", target, bits=dtype == "bfloat16")
     if dtype not in (None, "bfloat16"):
         raise ValueError(f"dtype must be None or 'bfloat16', not {dtype!r}")
-    f, p = _FUNCTIONS[("check_target", kind)]
-    first = _size_t(0)
-    status = f(_ptr(target, p), target.size, _ctypes.byref(first))
+    f, p = _function("check_target", kind), kind
+    first = _ffi.new("size_t *")
+    status = f(_ptr(target, p), target.size, first)
     if status == STATUS_INVALID_TARGET:
-        return first.value
+        return first[0]
     _check(status)
     return None
 
 
 def set_num_threads(num_threads):
     """Threads for large calls; 0 restores the default."""
-    _check(_lib.softmargin_set_num_threads(num_threads))
+    _check(_lib.softmargin_set_num_threads(_integer("num_threads", num_threads)))
 
 
 def get_num_threads():
@@ -447,12 +451,12 @@ def get_num_threads():
 
 def isa():
     """The instruction-set path in use: "avx512", "avx2" or "portable"."""
-    return _lib.softmargin_isa().decode()
+    return _ffi.string(_lib.softmargin_isa()).decode()
 
 
 def version():
     """The library's version, "MAJOR.MINOR.PATCH"."""
-    return _lib.softmargin_version().decode()
+    return _ffi.string(_lib.softmargin_version()).decode()
 
 
 class SoftMarginLoss:

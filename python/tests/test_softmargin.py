@@ -32,6 +32,12 @@ def data(dtype, n=1000, seed=0):
     return x, y
 
 
+def bf16_bits(values):
+    """Finite values rounded to bfloat16 (to nearest, ties to even), as uint16 bits."""
+    bits = np.asarray(values, np.float32).view(np.uint32).astype(np.uint64)
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+
+
 def tolerance(dtype):
     """float32 results against the float64 reference: 2 float32 ulp (and 2 subnormal steps).
     float64 results: bounded by the reference's own error (numpy's logaddexp and exp), not by
@@ -123,6 +129,69 @@ def test_bad_arguments_raise_before_any_call():
         with pytest.raises(TypeError):
             softmargin.backward(bad, x, y, "sum")
     assert (out == 7.0).all()
+
+
+def test_none_strings_bools_and_big_integers_raise():
+    x, y = data(np.float32, 3)
+    for call in (lambda: softmargin.forward(None, None),
+                 lambda: softmargin.forward(x, [1, None, -1], "none"),
+                 lambda: softmargin.forward("2.5", "1"),
+                 lambda: softmargin.set_num_threads(True),
+                 lambda: softmargin.set_num_threads(2.0),
+                 lambda: softmargin.set_num_threads(None),
+                 lambda: softmargin.set_num_threads("2"),
+                 lambda: softmargin.forward_backward_shard(x, y, True, "mean"),
+                 lambda: softmargin.forward_backward_shard(x, y, 20.0, "mean"),
+                 lambda: softmargin.forward_backward_shard(x, y, "20", "mean"),
+                 lambda: softmargin.merge_partials("not bytes")):
+        with pytest.raises(TypeError):
+            call()
+    threads = softmargin.get_num_threads()
+    for bad in (2**64 + 5, 2**64, -1):
+        with pytest.raises(OverflowError, match="num_threads"):
+            softmargin.set_num_threads(bad)
+        with pytest.raises(OverflowError, match="total_len"):
+            softmargin.forward_backward_shard(x, y, bad, "mean")
+    assert softmargin.get_num_threads() == threads
+    with pytest.raises(ValueError, match="total_len"):
+        softmargin.forward_backward_shard(x, y, 2, "mean")
+
+
+def test_numpy_integers_are_integers():
+    x, y = data(np.float64, 20)
+    part, grad = softmargin.forward_backward_shard(x, y, np.int64(40), "mean")
+    want_part, want_grad = softmargin.forward_backward_shard(x, y, 40, "mean")
+    assert part == want_part and grad.tobytes() == want_grad.tobytes()
+    threads = softmargin.get_num_threads()
+    softmargin.set_num_threads(np.uint8(2))
+    assert softmargin.get_num_threads() == 2
+    softmargin.set_num_threads(threads)
+
+
+def test_buffer_protocol_inputs_keep_their_type():
+    import array
+
+    x, y = data(np.float32, 64)
+    want = softmargin.forward(x, y, "none")
+    for xs, ys in ((memoryview(x), memoryview(y)), (array.array("f", x), array.array("f", y))):
+        got = softmargin.forward(xs, ys, "none")
+        assert got.dtype == np.float32
+        assert got.tobytes() == want.tobytes()
+    assert softmargin.forward(array.array("d", x), y.astype(np.float64)).dtype == np.float64
+
+
+def test_a_bfloat16_grad_output_is_converted_by_value():
+    x, y = data(np.float32, 3)
+    xb, yb = bf16_bits(x), bf16_bits(y)
+    want = softmargin.backward(1.0, xb, yb, "sum", dtype="bfloat16")
+    assert (want != 0).all() and (want != 0x8000).all()
+    for g in (np.float32(1.0), np.float64(1.0), np.array([1.0], np.float32), np.int64(1),
+              np.array(1.0)):
+        got = softmargin.backward(g, xb, yb, "sum", dtype="bfloat16")
+        assert got.tobytes() == want.tobytes(), g
+    # A uint16 grad_output is bfloat16 bits, as every uint16 array is with dtype="bfloat16".
+    got = softmargin.backward(np.uint16(0x3F80), xb, yb, "sum", dtype="bfloat16")
+    assert got.tobytes() == want.tobytes()
 
 
 def test_library_errors_carry_the_status():
@@ -245,7 +314,7 @@ def test_constants_match_the_header():
 
 
 def test_public_names():
-    for name in ("ctypes", "np", "numpy", "os"):
+    for name in ("ctypes", "cffi", "ffi", "np", "numpy", "operator", "os"):
         assert not hasattr(softmargin, name), name
     for name in softmargin.__all__:
         assert hasattr(softmargin, name), name
@@ -262,8 +331,7 @@ def test_a_failed_load_says_what_was_tried():
                          capture_output=True, text=True)
     assert run.returncode != 0
     assert "ImportError" in run.stderr
-    assert "/nonexistent/libsoftmargin.so (SOFTMARGIN_LIBRARY)" in run.stderr
-    assert "pip install ./python" in run.stderr
+    assert "SOFTMARGIN_LIBRARY='/nonexistent/libsoftmargin.so'" in run.stderr
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
