@@ -106,7 +106,8 @@ vendored fetchcontent -DSOFTMARGIN_GIT="file://$PWD" -DSOFTMARGIN_GIT_TAG="$(git
 
 echo "== Python: python -m build ./python (an sdist, then a wheel from it), a fresh venv"
 pip_cache="$work/pip-cache"
-PIP_CACHE_DIR="$pip_cache" python3 -m build --outdir "$work/dist" ./python >"$work/build.log" 2>&1 ||
+PIP_CACHE_DIR="$pip_cache" python3 -m build -C maturin.build-args="--compatibility pypi" \
+    --outdir "$work/dist" ./python >"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; exit 1; }
 sdist=$(ls "$work"/dist/softmargin-*.tar.gz)
 wheel=$(ls "$work"/dist/softmargin-*.whl)
