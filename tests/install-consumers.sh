@@ -119,7 +119,8 @@ case "$(basename "$wheel")" in
     *) echo "the wheel is not tagged py3-none-manylinux: $(basename "$wheel")" >&2; exit 1 ;;
 esac
 contents=$(python3 -m zipfile -l "$wheel")
-for name in softmargin/__init__.py softmargin/_native/ffi.py softmargin/_native/lib \
+for name in softmargin/__init__.py softmargin/torch.py softmargin/py.typed \
+    softmargin/_native/ffi.py softmargin/_native/lib \
     licenses/LICENSE-MIT licenses/LICENSE-APACHE; do
     grep -q "$name" <<<"$contents" || { echo "the wheel lacks $name" >&2; exit 1; }
 done
@@ -135,7 +136,9 @@ for name in Cargo.toml Cargo.lock build.rs src/lib.rs cbindgen.toml LICENSE-MIT 
     grep -q "^softmargin-$version/$name$" <<<"$sdist_files" ||
         { echo "the sdist lacks $name" >&2; exit 1; }
 done
-python3 -m venv "$work/venv"
+# The venv sees the system's packages (torch, a large download, for softmargin.torch's tests);
+# its own come first, the wheel's softmargin among them.
+python3 -m venv --system-site-packages "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --cache-dir "$pip_cache" "$wheel" pytest ml_dtypes
 repo=$PWD
 (
@@ -146,6 +149,8 @@ assert softmargin.library_path.startswith(sys.prefix), softmargin.library_path
 assert softmargin.__version__ == softmargin.version() == sys.argv[1]
 print("imported", softmargin.__version__, "from", softmargin.library_path)
 ' "$version"
+    # The torch tests must run here: without torch they fail rather than skip.
+    export SOFTMARGIN_REQUIRE_TORCH=1
     env -u SOFTMARGIN_LIBRARY -u PYTHONPATH "$work/venv/bin/python" -m pytest -q \
         -p no:cacheprovider "$repo/python/tests"
     echo "== the Python tests against the installed library"

@@ -25,10 +25,17 @@ environment variable SOFTMARGIN_LIBRARY, if set, names another build of libsoftm
 instead.
 """
 
+from __future__ import annotations
+
 import operator as _operator
 import os as _os
+from typing import Literal as _Literal
+from typing import Optional as _Optional
+from typing import Tuple as _Tuple
+from typing import Union as _Union
 
 import numpy as _np
+import numpy.typing as _npt
 
 from ._native.ffi import ffi as _ffi
 
@@ -118,6 +125,14 @@ class SoftMarginError(RuntimeError):
 
 #: The C element type of each suffix (the 16-bit types as their bits).
 _CTYPES = {"f32": "float", "f64": "double", "f16": "uint16_t", "bf16": "uint16_t"}
+
+
+#: The types of the public signatures.
+_Reduction = _Literal["none", "mean", "sum"]
+_Bits = _Optional[_Literal["bfloat16"]]
+_Out = _Optional[_np.ndarray]
+_Loss = _Union[_np.ndarray, _np.generic]
+_BytesLike = _Union[bytes, bytearray, memoryview]
 
 
 def _function(name, kind):
@@ -272,7 +287,8 @@ def _ptr(array, kind):
     return _ffi.from_buffer(_CTYPES[kind] + "[]", array)
 
 
-def forward(input, target, reduction="mean", *, out=None, dtype=None):
+def forward(input: _npt.ArrayLike, target: _npt.ArrayLike, reduction: _Reduction = "mean", *,
+            out: _Out = None, dtype: _Bits = None) -> _Loss:
     """log(1 + exp(-target * input)), reduced: an array for "none", a scalar otherwise.
 
     For "none", `out` may receive the losses (it may be `input` or `target` itself); for "mean"
@@ -291,7 +307,9 @@ def forward(input, target, reduction="mean", *, out=None, dtype=None):
     return dest[()] if out is None else dest
 
 
-def backward(grad_output, input, target, reduction="mean", *, out=None, dtype=None):
+def backward(grad_output: _npt.ArrayLike, input: _npt.ArrayLike, target: _npt.ArrayLike,
+             reduction: _Reduction = "mean", *, out: _Out = None,
+             dtype: _Bits = None) -> _np.ndarray:
     """The gradient of the loss with respect to `input`, an array shaped like it.
 
     `grad_output` is an array shaped like `input` for "none" and a scalar (a number or a
@@ -311,7 +329,9 @@ def backward(grad_output, input, target, reduction="mean", *, out=None, dtype=No
     return dest
 
 
-def forward_backward(input, target, reduction="mean", *, out=None, grad_out=None, dtype=None):
+def forward_backward(input: _npt.ArrayLike, target: _npt.ArrayLike,
+                     reduction: _Reduction = "mean", *, out: _Out = None, grad_out: _Out = None,
+                     dtype: _Bits = None) -> _Tuple[_Loss, _np.ndarray]:
     """(loss, gradient) in one pass: `forward` and `backward` with a grad_output of 1."""
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
@@ -327,7 +347,9 @@ def forward_backward(input, target, reduction="mean", *, out=None, grad_out=None
     return loss, grad
 
 
-def gradient_hessian(input, target, reduction="mean", *, out=None, hess_out=None, dtype=None):
+def gradient_hessian(input: _npt.ArrayLike, target: _npt.ArrayLike,
+                     reduction: _Reduction = "mean", *, out: _Out = None, hess_out: _Out = None,
+                     dtype: _Bits = None) -> _Tuple[_np.ndarray, _np.ndarray]:
     """(gradient, second derivative) of the reduced loss with respect to each input, in one pass.
 
     gradient[i] = c * -y sigmoid(m) and second[i] = c * y**2 sigmoid(m) sigmoid(-m), with
@@ -357,7 +379,8 @@ def _partial(value):
     return part
 
 
-def forward_partial(input, target, *, dtype=None):
+def forward_partial(input: _npt.ArrayLike, target: _npt.ArrayLike, *,
+                    dtype: _Bits = None) -> bytes:
     """The exact partial sum of the losses of one shard of a data set, as PARTIAL_SIZE bytes.
 
     Merge the shards' partials with merge_partials (in any order: the merge is exact) and
@@ -373,8 +396,9 @@ def forward_partial(input, target, *, dtype=None):
     return bytes(_ffi.buffer(part))
 
 
-def forward_backward_shard(input, target, total_len, reduction="mean", *, grad_out=None,
-                           dtype=None):
+def forward_backward_shard(input: _npt.ArrayLike, target: _npt.ArrayLike, total_len: int,
+                           reduction: _Reduction = "mean", *, grad_out: _Out = None,
+                           dtype: _Bits = None) -> _Tuple[bytes, _np.ndarray]:
     """(partial, gradient) for one shard of a data set of `total_len` elements.
 
     The gradient is that of the MEAN over all `total_len` elements (or of the SUM) with respect
@@ -395,7 +419,7 @@ def forward_backward_shard(input, target, total_len, reduction="mean", *, grad_o
     return bytes(_ffi.buffer(part)), grad
 
 
-def merge_partials(*partials):
+def merge_partials(*partials: _BytesLike) -> bytes:
     """The exact sum of partial sums (bytes-like objects of PARTIAL_SIZE), as bytes."""
     parts = [_partial(value) for value in partials]
     total = _ffi.new("softmargin_partial *")
@@ -404,7 +428,9 @@ def merge_partials(*partials):
     return bytes(_ffi.buffer(total))
 
 
-def finish_partial(partial, reduction="mean", dtype=_np.float32):
+def finish_partial(partial: _BytesLike, reduction: _Reduction = "mean",
+                   dtype: _Union[_npt.DTypeLike, _Literal["bfloat16"]] = _np.float32
+                   ) -> _np.generic:
     """The MEAN (over the elements the partial covers) or SUM of a partial sum, rounded once to
     `dtype`: float16, float32, float64, ml_dtypes.bfloat16, or "bfloat16" for its bits as a
     uint16 scalar (for the one call's bits, the type the shards computed on)."""
@@ -425,7 +451,7 @@ def finish_partial(partial, reduction="mean", dtype=_np.float32):
     return out[()]
 
 
-def check_target(target, *, dtype=None):
+def check_target(target: _npt.ArrayLike, *, dtype: _Bits = None) -> _Optional[int]:
     """The index (in flattened order) of the first target that is not exactly -1 or +1, or None."""
     target, kind = _array("target", target, bits=dtype == "bfloat16")
     if dtype not in (None, "bfloat16"):
@@ -439,22 +465,22 @@ def check_target(target, *, dtype=None):
     return None
 
 
-def set_num_threads(num_threads):
+def set_num_threads(num_threads: int) -> None:
     """Threads for large calls; 0 restores the default."""
     _check(_lib.softmargin_set_num_threads(_integer("num_threads", num_threads)))
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """Threads large calls use."""
     return _lib.softmargin_get_num_threads()
 
 
-def isa():
+def isa() -> str:
     """The instruction-set path in use: "avx512", "avx2" or "portable"."""
     return _ffi.string(_lib.softmargin_isa()).decode()
 
 
-def version():
+def version() -> str:
     """The library's version, "MAJOR.MINOR.PATCH"."""
     return _ffi.string(_lib.softmargin_version()).decode()
 
@@ -472,33 +498,41 @@ class SoftMarginLoss:
 
     __slots__ = ("_reduction",)
 
-    def __init__(self, reduction="mean"):
+    def __init__(self, reduction: _Reduction = "mean") -> None:
         _reduction(reduction)
         self._reduction = reduction
 
     @property
-    def reduction(self):
+    def reduction(self) -> str:
         """ "none", "mean" or "sum"."""
         return self._reduction
 
-    def forward(self, input, target, *, out=None, dtype=None):
+    def forward(self, input: _npt.ArrayLike, target: _npt.ArrayLike, *, out: _Out = None,
+                dtype: _Bits = None) -> _Loss:
         """The loss: an array for "none", a scalar otherwise (see `forward`)."""
         return forward(input, target, self._reduction, out=out, dtype=dtype)
 
     __call__ = forward
 
-    def backward(self, grad_output, input, target, *, out=None, dtype=None):
+    def backward(self, grad_output: _npt.ArrayLike, input: _npt.ArrayLike,
+                 target: _npt.ArrayLike, *, out: _Out = None,
+                 dtype: _Bits = None) -> _np.ndarray:
         """The gradient with respect to `input` (see `backward`)."""
         return backward(grad_output, input, target, self._reduction, out=out, dtype=dtype)
 
-    def forward_backward(self, input, target, *, out=None, grad_out=None, dtype=None):
+    def forward_backward(self, input: _npt.ArrayLike, target: _npt.ArrayLike, *,
+                         out: _Out = None, grad_out: _Out = None,
+                         dtype: _Bits = None) -> _Tuple[_Loss, _np.ndarray]:
         """(loss, gradient) in one pass (see `forward_backward`)."""
         return forward_backward(input, target, self._reduction, out=out, grad_out=grad_out,
                                 dtype=dtype)
 
-    def gradient_hessian(self, input, target, *, out=None, hess_out=None):
+    def gradient_hessian(self, input: _npt.ArrayLike, target: _npt.ArrayLike, *,
+                         out: _Out = None, hess_out: _Out = None,
+                         dtype: _Bits = None) -> _Tuple[_np.ndarray, _np.ndarray]:
         """(gradient, second derivative) in one pass (see `gradient_hessian`)."""
-        return gradient_hessian(input, target, self._reduction, out=out, hess_out=hess_out)
+        return gradient_hessian(input, target, self._reduction, out=out, hess_out=hess_out,
+                                dtype=dtype)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"SoftMarginLoss(reduction={self._reduction!r})"

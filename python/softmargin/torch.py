@@ -1,0 +1,146 @@
+"""softmargin for PyTorch: torch.nn.SoftMarginLoss's module and function, computed by the library.
+
+    import softmargin.torch
+
+    loss_fn = softmargin.torch.SoftMarginLoss()         # instead of torch.nn.SoftMarginLoss()
+    loss = loss_fn(scores, y)
+    loss.backward()
+
+The loss is a torch.autograd.Function: its backward is the library's gradient, and the
+backward is itself differentiable (through the library's second derivative), so that
+torch.autograd.grad(..., create_graph=True) and Hessian-vector products work. Inputs are CPU
+tensors of float32, float64, float16 or bfloat16, of any shape (input and target the same
+shape and dtype); results are correctly rounded for float32 and the 16-bit types, and finite
+where torch's overflow. The gradient with respect to the target is not implemented, as in
+torch. A tensor on another device raises ValueError: the library computes on the CPU, and
+copying behind the caller's back would hide that.
+"""
+
+from __future__ import annotations
+
+from typing import Literal as _Literal
+
+import numpy as _np
+import torch as _torch
+
+import softmargin as _sm
+
+__all__ = ["SoftMarginLoss", "soft_margin_loss"]
+
+_TYPES = {_torch.float32: None, _torch.float64: None, _torch.float16: None,
+          _torch.bfloat16: "bfloat16"}
+
+
+def _check(input, target, reduction):
+    for name, t in (("input", input), ("target", target)):
+        if not isinstance(t, _torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, not {type(t).__name__}")
+        if t.device.type != "cpu":
+            raise ValueError(f"{name} is on {t.device}: softmargin computes on CPU tensors; "
+                             "move it with .cpu() or use torch.nn.SoftMarginLoss there")
+        if t.dtype not in _TYPES:
+            raise TypeError(f"{name} must be float32, float64, float16 or bfloat16, "
+                            f"not {t.dtype}")
+    if input.dtype != target.dtype:
+        raise TypeError(f"input has dtype {input.dtype} and target {target.dtype}")
+    if input.shape != target.shape:
+        raise ValueError(f"input shape {tuple(input.shape)} and target shape "
+                         f"{tuple(target.shape)} differ")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', not {reduction!r}")
+    if target.requires_grad:
+        raise NotImplementedError("the gradient of the soft margin loss with respect to the "
+                                  "target is not implemented (nor is it in torch)")
+
+
+def _array(t):
+    """A CPU tensor's data as a numpy array (no copy when contiguous; bfloat16 as its bits)."""
+    t = t.detach().contiguous()
+    if t.dtype == _torch.bfloat16:
+        return t.view(_torch.int16).numpy().view(_np.uint16)
+    return t.numpy()
+
+
+def _tensor(a, dtype):
+    """A numpy result as a tensor of `dtype` (bfloat16 from its bits), sharing its memory."""
+    a = _np.array(a, copy=None, order="C")  # a scalar as a 0-d array, as torch's
+    if dtype == _torch.bfloat16:
+        return _torch.from_numpy(a.view(_np.int16)).view(_torch.bfloat16)
+    return _torch.from_numpy(a)
+
+
+class _Loss(_torch.autograd.Function):
+    """The loss; its backward is _Gradient, so that it can be differentiated again."""
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):
+        ctx.reduction = reduction
+        ctx.save_for_backward(input, target)
+        dtype = _TYPES[input.dtype]
+        loss = _sm.forward(_array(input), _array(target), reduction, dtype=dtype)
+        return _tensor(loss, input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, target = ctx.saved_tensors
+        grad = None
+        if ctx.needs_input_grad[0]:
+            grad = _Gradient.apply(input, target, grad_output, ctx.reduction)
+        return grad, None, None
+
+
+class _Gradient(_torch.autograd.Function):
+    """The loss's gradient with respect to the input, for a grad_output; differentiable once
+    more, with respect to the input (through the second derivative) and to grad_output."""
+
+    @staticmethod
+    def forward(ctx, input, target, grad_output, reduction):
+        ctx.reduction = reduction
+        ctx.save_for_backward(input, target, grad_output)
+        dtype = _TYPES[input.dtype]
+        g = _array(grad_output)
+        grad = _sm.backward(g, _array(input), _array(target), reduction, dtype=dtype)
+        return _tensor(grad, input.dtype)
+
+    @staticmethod
+    @_torch.autograd.function.once_differentiable
+    def backward(ctx, v):
+        input, target, grad_output = ctx.saved_tensors
+        dtype = _TYPES[input.dtype]
+        x, y = _array(input), _array(target)
+        # grad = grad_output * c * slope(x), c = 1/len for MEAN, 1 otherwise; the library's
+        # gradient_hessian gives c * slope and c * slope' for the reduction.
+        slope, second = _sm.gradient_hessian(x, y, ctx.reduction, dtype=dtype)
+        slope, second = _tensor(slope, input.dtype), _tensor(second, input.dtype)
+        grad_input = grad_grad_output = None
+        if ctx.needs_input_grad[0]:
+            grad_input = v * grad_output * second
+        if ctx.needs_input_grad[2]:
+            grad_grad_output = v * slope
+            if ctx.reduction != "none":
+                grad_grad_output = grad_grad_output.sum().reshape(grad_output.shape)
+        return grad_input, None, grad_grad_output, None
+
+
+def soft_margin_loss(input: _torch.Tensor, target: _torch.Tensor,
+                     reduction: _Literal["none", "mean", "sum"] = "mean") -> _torch.Tensor:
+    """torch.nn.functional.soft_margin_loss, computed by the library (see the module's doc)."""
+    _check(input, target, reduction)
+    return _Loss.apply(input, target, reduction)
+
+
+class SoftMarginLoss(_torch.nn.Module):
+    """torch.nn.SoftMarginLoss, computed by the library: log(1 + exp(-target * input)), reduced
+    by "none", "mean" (the default) or "sum"."""
+
+    def __init__(self, reduction: _Literal["none", "mean", "sum"] = "mean") -> None:
+        super().__init__()
+        if reduction not in ("none", "mean", "sum"):
+            raise ValueError(f"reduction must be 'none', 'mean' or 'sum', not {reduction!r}")
+        self.reduction = reduction
+
+    def forward(self, input: _torch.Tensor, target: _torch.Tensor) -> _torch.Tensor:
+        return soft_margin_loss(input, target, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
