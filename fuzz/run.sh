@@ -4,6 +4,8 @@
 # runs libFuzzer.
 #
 #   fuzz/run.sh SECONDS [libFuzzer options...]
+#
+# With FUZZ_BUILD_ONLY=1, it builds and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
@@ -14,6 +16,9 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 # With an explicit --target, RUSTFLAGS reach the target crates only, not build scripts.
 host=$(rustc -vV | sed -n 's/^host: //p')
 cargo build --release --bin c_entry_points --target "$host"
+if [ "${FUZZ_BUILD_ONLY:-0}" = 1 ]; then
+    exit 0
+fi
 mkdir -p corpus/c_entry_points
 exec "target/$host/release/c_entry_points" corpus/c_entry_points -max_total_time="$seconds" \
     -max_len=4096 -print_final_stats=1 "$@"

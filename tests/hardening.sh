@@ -8,7 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds=${1:-60}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# Background builds still running when the script stops (on a failure) go with it.
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# The fuzz target's instrumented build (its own target directory) goes on in the background
+# while the sanitizer and valgrind runs use the other core.
+FUZZ_BUILD_ONLY=1 fuzz/run.sh >"$work/fuzz-build.log" 2>&1 &
+fuzz_build=$!
 
 cargo build --lib
 lib=target/debug
@@ -80,6 +86,7 @@ cc "${cflags[@]}" -O1 -pthread tests/c/concurrency.c "${link[@]}" -o "$work/conc
 "$work/concurrency"
 
 echo "== fuzzing the C entry points for ${fuzz_seconds}s"
+wait "$fuzz_build" || { cat "$work/fuzz-build.log"; exit 1; }
 fuzz/run.sh "$fuzz_seconds" 2>&1 | grep -E "^Done|^stat::(number_of_executed_units|new_units_added)|^#[0-9]+ +DONE"
 
 echo "== more than 2^31 and 2^32 elements"

@@ -15,9 +15,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# Background builds still running when the script stops (on a failure) go with it.
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 prefix=${1:-$work/prefix}
 build=target/install-check
+
+# Each route below builds the library in release mode, where most of the time goes to one
+# codegen unit on one core: the independent ones run side by side. The Python build (an sdist,
+# then a wheel from it) starts now, in the background; its checks come last.
+echo "== Python: python -m build ./python started (an sdist, then a wheel from it)"
+pip_cache="$work/pip-cache"
+PIP_CACHE_DIR="$pip_cache" python3 -m build -C maturin.build-args="--compatibility pypi" \
+    --outdir "$work/dist" ./python >"$work/build.log" 2>&1 &
+python_build=$!
 
 echo "== install into $prefix"
 cmake -S . -B "$build/lib" -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
@@ -101,14 +111,21 @@ vendored() {
         fi
     done
 }
-vendored subdirectory -DSOFTMARGIN_SOURCE_DIR="$PWD"
-vendored fetchcontent -DSOFTMARGIN_GIT="file://$PWD" -DSOFTMARGIN_GIT_TAG="$(git rev-parse HEAD)"
+# The two side by side, each into a log of its own, shown when both are done.
+vendored subdirectory -DSOFTMARGIN_SOURCE_DIR="$PWD" >"$work/subdirectory.log" 2>&1 &
+subdirectory=$!
+vendored fetchcontent -DSOFTMARGIN_GIT="file://$PWD" -DSOFTMARGIN_GIT_TAG="$(git rev-parse HEAD)" \
+    >"$work/fetchcontent.log" 2>&1 &
+fetchcontent=$!
+failed=0
+wait "$subdirectory" || failed=1
+cat "$work/subdirectory.log"
+wait "$fetchcontent" || failed=1
+cat "$work/fetchcontent.log"
+[ "$failed" = 0 ]
 
-echo "== Python: python -m build ./python (an sdist, then a wheel from it), a fresh venv"
-pip_cache="$work/pip-cache"
-PIP_CACHE_DIR="$pip_cache" python3 -m build -C maturin.build-args="--compatibility pypi" \
-    --outdir "$work/dist" ./python >"$work/build.log" 2>&1 ||
-    { cat "$work/build.log"; exit 1; }
+echo "== Python: the sdist and the wheel (built from it), a fresh venv"
+wait "$python_build" || { cat "$work/build.log"; exit 1; }
 sdist=$(ls "$work"/dist/softmargin-*.tar.gz)
 wheel=$(ls "$work"/dist/softmargin-*.whl)
 echo "$(basename "$sdist") $(basename "$wheel")"
