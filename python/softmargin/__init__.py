@@ -182,18 +182,17 @@ def _typed(value):
     return True
 
 
-def _integer(name, value, low=0, high=None):
+def _integer(name, value):
     """`value` as a Python int: an int or a NumPy integer (never a bool, a float or a str), in
-    `low..=high` (`high` the size_t range by default), else OverflowError."""
+    the range of size_t, else OverflowError."""
     if isinstance(value, (bool, _np.bool_)):
         raise TypeError(f"{name} must be an integer, not bool")
     try:
         value = _operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
-    high = _SIZE_MAX if high is None else high
-    if not low <= value <= high:
-        raise OverflowError(f"{name} must be in {low}..{high}, not {value}")
+    if not 0 <= value <= _SIZE_MAX:
+        raise OverflowError(f"{name} must be in 0..{_SIZE_MAX}, not {value}")
     return value
 
 
@@ -296,12 +295,12 @@ def forward(input: _npt.ArrayLike, target: _npt.ArrayLike, reduction: _Reduction
     """
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _function("forward", kind), kind
+    f = _function("forward", kind)
     shape = input.shape if r == 0 else (() if out is None else out.shape)
     if r != 0 and out is not None and out.size != 1:
         raise ValueError(f"out must hold one element for reduction {reduction!r}")
     dest = _output("out", out, shape, input.dtype)
-    _check(f(_ptr(input, p), _ptr(target, p), input.size, r, _ptr(dest, p)))
+    _check(f(_ptr(input, kind), _ptr(target, kind), input.size, r, _ptr(dest, kind)))
     if r == 0:
         return dest
     return dest[()] if out is None else dest
@@ -317,7 +316,7 @@ def backward(grad_output: _npt.ArrayLike, input: _npt.ArrayLike, target: _npt.Ar
     """
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _function("backward", kind), kind
+    f = _function("backward", kind)
     if r == 0:
         g, _ = _array("grad_output", grad_output, input, dtype == "bfloat16")
         if g.shape != input.shape:
@@ -325,7 +324,7 @@ def backward(grad_output: _npt.ArrayLike, input: _npt.ArrayLike, target: _npt.Ar
     else:
         g = _scalar("grad_output", grad_output, input.dtype, reduction)
     dest = _output("out", out, input.shape, input.dtype)
-    _check(f(_ptr(g, p), _ptr(input, p), _ptr(target, p), input.size, r, _ptr(dest, p)))
+    _check(f(_ptr(g, kind), _ptr(input, kind), _ptr(target, kind), input.size, r, _ptr(dest, kind)))
     return dest
 
 
@@ -335,13 +334,13 @@ def forward_backward(input: _npt.ArrayLike, target: _npt.ArrayLike,
     """(loss, gradient) in one pass: `forward` and `backward` with a grad_output of 1."""
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _function("forward_backward", kind), kind
+    f = _function("forward_backward", kind)
     if r != 0 and out is not None and out.size != 1:
         raise ValueError(f"out must hold one element for reduction {reduction!r}")
     loss = _output("out", out, input.shape if r == 0 else (() if out is None else out.shape),
                    input.dtype)
     grad = _output("grad_out", grad_out, input.shape, input.dtype)
-    _check(f(_ptr(input, p), _ptr(target, p), input.size, r, _ptr(loss, p), _ptr(grad, p)))
+    _check(f(_ptr(input, kind), _ptr(target, kind), input.size, r, _ptr(loss, kind), _ptr(grad, kind)))
     if r != 0 and out is None:
         return loss[()], grad
     return loss, grad
@@ -359,10 +358,10 @@ def gradient_hessian(input: _npt.ArrayLike, target: _npt.ArrayLike,
     """
     input, target, kind = _pair(input, target, dtype)
     r = _reduction(reduction)
-    f, p = _function("gradient_hessian", kind), kind
+    f = _function("gradient_hessian", kind)
     grad = _output("out", out, input.shape, input.dtype)
     hess = _output("hess_out", hess_out, input.shape, input.dtype)
-    _check(f(_ptr(input, p), _ptr(target, p), input.size, r, _ptr(grad, p), _ptr(hess, p)))
+    _check(f(_ptr(input, kind), _ptr(target, kind), input.size, r, _ptr(grad, kind), _ptr(hess, kind)))
     return grad, hess
 
 
@@ -390,9 +389,9 @@ def forward_partial(input: _npt.ArrayLike, target: _npt.ArrayLike, *,
     uint8 tensor of torch.distributed, Horovod or MPI.
     """
     input, target, kind = _pair(input, target, dtype)
-    f, p = _function("forward_partial", kind), kind
+    f = _function("forward_partial", kind)
     part = _ffi.new("softmargin_partial *")
-    _check(f(_ptr(input, p), _ptr(target, p), input.size, part))
+    _check(f(_ptr(input, kind), _ptr(target, kind), input.size, part))
     return bytes(_ffi.buffer(part))
 
 
@@ -406,7 +405,7 @@ def forward_backward_shard(input: _npt.ArrayLike, target: _npt.ArrayLike, total_
     them, wherever the shard starts. The partial is forward_partial()'s.
     """
     input, target, kind = _pair(input, target, dtype)
-    g, p = _function("forward_backward_shard", kind), kind
+    g = _function("forward_backward_shard", kind)
     r = _reduction(reduction)
     if r == 0:
         raise ValueError("a shard's reduction is 'mean' or 'sum'")
@@ -415,7 +414,7 @@ def forward_backward_shard(input: _npt.ArrayLike, target: _npt.ArrayLike, total_
         raise ValueError(f"total_len must be at least the shard's {input.size}, not {total_len}")
     grad = _output("grad_out", grad_out, input.shape, input.dtype)
     part = _ffi.new("softmargin_partial *")
-    _check(g(_ptr(input, p), _ptr(target, p), input.size, total_len, r, part, _ptr(grad, p)))
+    _check(g(_ptr(input, kind), _ptr(target, kind), input.size, total_len, r, part, _ptr(grad, kind)))
     return bytes(_ffi.buffer(part)), grad
 
 
@@ -445,9 +444,9 @@ def finish_partial(partial: _BytesLike, reduction: _Reduction = "mean",
         except TypeError:
             raise TypeError(f"dtype must be a float type or 'bfloat16', not {dtype!r}") from None
         kind = _kind("dtype", _np.empty(0, dtype=dtype), None)
-    f, p = _function("partial_finish", kind), kind
+    f = _function("partial_finish", kind)
     out = _np.empty((), dtype=dtype)
-    _check(f(_partial(partial), r, _ptr(out, p)))
+    _check(f(_partial(partial), r, _ptr(out, kind)))
     return out[()]
 
 
@@ -456,9 +455,9 @@ def check_target(target: _npt.ArrayLike, *, dtype: _Bits = None) -> _Optional[in
     target, kind = _array("target", target, bits=dtype == "bfloat16")
     if dtype not in (None, "bfloat16"):
         raise ValueError(f"dtype must be None or 'bfloat16', not {dtype!r}")
-    f, p = _function("check_target", kind), kind
+    f = _function("check_target", kind)
     first = _ffi.new("size_t *")
-    status = f(_ptr(target, p), target.size, first)
+    status = f(_ptr(target, kind), target.size, first)
     if status == STATUS_INVALID_TARGET:
         return first[0]
     _check(status)

@@ -46,8 +46,7 @@ def _check(input, target, reduction):
     if input.shape != target.shape:
         raise ValueError(f"input shape {tuple(input.shape)} and target shape "
                          f"{tuple(target.shape)} differ")
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', not {reduction!r}")
+    _sm._reduction(reduction)
     if target.requires_grad:
         raise NotImplementedError("the gradient of the soft margin loss with respect to the "
                                   "target is not implemented (nor is it in torch)")
@@ -135,8 +134,7 @@ class SoftMarginLoss(_torch.nn.Module):
 
     def __init__(self, reduction: _Literal["none", "mean", "sum"] = "mean") -> None:
         super().__init__()
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"reduction must be 'none', 'mean' or 'sum', not {reduction!r}")
+        _sm._reduction(reduction)
         self.reduction = reduction
 
     def forward(self, input: _torch.Tensor, target: _torch.Tensor) -> _torch.Tensor:
