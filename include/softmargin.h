@@ -28,6 +28,13 @@
  *    fork. The library registers pthread_atfork handlers when it first creates its worker
  *    threads; in the child they forget those workers (which do not exist there), and the
  *    child's first large call creates its own. The parent is unaffected.
+ *  - Stack: a call uses at most 10 KiB of the calling thread's stack (measured on every
+ *    instruction-set path in the release build; a build with debug assertions uses up to
+ *    12.5 KiB), whatever len is: a thread with a 16 KiB stack (PTHREAD_STACK_MIN) can call
+ *    every function, glibc keeping about 4.5 KiB of it for the thread's own data. The
+ *    library's worker threads have stacks of their own. The dynamic loader's lazy binding of a
+ *    program's first call to a function needs up to 3 KiB more on the calling thread (with
+ *    AVX-512 registers to save); link with -Wl,-z,now, or make that first call elsewhere.
  *  - Unloading: once the library has created worker threads, dlclose() does not unmap it; the
  *    workers live until the process ends (each distinct copy of the library keeps its own).
  *  - Environment variables (SOFTMARGIN_NUM_THREADS, SOFTMARGIN_ISA) are read by one rule:

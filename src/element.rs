@@ -37,7 +37,7 @@ use crate::tree::evaluate;
 /// The element types the library computes on: `f32`, `f64`, and the half-precision [`F16`]
 /// and [`Bf16`], which are computed through `f32` and rounded once. Sealed.
 pub trait Float: Storage + PartialEq + sealed::Sealed {
-    /// Runs a pass over the block tree. Each type's is a plain function of this crate, so the
+    /// Runs a pass block by block. Each type's is a plain function of this crate, so the
     /// engine is compiled here once per type; a generic call would compile it again in every
     /// crate that calls the operations. Not part of the API (its types are the crate's own).
     #[doc(hidden)]

@@ -1,4 +1,4 @@
-//! The leaf driver: one leaf of the block tree (at most [`crate::BLOCK`] elements) of any
+//! The leaf driver: one block of a pass (at most [`crate::BLOCK`] elements) of any
 //! [`Pass`] through the element loop (`crate::loops`). The one driver of every operation, for
 //! every storage type.
 //!
@@ -56,68 +56,78 @@ impl<S: Storage> Task for Pass<'_, S> {
     }
 
     fn leaf(self) -> Total<SumOf<S>> {
-        let Pass {
-            len,
-            input,
-            target,
-            each,
-            mut loss,
-            mut grad,
-            mut second,
-            factor,
-            sum,
-        } = self;
         let mut total = SumOf::<S>::default();
-        if let (Operand::Slice(x), Operand::Slice(y)) = (input, target) {
-            let each = match each {
-                None => Some(None),
-                Some(Operand::Slice(e)) => Some(Some(e)),
-                Some(_) => None,
-            };
-            if let Some(each) = each {
-                let chunk = Chunk {
-                    x,
-                    y,
-                    each,
-                    loss,
-                    grad,
-                    second,
-                    factor,
-                    sum,
-                    sum_is_zero: true,
-                };
-                run_chunk(chunk, &mut total);
-                return Total::Block(total);
-            }
-        }
-        let mut x_aside = [S::default(); ASIDE];
-        let mut y_aside = [S::default(); ASIDE];
-        let mut e_aside = [S::default(); ASIDE];
-        let mut start = 0;
-        while start < len {
-            let n = ASIDE.min(len - start);
-            let (l_in, g_in) = (loss.as_deref(), grad.as_deref());
-            let x = read(&input, start, l_in, g_in, &mut x_aside, n);
-            let y = read(&target, start, l_in, g_in, &mut y_aside, n);
-            let each = each.map(|e| read(&e, start, l_in, g_in, &mut e_aside, n));
-            let chunk = Chunk {
-                x,
-                y,
-                each,
-                loss: piece(&mut loss, start, n),
-                grad: piece(&mut grad, start, n),
-                second: piece(&mut second, start, n),
-                factor,
-                sum,
-                sum_is_zero: start == 0,
-            };
-            run_chunk(chunk, &mut total);
-            start += n;
-        }
+        let Pass {
+            input: Operand::Slice(x),
+            target: Operand::Slice(y),
+            each: None | Some(Operand::Slice(_)),
+            ..
+        } = self
+        else {
+            aside(self, &mut total);
+            return Total::Block(total);
+        };
+        let chunk = Chunk {
+            x,
+            y,
+            each: self.each.map(|e| match e {
+                Operand::Slice(e) => e,
+                _ => unreachable!("matched as a slice above"),
+            }),
+            loss: self.loss,
+            grad: self.grad,
+            second: self.second,
+            factor: self.factor,
+            sum: self.sum,
+            sum_is_zero: true,
+        };
+        run_chunk(chunk, &mut total);
         Total::Block(total)
     }
 
-    fn merge(earlier: Self::Out, later: Self::Out) -> Self::Out {
-        Total::merge(earlier, later)
+    fn merge(earlier: &mut Self::Out, later: Self::Out) {
+        earlier.merge(later)
+    }
+}
+
+/// A leaf whose inputs alias its outputs, in pieces of [`ASIDE`] elements, each aliased
+/// input's piece copied aside first. Out of line: the copies' arrays are on the stack only
+/// while such a leaf runs, not in the frame of every leaf.
+#[inline(never)]
+fn aside<S: Storage>(pass: Pass<'_, S>, total: &mut SumOf<S>) {
+    let Pass {
+        len,
+        input,
+        target,
+        each,
+        mut loss,
+        mut grad,
+        mut second,
+        factor,
+        sum,
+    } = pass;
+    let mut x_aside = [S::default(); ASIDE];
+    let mut y_aside = [S::default(); ASIDE];
+    let mut e_aside = [S::default(); ASIDE];
+    let mut start = 0;
+    while start < len {
+        let n = ASIDE.min(len - start);
+        let (l_in, g_in) = (loss.as_deref(), grad.as_deref());
+        let x = read(&input, start, l_in, g_in, &mut x_aside, n);
+        let y = read(&target, start, l_in, g_in, &mut y_aside, n);
+        let each = each.map(|e| read(&e, start, l_in, g_in, &mut e_aside, n));
+        let chunk = Chunk {
+            x,
+            y,
+            each,
+            loss: piece(&mut loss, start, n),
+            grad: piece(&mut grad, start, n),
+            second: piece(&mut second, start, n),
+            factor,
+            sum,
+            sum_is_zero: start == 0,
+        };
+        run_chunk(chunk, total);
+        start += n;
     }
 }

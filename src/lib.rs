@@ -58,9 +58,9 @@
 //! 3. Kernel math: the fast, wide and exact kernels, the second derivatives, the factor, the
 //!    polynomials (`kernel`).
 //! 4. Reductions: the exact fixed-point sum (`partial`), the lane sums (`sum`), a pass's sum
-//!    over the tree (`total`).
+//!    over its blocks (`total`).
 //! 5. The element loop: one loop for every type, output and path (`loops`).
-//! 6. The engine: the pass description (`pass`), the one leaf driver (`leaf`), the block tree
+//! 6. The engine: the pass description (`pass`), the one leaf driver (`leaf`), the blocks
 //!    (`tree`) and the pool (`pool`).
 //! 7. The element types: a row of the engine's tables for each (`element`).
 //! 8. The public operations (`ops`).

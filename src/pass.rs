@@ -1,5 +1,5 @@
 //! The pass description: what one pass over the elements reads, computes and writes. Every
-//! operation of the crate is one [`Pass`], run over the block tree by the leaf driver
+//! operation of the crate is one [`Pass`], run block by block by the leaf driver
 //! (`crate::leaf`).
 
 use crate::kernel::factor::Factor;

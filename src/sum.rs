@@ -5,7 +5,7 @@
 //! summed with a compensated (double-length) accumulator, which carries the rounding error of
 //! every addition.
 //!
-//! Each block of the block tree (`crate::tree`) is summed so, in a fixed order; the blocks'
+//! Each block of a pass (`crate::tree`) is summed so, in a fixed order; the blocks'
 //! sums are then added exactly ([`Partial`], `crate::total`) and the result rounded once. So a
 //! sum does not depend on the number of threads, nor on how the blocks are grouped: shards of
 //! a data set that start at block boundaries merge to the one process's bits.

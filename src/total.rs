@@ -1,4 +1,4 @@
-//! A pass's sum over the block tree: one block's lane sums as the element loops left them,
+//! A pass's sum over its blocks: one block's lane sums as the element loops left them,
 //! or, once two blocks are merged, the exact fixed-point sum of the blocks' sums
 //! ([`Partial`]). Rounded once, by [`Total::reduce`].
 
@@ -6,7 +6,7 @@ use crate::partial::Partial;
 use crate::reduction::Reduced;
 use crate::sum::LeafSum;
 
-/// A pass's sum over the block tree: one block's sum as the loops left it, or, once two are
+/// A pass's sum over its blocks: one block's sum as the loops left it, or, once two are
 /// merged, the exact sum of the blocks' sums. Rounded once, by [`Total::reduce`].
 // Both variants stay on the stack: a boxed partial would cost an allocation per merge.
 #[allow(clippy::large_enum_variant)]
@@ -17,11 +17,21 @@ pub enum Total<S> {
 }
 
 impl<S: LeafSum> Total<S> {
-    /// The exact sum of both, `earlier` covering the blocks before `later`'s.
-    pub fn merge(earlier: Self, later: Self) -> Self {
-        let mut p = earlier.partial();
-        p.merge(&later.partial());
-        Total::Fixed(p)
+    /// Adds `later` (covering the blocks after this sum's) exactly, in place: a call's stack
+    /// then holds two sums, not four. Out of line, so that the exact sum's temporaries are
+    /// not in the frame that holds the sums.
+    #[inline(never)]
+    pub fn merge(&mut self, later: Self) {
+        if let Total::Block(_) = self {
+            *self = Total::Fixed(self.partial());
+        }
+        let Total::Fixed(p) = self else {
+            unreachable!("made exact above")
+        };
+        match later {
+            Total::Block(s) => s.add_to(p),
+            Total::Fixed(q) => p.merge(&q),
+        }
     }
 
     /// The exact sum, its count 0 (the caller sets what it covers).
@@ -36,7 +46,9 @@ impl<S: LeafSum> Total<S> {
         }
     }
 
-    /// The MEAN over `count` elements or the SUM.
+    /// The MEAN over `count` elements or the SUM. Out of line: the rounding's locals stay off
+    /// the stack while the pass runs.
+    #[inline(never)]
     pub fn reduce(self, reduction: Reduced, count: usize) -> f64 {
         match self {
             Total::Block(s) if s.alone_is_fixed() => s.reduce(reduction, count),

@@ -1,16 +1,17 @@
-//! The block tree: what makes every result independent of the thread count.
+//! The blocks of a pass: what makes every result independent of the thread count.
 //!
-//! A pass is a [`Task`] over `len` elements. [`evaluate`] splits it by a binary tree whose shape
-//! depends on `len` alone: leaves are [`BLOCK`] elements (the last one shorter), and each node
-//! splits at a block boundary near its middle. Partial sums are merged bottom-up along that
-//! tree, so a reduction performs the same additions in the same order whether the tree runs on
-//! one thread or many; threads only change which core evaluates which subtree.
+//! A pass is a [`Task`] over `len` elements, computed in leaves of [`BLOCK`] elements from the
+//! start of the buffers (the last one shorter), whatever the thread count: the blocks depend on
+//! `len` alone. Their results are merged first to last, and a pass's merge is exact (its sums
+//! are added as integers, `crate::partial`), so any grouping of the merges gives the same bits;
+//! threads only change which core computes which block. On one thread the blocks are a loop,
+//! not a recursion: the stack a call needs does not grow with `len`.
 //!
-//! With `n` threads (`crate::pool`) the calling thread is one of them. The tree is cut into
-//! shares (whole subtrees, a few dozen per thread), which the caller and the pool's `n - 1`
-//! workers take in order from a shared counter until none is left; the shares' results are
-//! then merged along the same tree. The call costs no hand-over to the pool and no wake-up of
-//! the caller on its critical path (which medium sizes feel), and a thread that is slowed down
+//! With `n` threads (`crate::pool`) the calling thread is one of them. The blocks are cut into
+//! shares (runs of whole blocks, a few dozen per thread), which the caller and the pool's
+//! `n - 1` workers take in order from a shared counter until none is left; the shares' results
+//! are then merged in order. The call costs no hand-over to the pool and no wake-up of the
+//! caller on its critical path (which medium sizes feel), and a thread that is slowed down
 //! takes fewer shares.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,24 +39,29 @@ pub(crate) trait Task: Sized + Send {
     fn split_at(self, mid: usize) -> (Self, Self);
     /// Computes a leaf of at most [`BLOCK`] elements.
     fn leaf(self) -> Self::Out;
-    /// Combines the results of two adjacent ranges.
-    fn merge(earlier: Self::Out, later: Self::Out) -> Self::Out;
+    /// Combines the results of two adjacent ranges into the earlier one's. Must be
+    /// associative (exactly), as the shares are merged in a different grouping from the
+    /// blocks of one thread.
+    fn merge(earlier: &mut Self::Out, later: Self::Out);
 }
 
-/// Runs `task` over the block tree, on the pool when it is large enough.
+/// Runs `task` block by block, on the pool when it is large enough.
 pub(crate) fn evaluate<T: Task>(task: T) -> T::Out {
     if task.len() < PARALLEL_MIN {
-        return tree(task);
+        return blocks(task);
     }
-    match pool() {
-        Some((pool, threads)) => shared(task, &pool, threads),
-        None => tree(task),
-    }
+    parallel(task)
 }
 
-/// The split point of a node of `len > BLOCK` elements.
-fn middle(len: usize) -> usize {
-    len.div_ceil(BLOCK) / 2 * BLOCK
+/// `task` on the pool, or on the calling thread when there is one thread. Out of line, as
+/// [`shared`] is: their locals (the pool's lock, its construction) stay off the stack of the
+/// calls that run on one thread.
+#[inline(never)]
+fn parallel<T: Task>(task: T) -> T::Out {
+    match pool() {
+        Some((pool, threads)) => shared(task, &pool, threads),
+        None => blocks(task),
+    }
 }
 
 /// Shares per thread: enough that the last share taken is a small part of each thread's work.
@@ -73,6 +79,7 @@ enum Share<T: Task> {
 }
 
 /// `task` on `threads` threads: the caller and the `threads - 1` workers of `pool`.
+#[inline(never)]
 fn shared<T: Task>(task: T, pool: &ThreadPool, threads: usize) -> T::Out {
     let len = task.len();
     let share = (len / (SHARES_PER_THREAD * threads)).max(BLOCK);
@@ -88,7 +95,7 @@ fn shared<T: Task>(task: T, pool: &ThreadPool, threads: usize) -> T::Out {
         let Share::Todo(t) = std::mem::replace(&mut *lock(slot), Share::Taken) else {
             unreachable!("each share is taken once")
         };
-        let out = tree(t);
+        let out = blocks(t);
         *lock(slot) = Share::Done(out);
         done.fetch_add(1, Ordering::Release);
     };
@@ -102,14 +109,19 @@ fn shared<T: Task>(task: T, pool: &ThreadPool, threads: usize) -> T::Out {
             std::hint::spin_loop();
         }
     });
-    let mut results =
-        shares.into_iter().map(
+    shares
+        .into_iter()
+        .map(
             |slot| match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
                 Share::Done(out) => out,
                 _ => unreachable!("the scope ends when every share is done"),
             },
-        );
-    merge_cut::<T>(len, share, &mut results)
+        )
+        .reduce(|mut earlier, later| {
+            T::merge(&mut earlier, later);
+            earlier
+        })
+        .expect("at least one share")
 }
 
 /// Locks a share; a panic elsewhere leaves it valid (and the call panics when the scope ends).
@@ -117,45 +129,33 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Whether a node of `len` elements is a share when shares are about `share` elements.
-fn is_share(len: usize, share: usize) -> bool {
-    len <= share || len <= BLOCK
-}
-
-/// Cuts `task` into shares of about `share` elements along the tree, first to last.
-fn cut<T: Task>(task: T, share: usize, out: &mut impl FnMut(T)) {
-    let len = task.len();
-    if is_share(len, share) {
-        return out(task);
+/// Cuts `task` into shares of about `share` elements (whole blocks), first to last.
+fn cut<T: Task>(mut task: T, share: usize, out: &mut impl FnMut(T)) {
+    let share = (share / BLOCK).max(1) * BLOCK;
+    while task.len() > share {
+        let (first, rest) = task.split_at(share);
+        out(first);
+        task = rest;
     }
-    let (earlier, later) = task.split_at(middle(len));
-    cut(earlier, share, out);
-    cut(later, share, out);
+    out(task);
 }
 
-/// Merges the results of the shares of a node of `len` elements, as the tree does.
-fn merge_cut<T: Task>(
-    len: usize,
-    share: usize,
-    results: &mut impl Iterator<Item = T::Out>,
-) -> T::Out {
-    if is_share(len, share) {
-        return results.next().expect("one result per share");
-    }
-    let mid = middle(len);
-    let earlier = merge_cut::<T>(mid, share, results);
-    let later = merge_cut::<T>(len - mid, share, results);
-    T::merge(earlier, later)
-}
-
-/// `task` on the calling thread, leaf after leaf.
-fn tree<T: Task>(task: T) -> T::Out {
-    let len = task.len();
-    if len <= BLOCK {
+/// `task` on the calling thread, block after block, each block's result merged into those
+/// before it.
+fn blocks<T: Task>(mut task: T) -> T::Out {
+    if task.len() <= BLOCK {
         return task.leaf();
     }
-    let (earlier, later) = task.split_at(middle(len));
-    T::merge(tree(earlier), tree(later))
+    let (first, rest) = task.split_at(BLOCK);
+    let mut out = first.leaf();
+    task = rest;
+    while task.len() > BLOCK {
+        let (block, rest) = task.split_at(BLOCK);
+        T::merge(&mut out, block.leaf());
+        task = rest;
+    }
+    T::merge(&mut out, task.leaf());
+    out
 }
 
 #[cfg(test)]
@@ -169,24 +169,11 @@ mod tests {
         len: usize,
     }
 
-    /// The leaves `(start, len)` and how they were merged.
-    #[derive(Debug, PartialEq)]
-    enum Tree {
-        Leaf(usize, usize),
-        Node(Box<Tree>, Box<Tree>),
-    }
-
-    impl Tree {
-        fn leaves(&self) -> Vec<(usize, usize)> {
-            match self {
-                Tree::Leaf(start, len) => vec![(*start, *len)],
-                Tree::Node(a, b) => [a.leaves(), b.leaves()].concat(),
-            }
-        }
-    }
+    /// The leaves `(start, len)`, in the order their results were merged.
+    type Leaves = Vec<(usize, usize)>;
 
     impl Task for Shape {
-        type Out = Tree;
+        type Out = Leaves;
         fn len(&self) -> usize {
             self.len
         }
@@ -202,11 +189,11 @@ mod tests {
                 },
             )
         }
-        fn leaf(self) -> Tree {
-            Tree::Leaf(self.start, self.len)
+        fn leaf(self) -> Leaves {
+            vec![(self.start, self.len)]
         }
-        fn merge(earlier: Tree, later: Tree) -> Tree {
-            Tree::Node(Box::new(earlier), Box::new(later))
+        fn merge(earlier: &mut Leaves, later: Leaves) {
+            earlier.extend(later);
         }
     }
 
@@ -221,7 +208,7 @@ mod tests {
             3 * BLOCK + 5,
             100 * BLOCK + 17,
         ] {
-            let leaves = tree(Shape { start: 0, len }).leaves();
+            let leaves = blocks(Shape { start: 0, len });
             let mut next = 0;
             for (i, &(start, n)) in leaves.iter().enumerate() {
                 assert_eq!(start, next);
@@ -236,7 +223,7 @@ mod tests {
     }
 
     /// Shared among the caller and the workers, every leaf is computed once and the results
-    /// merge exactly as the sequential tree merges them, for any thread count.
+    /// merge in the order of one thread's, for any thread count.
     #[test]
     fn shared_runs_merge_as_the_tree_does() {
         for threads in [2, 3, 4, 7] {
@@ -251,7 +238,7 @@ mod tests {
                 64 * BLOCK,
                 SHARES_PER_THREAD * threads * BLOCK * 3 + 17,
             ] {
-                let want = tree(Shape { start: 0, len });
+                let want = blocks(Shape { start: 0, len });
                 let got = shared(Shape { start: 0, len }, &pool, threads);
                 assert_eq!(got, want, "{threads} threads, {len} elements");
             }

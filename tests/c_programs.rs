@@ -238,3 +238,40 @@ fn cpp_wrapper_works_in_cpp11_and_cpp20() {
     assert!(out.contains("C++20 spans tested"), "{out}");
     assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
 }
+
+/// Every export on a thread with a small stack, on every path this CPU has, within the stack
+/// bound the header states for this build: a build with debug assertions (cargo test's) 12.5
+/// KiB, on a 24 KiB stack; a release build 10 KiB, on a 16 KiB stack (`PTHREAD_STACK_MIN`),
+/// which `tests/small-stack.sh` checks in CI against the release library.
+#[test]
+fn every_export_stays_within_the_header_s_stack_bound() {
+    let (stack, bound) = if cfg!(debug_assertions) {
+        ("24576", "12800")
+    } else {
+        ("16384", "10240")
+    };
+    let exe = build_std("tests/c/small_stack.c", None, Link::Shared);
+    for isa in softmargin::Isa::ALL {
+        if !isa.is_supported() {
+            println!("small stack: {} skipped (not on this CPU)", isa.name());
+            continue;
+        }
+        let out = Command::new(&exe)
+            .args([stack, bound])
+            .env("SOFTMARGIN_ISA", isa.name())
+            .env_remove("SOFTMARGIN_NUM_THREADS")
+            .env_remove("LD_LIBRARY_PATH")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        println!("{stdout}");
+        assert!(
+            out.status.success(),
+            "{}: {}\n{stdout}",
+            isa.name(),
+            out.status
+        );
+        assert!(stdout.contains(&format!("path {}", isa.name())), "{stdout}");
+        assert!(stdout.trim_end().ends_with(" passed, 0 failed"), "{stdout}");
+    }
+}

@@ -29,7 +29,7 @@ use crate::sum::LeafSum;
 /// The block sum of a storage type's losses.
 pub(crate) type SumOf<S> = <<S as Storage>::Compute as Compute>::Sum;
 
-/// A run of elements of a leaf of the block tree, every input in a slice of its own. It starts
+/// A run of elements of a block (a leaf) of a pass, every input in a slice of its own. It starts
 /// at a multiple of [`GROUP`] within its leaf, so that element `i` of the leaf goes into sum
 /// lane `i % GROUP` whatever the chunks.
 pub(crate) struct Chunk<'c, S> {
@@ -50,42 +50,85 @@ pub(crate) struct Chunk<'c, S> {
 }
 
 /// Runs a chunk on the selected path, adding its losses to `sum` when it sums.
-pub(crate) fn run_chunk<S: Storage>(chunk: Chunk<'_, S>, sum: &mut SumOf<S>) {
-    dispatch(Run { chunk, sum })
+pub(crate) fn run_chunk<S: Storage>(c: Chunk<'_, S>, sum: &mut SumOf<S>) {
+    let (loss, grad, second) = (
+        c.loss.is_some() || c.sum,
+        c.grad.is_some(),
+        c.second.is_some(),
+    );
+    // The one factor in the fast kernel's form; without a gradient, any.
+    let fast = if grad && !second {
+        S::Compute::fast_factor(c.factor)
+    } else {
+        Some(Default::default())
+    };
+    let f = fast.unwrap_or_default();
+    // Each combination of outputs is compiled on its own, so a loop that needs no gradient
+    // (or no loss) does none of that half's arithmetic.
+    match (fast.is_some(), loss, grad, second) {
+        (_, _, _, true) => run::<S, false, false, true, true>(c, sum, f),
+        (true, true, false, _) => run::<S, true, false, false, true>(c, sum, f),
+        (true, false, true, _) => run::<S, false, true, false, true>(c, sum, f),
+        (true, _, _, _) => run::<S, true, true, false, true>(c, sum, f),
+        (false, true, false, _) => run::<S, true, false, false, false>(c, sum, f),
+        (false, false, true, _) => run::<S, false, true, false, false>(c, sum, f),
+        (false, _, _, _) => run::<S, true, true, false, false>(c, sum, f),
+    }
 }
 
-struct Run<'c, 's, S: Storage> {
-    chunk: Chunk<'c, S>,
-    sum: &'s mut SumOf<S>,
+/// A chunk with the outputs `L`, `G`, `H` (see [`Compute::kernels`]): its whole groups, then
+/// its last elements, each dispatched on its own, so that each path's entry function holds
+/// the locals of one of them and a call's stack one loop's frame (the tail's padded arrays
+/// are not in the frame of the groups' loop, nor one output combination's in another's).
+fn run<S: Storage, const L: bool, const G: bool, const H: bool, const FAST: bool>(
+    mut c: Chunk<'_, S>,
+    sum: &mut SumOf<S>,
+    fast: (S::Compute, S::Compute),
+) {
+    let n = checked_len(&c);
+    if n >= GROUP {
+        dispatch(Elements::<S, L, G, H, FAST, false>(&mut c, sum, fast));
+    }
+    if !n.is_multiple_of(GROUP) {
+        dispatch(Elements::<S, L, G, H, FAST, true>(&mut c, sum, fast));
+    }
 }
 
-impl<S: Storage> OnPath for Run<'_, '_, S> {
+/// A chunk's whole groups (`TAIL` false) or its last `len % GROUP` elements (`TAIL` true),
+/// as work for a path.
+struct Elements<
+    'c,
+    'b,
+    's,
+    S: Storage,
+    const L: bool,
+    const G: bool,
+    const H: bool,
+    const FAST: bool,
+    const TAIL: bool,
+>(
+    &'c mut Chunk<'b, S>,
+    &'s mut SumOf<S>,
+    (S::Compute, S::Compute),
+);
+
+impl<
+        S: Storage,
+        const L: bool,
+        const G: bool,
+        const H: bool,
+        const FAST: bool,
+        const TAIL: bool,
+    > OnPath for Elements<'_, '_, '_, S, L, G, H, FAST, TAIL>
+{
     type Out = ();
     #[inline(always)]
     fn on<P: Path>(self) {
-        let Run { chunk: c, sum } = self;
-        let (loss, grad, second) = (
-            c.loss.is_some() || c.sum,
-            c.grad.is_some(),
-            c.second.is_some(),
-        );
-        // The one factor in the fast kernel's form; without a gradient, any.
-        let fast = if grad && !second {
-            S::Compute::fast_factor(c.factor)
+        let Elements(c, sum, fast) = self;
+        if TAIL {
+            tail::<P, S, L, G, H, FAST>(c, sum, fast);
         } else {
-            Some(Default::default())
-        };
-        let f = fast.unwrap_or_default();
-        // Each combination of outputs is compiled on its own, so a loop that needs no gradient
-        // (or no loss) does none of that half's arithmetic.
-        match (fast.is_some(), loss, grad, second) {
-            (_, _, _, true) => elements::<P, S, false, false, true, true>(c, sum, f),
-            (true, true, false, _) => elements::<P, S, true, false, false, true>(c, sum, f),
-            (true, false, true, _) => elements::<P, S, false, true, false, true>(c, sum, f),
-            (true, _, _, _) => elements::<P, S, true, true, false, true>(c, sum, f),
-            (false, true, false, _) => elements::<P, S, true, false, false, false>(c, sum, f),
-            (false, false, true, _) => elements::<P, S, false, true, false, false>(c, sum, f),
-            (false, _, _, _) => elements::<P, S, true, true, false, false>(c, sum, f),
+            groups::<P, S, L, G, H, FAST>(c, sum, fast);
         }
     }
 }
@@ -138,16 +181,15 @@ fn checked_len<S>(c: &Chunk<'_, S>) -> usize {
     n
 }
 
-/// Every element of a chunk on path `P`, with the outputs `L`, `G`, `H` (see
+/// A chunk's whole groups on path `P`, with the outputs `L`, `G`, `H` (see
 /// [`Compute::kernels`]).
 #[inline(always)]
-fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const FAST: bool>(
-    mut c: Chunk<'_, S>,
+fn groups<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const FAST: bool>(
+    c: &mut Chunk<'_, S>,
     sum: &mut SumOf<S>,
     fast: (S::Compute, S::Compute),
 ) {
-    let n = checked_len(&c);
-    let full = n / GROUP * GROUP;
+    let full = checked_len(c) / GROUP * GROUP;
     // Two groups at a time: the second derivatives' long chains of dependent operations then
     // overlap, as do a 16-bit group's narrowing and the next group's kernels. A pass that sums
     // goes one group at a time, each adding into the same lanes. The paired loop is compiled
@@ -155,18 +197,18 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
     // (pairing every loop of the 16-bit types doubled the library's build time; these, 11%).
     // (`!L` first: without the loss a pass cannot sum, and the loop of such a pass is then
     // compiled paired only.)
-    let paired = H || (S::PAIRED && P::PAD && FAST && (!L || !c.sum));
+    let paired = P::PAD && (H || (S::PAIRED && FAST && (!L || !c.sum)));
     if paired && full > 0 {
         debug_assert!(!c.sum, "a paired loop drops its sums");
         let pairs = full / (2 * GROUP) * (2 * GROUP);
         let mut acc = S::Compute::acc_zero::<Twice<P>>();
         for start in (0..pairs).step_by(2 * GROUP) {
-            fetch_ahead(&c, start, 2 * GROUP);
-            group::<Twice<P>, S, L, G, H, FAST>(&mut c, start, 0, &mut acc, fast, false);
+            fetch_ahead(c, start, 2 * GROUP);
+            group::<Twice<P>, S, L, G, H, FAST>(c, start, 0, &mut acc, fast, false);
         }
         if pairs < full {
             let mut acc = S::Compute::acc_zero::<P>();
-            group::<P, S, L, G, H, FAST>(&mut c, pairs, 0, &mut acc, fast, false);
+            group::<P, S, L, G, H, FAST>(c, pairs, 0, &mut acc, fast, false);
         }
     } else if full > 0 {
         // The lanes start at zero unless they hold earlier chunks' sums, and are written back
@@ -179,27 +221,39 @@ fn elements<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, co
         let summed = L && c.sum;
         if S::LOOP_PER_SUM && !summed {
             let mut acc = S::Compute::acc_zero::<P>();
-            full_groups::<P, S, L, G, H, FAST>(&mut c, full, &mut acc, fast, false);
+            full_groups::<P, S, L, G, H, FAST>(c, full, &mut acc, fast, false);
         } else {
             let mut acc = if summed && !c.sum_is_zero {
                 S::Compute::acc_load::<P>(sum, 0)
             } else {
                 S::Compute::acc_zero::<P>()
             };
-            full_groups::<P, S, L, G, H, FAST>(&mut c, full, &mut acc, fast, summed);
+            full_groups::<P, S, L, G, H, FAST>(c, full, &mut acc, fast, summed);
             if summed {
                 S::Compute::acc_store::<P>(acc, sum, 0);
             }
         }
     }
+}
+
+/// A chunk's last `len % GROUP` elements on path `P`: as one padded group on vector paths
+/// (from [`PAD_MIN`] of them), else one at a time ([`One`]).
+#[inline(always)]
+fn tail<P: Path, S: Storage, const L: bool, const G: bool, const H: bool, const FAST: bool>(
+    c: &mut Chunk<'_, S>,
+    sum: &mut SumOf<S>,
+    fast: (S::Compute, S::Compute),
+) {
+    let n = checked_len(c);
+    let full = n / GROUP * GROUP;
     if P::PAD && n - full >= PAD_MIN {
-        padded::<P, S, L, G, H, FAST>(&mut c, full, sum, fast);
+        padded::<P, S, L, G, H, FAST>(c, full, sum, fast);
     } else {
         let summed = c.sum;
         for i in full..n {
             let lane = i % GROUP;
             let mut acc = S::Compute::acc_load::<One>(sum, lane);
-            group::<One, S, L, G, H, FAST>(&mut c, i, lane, &mut acc, fast, summed);
+            group::<One, S, L, G, H, FAST>(c, i, lane, &mut acc, fast, summed);
             S::Compute::acc_store::<One>(acc, sum, lane);
         }
     }

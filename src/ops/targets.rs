@@ -44,7 +44,7 @@ impl<T: Float> Task for TargetScan<'_, T> {
             .map(|i| self.offset + i)
     }
 
-    fn merge(earlier: Option<usize>, later: Option<usize>) -> Option<usize> {
-        earlier.or(later)
+    fn merge(earlier: &mut Option<usize>, later: Option<usize>) {
+        *earlier = earlier.or(later);
     }
 }

@@ -116,6 +116,14 @@ path_entry!(
     "fma"
 );
 
+/// The portable path on a CPU without FMA: out of line like the entries above, so that
+/// [`run_unchecked`]'s own frame holds no path's locals (a thread's stack then holds one
+/// path's frame per call, not two).
+#[inline(never)]
+fn on_portable<W: OnPath>(work: W) -> W::Out {
+    work.on::<Portable>()
+}
+
 /// Runs work on path `isa`: the one place that matches on the instruction set.
 ///
 /// # Safety
@@ -131,7 +139,7 @@ unsafe fn run_unchecked<W: OnPath>(isa: Isa, work: W) -> W::Out {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU supports FMA, as just checked.
         _ if is_x86_feature_detected!("fma") => unsafe { on_portable_fma(work) },
-        _ => work.on::<Portable>(),
+        _ => on_portable(work),
     }
 }
 
