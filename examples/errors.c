@@ -59,6 +59,14 @@ int main(void) {
     }
     expect("too many threads", softmargin_set_num_threads(SOFTMARGIN_MAX_THREADS + 1),
            SOFTMARGIN_STATUS_INVALID_ARGUMENT);
+    softmargin_partial part;
+    if (softmargin_forward_partial_f32(x, y, 4, &part) != SOFTMARGIN_STATUS_OK) {
+        failures++;
+    }
+    part.bytes[100] ^= 0x10; /* one bit damaged on its way from another process */
+    expect("finishing a damaged partial sum",
+           softmargin_partial_finish_f32(&part, SOFTMARGIN_REDUCTION_MEAN, &mean),
+           SOFTMARGIN_STATUS_INVALID_PARTIAL);
     printf("%-48s -> \"%s\"\n", "softmargin_status_str(12345)", softmargin_status_str(12345));
 
     for (int i = 0; i < 5; i++) {

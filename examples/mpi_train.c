@@ -88,11 +88,17 @@ static void step(float *w, float *b, double (*all)[GRADS]) {
     }
 }
 
+/* The MPI operation. It cannot return an error: a refused merge (a partial corrupted on the
+ * way) zeroes the result, which softmargin_partial_finish_f32 then refuses, rather than let
+ * the damage pass as a smaller sum. */
 static void merge(void *in, void *inout, int *n, MPI_Datatype *type) {
     (void)type;
+    softmargin_partial *to = inout;
+    const softmargin_partial *from = in;
     for (int i = 0; i < *n; i++) {
-        softmargin_partial_merge((softmargin_partial *)inout + i,
-                                 (const softmargin_partial *)in + i);
+        if (softmargin_partial_merge(&to[i], &from[i]) != SOFTMARGIN_STATUS_OK) {
+            memset(&to[i], 0, sizeof to[i]);
+        }
     }
 }
 

@@ -14,7 +14,8 @@
  *    softmargin_status_str(). On an error, no byte of any output has been written. Where a
  *    call breaks several rules, the status is that of the first in the order each function
  *    lists, each rule being checked over all of the call's buffers before the next.
- *  - Array pointers may be NULL only when len is 0. Pointers must be aligned for their type.
+ *  - Array pointers may be NULL only when len is 0. A pointer that is not NULL must be aligned
+ *    for its type even when len is 0 (else SOFTMARGIN_STATUS_MISALIGNED).
  *  - An output may be exactly an input of the same length (in-place use); any other overlap
  *    between an output and an input, or between two outputs, is refused.
  *  - reduction is any int32_t; values other than SOFTMARGIN_REDUCTION_* are refused.
@@ -133,10 +134,22 @@
 #define SOFTMARGIN_STATUS_PANIC 6
 
 /**
- * A non-NULL pointer is not aligned for its type (4 bytes for `float`, 8 for `double`, the
- * alignment of `size_t` for `first_invalid`).
+ * A non-NULL pointer is not aligned for its type (4 bytes for `float`, 8 for `double`, 2 for
+ * the 16-bit types, the alignment of `size_t` for `first_invalid`), whatever the length.
  */
 #define SOFTMARGIN_STATUS_MISALIGNED 7
+
+/**
+ * A `softmargin_partial` read by the call is not one: its checksum, magic or version is wrong,
+ * or it describes a sum no data can give; or a merge's count would pass UINT64_MAX (see
+ * `softmargin_partial`).
+ */
+#define SOFTMARGIN_STATUS_INVALID_PARTIAL 8
+
+/**
+ * The size in bytes of a `softmargin_partial`.
+ */
+#define SOFTMARGIN_PARTIAL_SIZE 312
 
 /**
  * Elements in a block of the library's reductions: sums are formed block by block from the
@@ -147,24 +160,28 @@
 #define SOFTMARGIN_BLOCK 4096
 
 /**
- * An exact partial sum of losses and the number of elements it covers: plain data of a fixed
- * size (296 bytes), to be sent as bytes between processes of the same byte order. All-zero
- * bytes (in Rust, `Partial::default()`) are the empty sum. Its fields are the library's own.
+ * An exact partial sum of losses and the number of elements it covers, as bytes in one
+ * format on every host (little-endian words, whatever the host's byte order), so it may be
+ * sent as it is between processes and machines (MPI_BYTE, a socket, a file). Its layout (a
+ * magic, a format version, the count, the sum, a CRC-64 checksum) is the library's own; the
+ * alignment is 1, so any address holds one. The empty sum is what
+ * `softmargin_forward_partial_f32(NULL, NULL, 0, &p)` writes; zeroed bytes are not a partial.
+ *
+ * `softmargin_partial_merge` and the `softmargin_partial_finish_*` functions check every
+ * partial they read and refuse (`SOFTMARGIN_STATUS_INVALID_PARTIAL`) one whose checksum,
+ * magic or version is wrong, or whose state no data can produce: a negative sum, a -inf loss
+ * (losses are never negative), an unknown flag, a count of 0 with a sum or a flag, a
+ * sum larger than its count of losses can reach, or a merge whose count would pass
+ * UINT64_MAX. The checksum finds every change of up to 64 consecutive bits (so every single
+ * flipped bit) and any other damage but for one chance in 2^64. It cannot tell a partial made
+ * on purpose (anyone can compute the checksum) nor a valid partial used wrongly: one of other
+ * data, one merged twice, one missing.
  */
 typedef struct {
     /**
-     * The sum of the finite block sums, in units of 2^-1074, two's complement, least
-     * significant word first.
+     * The partial's bytes.
      */
-    uint64_t words[35];
-    /**
-     * The number of elements whose losses the sum holds.
-     */
-    uint64_t count;
-    /**
-     * Which non-finite block sums were seen (NaN, `+inf`, `-inf`).
-     */
-    uint64_t flags;
+    uint8_t bytes[SOFTMARGIN_PARTIAL_SIZE];
 } softmargin_partial;
 
 #ifdef __cplusplus
@@ -521,8 +538,8 @@ int32_t softmargin_gradient_hessian_bf16(const uint16_t *input,
  * gives the same bits) and rounded once with `softmargin_partial_finish_f32`. When every shard
  * starts at a multiple of `SOFTMARGIN_BLOCK` elements of the whole data set, the finished
  * MEAN or SUM is bitwise `softmargin_forward_f32`'s over the whole; otherwise it is within
- * 2 ulp of it. A `softmargin_partial` is plain data of a fixed size: it may be copied and
- * sent as bytes between processes of the same byte order. All-zero bytes are the empty sum.
+ * 2 ulp of it. A `softmargin_partial` is bytes of a fixed size and format: it may be copied
+ * and sent as it is to any process on any host. With `len` 0 it is the empty sum.
  *
  * NULL: `input` and `target` may be NULL only when `len` is 0; `partial` never. Aliasing:
  * `partial` may not overlap an input.
@@ -530,13 +547,16 @@ int32_t softmargin_gradient_hessian_bf16(const uint16_t *input,
  * Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_ARGUMENT` (`len` too
  * large), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of these nothing has been written.
  *
- * With MPI, the merge is a user-defined, commutative operation on a byte type:
+ * With MPI, the merge is a user-defined, commutative operation on a byte type. An operation
+ * cannot return an error: a refused merge (a corrupted partial) zeroes the result, which the
+ * finish then refuses, so that the damage cannot pass as a smaller sum:
  *
  * ```c
  * static void merge(void *in, void *inout, int *n, MPI_Datatype *type) {
+ *     softmargin_partial *to = inout;
  *     for (int i = 0; i < *n; i++)
- *         softmargin_partial_merge((softmargin_partial *)inout + i,
- *                                  (const softmargin_partial *)in + i);
+ *         if (softmargin_partial_merge(&to[i], (const softmargin_partial *)in + i) != 0)
+ *             memset(&to[i], 0, sizeof to[i]);
  * }
  * MPI_Datatype type; MPI_Op op;
  * MPI_Type_contiguous(sizeof(softmargin_partial), MPI_BYTE, &type); MPI_Type_commit(&type);
@@ -647,10 +667,11 @@ int32_t softmargin_forward_backward_shard_bf16(const uint16_t *input,
 /**
  * Adds the partial sum `*from` into `*into`, counts included. Exact, commutative and
  * associative: any order and grouping of merges gives the same bytes. `into` and `from` may be
- * the same.
+ * the same partial (which then doubles); any other overlap between them is refused.
  *
- * Returns `SOFTMARGIN_STATUS_OK`, or `_NULL_POINTER`, `_MISALIGNED`; on these nothing has been
- * written.
+ * Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_NULL_POINTER`, `_OVERLAP`,
+ * `_INVALID_PARTIAL` (either partial fails the checks of `softmargin_partial`, or the merged
+ * count would pass UINT64_MAX); on these nothing has been written.
  */
 int32_t softmargin_partial_merge(softmargin_partial *into,
                                  const softmargin_partial *from);
@@ -662,8 +683,8 @@ int32_t softmargin_partial_merge(softmargin_partial *into,
  * must come from `float` data.
  *
  * Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_REDUCTION` (anything but
- * MEAN and SUM), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on these nothing has been
- * written.
+ * MEAN and SUM), `_NULL_POINTER`, `_MISALIGNED` (`output`), `_OVERLAP`, `_INVALID_PARTIAL`
+ * (the partial fails the checks of `softmargin_partial`); on these nothing has been written.
  */
 int32_t softmargin_partial_finish_f32(const softmargin_partial *partial,
                                       int32_t reduction,
@@ -732,6 +753,11 @@ const char *softmargin_isa(void);
  * small buffers (fewer than 32768 elements) always run on the calling thread alone. Results are
  * bitwise the same for every thread count. Calls already running finish with the threads they
  * started with. May be called from any thread at any time.
+ *
+ * A count above the number of CPUs gains nothing, and every worker is a thread that each large
+ * call wakes. A few per CPU cost little; many cost much. Measured on a 2-CPU machine, a
+ * 2,000,000-element `float` MEAN (median of 21 warm calls): 1.9 ms with 2 threads, 2.2 ms with
+ * 64, 75 ms with 1024, whose first call also took 0.9 s to create the workers.
  *
  * Returns `SOFTMARGIN_STATUS_OK`, or `SOFTMARGIN_STATUS_INVALID_ARGUMENT` (nothing changed)
  * when `num_threads` exceeds `SOFTMARGIN_MAX_THREADS`.

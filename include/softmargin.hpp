@@ -280,7 +280,8 @@ void gradient_hessian(const T *input, const T *target, std::size_t len, Reductio
 }
 
 /** The exact partial sum of one shard's losses (every element type; see
- * softmargin_forward_partial_f32). A value-initialized softmargin_partial{} is the empty sum. */
+ * softmargin_forward_partial_f32). Of no elements, it is the empty sum (empty_partial()); a
+ * value-initialized softmargin_partial{} is zeroed bytes, which no function accepts. */
 template <class T>
 softmargin_partial forward_partial(const T *input, const T *target, std::size_t len) {
     softmargin_partial p = softmargin_partial();
@@ -302,13 +303,19 @@ softmargin_partial forward_backward_shard(const T *input, const T *target, std::
     return p;
 }
 
-/** Adds the partial sum from into into: exact, in any order. */
+/** The empty partial sum: the start of a merge. */
+inline softmargin_partial empty_partial() {
+    return forward_partial<float>(nullptr, nullptr, 0);
+}
+
+/** Adds the partial sum from into into: exact, in any order. A damaged partial (or a count that
+ * would pass UINT64_MAX) throws Error with SOFTMARGIN_STATUS_INVALID_PARTIAL, into unchanged. */
 inline void merge(softmargin_partial &into, const softmargin_partial &from) {
     detail::check(softmargin_partial_merge(&into, &from));
 }
 
 /** The Mean or Sum of a merged partial sum, rounded once to T (for the one call's bits, the type
- * the shards computed on). */
+ * the shards computed on). A damaged partial throws Error (SOFTMARGIN_STATUS_INVALID_PARTIAL). */
 template <class T>
 T finish(const softmargin_partial &partial, Reduction reduction) {
     detail::require_reduced(reduction);

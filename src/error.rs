@@ -10,6 +10,9 @@ pub enum Error {
     NoSuchOutput,
     /// A shard's length exceeds the total element count given for the whole data set.
     ShardBeyondTotal,
+    /// A partial sum's bytes are corrupted or describe no possible sum, or a merge's count
+    /// would pass `u64::MAX`.
+    InvalidPartial,
 }
 
 impl std::fmt::Display for Error {
@@ -18,6 +21,9 @@ impl std::fmt::Display for Error {
             Error::LengthMismatch => "a slice's length differs from the input's",
             Error::NoSuchOutput => "an operand names an output the operation does not write",
             Error::ShardBeyondTotal => "a shard holds more elements than the whole data set",
+            Error::InvalidPartial => {
+                "a partial sum is corrupted or impossible, or a merge's count would overflow"
+            }
         })
     }
 }

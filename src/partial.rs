@@ -12,6 +12,12 @@
 //! Single-process reductions merge their block sums the same way (`crate::total`), so a
 //! sum over shards that start at multiples of [`crate::BLOCK`] elements, whose block
 //! sums are then the single process's, finishes to the same bits.
+//!
+//! - [`wire`]: a partial's bytes, the same on every host, and the checks on reading them.
+
+mod wire;
+
+use crate::error::Error;
 
 /// The words of the fixed-point sum.
 pub(crate) const WORDS: usize = 35;
@@ -26,10 +32,10 @@ const POS_INF: u64 = 2;
 /// The flag of a `-inf` block sum.
 const NEG_INF: u64 = 4;
 
-/// An exact partial sum of losses and the number of elements it covers: plain data of a fixed
-/// size (296 bytes), to be sent as bytes between processes of the same byte order. All-zero
-/// bytes (in Rust, `Partial::default()`) are the empty sum. Its fields are the library's own.
-#[repr(C)]
+/// An exact partial sum of losses and the number of elements it covers. To send it to another
+/// process, send [`Partial::to_bytes`] (the same on every host) and read it there with
+/// [`Partial::from_bytes`], which refuses corrupted or impossible bytes. `Partial::default()`
+/// is the empty sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Partial {
     /// The sum of the finite block sums, in units of 2^-1074, two's complement, least
@@ -162,9 +168,20 @@ impl Partial {
         self.count
     }
 
-    /// Adds `other` into `self`: exact, so any order and grouping of merges gives the same
-    /// bits.
-    pub fn merge(&mut self, other: &Partial) {
+    /// Adds `other` into `self`, counts included: exact, so any order and grouping of merges
+    /// gives the same bits. Refuses ([`Error::InvalidPartial`], `self` unchanged) a merge
+    /// whose count would pass `u64::MAX`.
+    pub fn merge(&mut self, other: &Partial) -> Result<(), Error> {
+        self.count = self
+            .count
+            .checked_add(other.count)
+            .ok_or(Error::InvalidPartial)?;
+        self.merge_sum(other);
+        Ok(())
+    }
+
+    /// Adds the sum and flags of `other` into `self`, not its count.
+    pub(crate) fn merge_sum(&mut self, other: &Partial) {
         let mut carry = false;
         for (w, &o) in self.words.iter_mut().zip(&other.words) {
             let (s1, c1) = w.overflowing_add(o);
@@ -172,7 +189,6 @@ impl Partial {
             *w = s2;
             carry = c1 | c2;
         }
-        self.count = self.count.wrapping_add(other.count);
         self.flags |= other.flags;
     }
 
@@ -320,10 +336,10 @@ mod tests {
         let mut forward = Partial::default();
         let mut backward = Partial::default();
         for chunk in values.chunks(7) {
-            forward.merge(&of(chunk));
+            forward.merge_sum(&of(chunk));
         }
         for chunk in values.rchunks(13) {
-            backward.merge(&of(chunk));
+            backward.merge_sum(&of(chunk));
         }
         assert_eq!(forward, whole);
         assert_eq!(backward, whole);

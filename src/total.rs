@@ -30,7 +30,7 @@ impl<S: LeafSum> Total<S> {
         };
         match later {
             Total::Block(s) => s.add_to(p),
-            Total::Fixed(q) => p.merge(&q),
+            Total::Fixed(q) => p.merge_sum(&q),
         }
     }
 

@@ -612,6 +612,7 @@ fn status_str_describes_any_integer() {
         SOFTMARGIN_STATUS_INVALID_ARGUMENT,
         SOFTMARGIN_STATUS_PANIC,
         SOFTMARGIN_STATUS_MISALIGNED,
+        SOFTMARGIN_STATUS_INVALID_PARTIAL,
     ];
     let mut texts: Vec<String> = known.iter().map(|&s| status_text(s)).collect();
     assert!(texts.iter().all(|t| !t.is_empty() && t != "unknown status"));

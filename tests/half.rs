@@ -15,10 +15,17 @@ type Backward =
 type Fused = unsafe extern "C" fn(*const u16, *const u16, usize, i32, *mut u16, *mut u16) -> i32;
 type Check = unsafe extern "C" fn(*const u16, usize, *mut usize) -> i32;
 type Hessian = unsafe extern "C" fn(*const u16, *const u16, usize, i32, *mut u16, *mut u16) -> i32;
-type PartialOf = unsafe extern "C" fn(*const u16, *const u16, usize, *mut Partial) -> i32;
-type Shard =
-    unsafe extern "C" fn(*const u16, *const u16, usize, usize, i32, *mut Partial, *mut u16) -> i32;
-type Finish = unsafe extern "C" fn(*const Partial, i32, *mut u16) -> i32;
+type PartialOf = unsafe extern "C" fn(*const u16, *const u16, usize, *mut PartialBytes) -> i32;
+type Shard = unsafe extern "C" fn(
+    *const u16,
+    *const u16,
+    usize,
+    usize,
+    i32,
+    *mut PartialBytes,
+    *mut u16,
+) -> i32;
+type Finish = unsafe extern "C" fn(*const PartialBytes, i32, *mut u16) -> i32;
 
 /// One half format: its conversions, its C entry points and its canonical NaN.
 struct Api {
@@ -499,7 +506,7 @@ fn second_derivative_and_shards_through_c() {
             let (mut one, mut one_grad) = (0u16, vec![0u16; n]);
             let s = (api.fused)(xp, yp, n, mean, &mut one, one_grad.as_mut_ptr());
             assert_eq!(s, SOFTMARGIN_STATUS_OK);
-            let (mut first, mut second) = (Partial::default(), Partial::default());
+            let (mut first, mut second) = (empty_partial(), empty_partial());
             let mut grad = vec![0u16; n];
             let gp = grad.as_mut_ptr();
             assert_eq!((api.shard)(xp, yp, BLOCK, n, mean, &mut first, gp), 0);
@@ -515,7 +522,7 @@ fn second_derivative_and_shards_through_c() {
             assert_eq!(rest, 0);
             assert!(grad == one_grad, "{}: shard gradients", api.name);
             assert_eq!(softmargin_partial_merge(&mut first, &second), 0);
-            let mut whole = Partial::default();
+            let mut whole = empty_partial();
             assert_eq!((api.partial)(xp, yp, n, &mut whole), 0);
             assert_eq!(whole, first);
             let mut out = CANARY;
@@ -560,7 +567,7 @@ fn second_derivative_and_shards_through_c() {
             );
             assert!(g.iter().chain(&h).all(|&v| v == CANARY) && xs[..] == x[..8]);
 
-            let canary = Partial::default();
+            let canary = empty_partial();
             let mut p = canary;
             let null = std::ptr::null_mut();
             assert_eq!(
@@ -585,7 +592,7 @@ fn second_derivative_and_shards_through_c() {
                 SOFTMARGIN_STATUS_INVALID_ARGUMENT
             );
             assert_eq!(
-                (api.shard)(xp, yp, 4, 4, mean, gq.cast::<Partial>(), gq),
+                (api.shard)(xp, yp, 4, 4, mean, gq.cast::<PartialBytes>(), gq),
                 SOFTMARGIN_STATUS_OVERLAP
             );
             assert_eq!(
@@ -617,5 +624,12 @@ fn second_derivative_and_shards_through_c() {
             assert_eq!((api.finish)(&p, SOFTMARGIN_REDUCTION_SUM, &mut v), 0);
             assert_eq!(v, 0);
         }
+    }
+}
+
+/// The empty partial, as the C type.
+fn empty_partial() -> PartialBytes {
+    PartialBytes {
+        bytes: Partial::default().to_bytes(),
     }
 }

@@ -58,7 +58,7 @@ fn sharded<T: Elem>(x: &[T], y: &[T], cuts: &[usize], r: Reduced) -> (Vec<T>, Ve
 fn merged(partials: &[Partial], order: impl Iterator<Item = usize>) -> Partial {
     let mut all = Partial::default();
     for i in order {
-        all.merge(&partials[i]);
+        all.merge(&partials[i]).unwrap();
     }
     all
 }
@@ -198,7 +198,7 @@ fn c_entry_points() {
     let n = 2 * BLOCK + 5;
     let (x, y) = data::<f32>(n, 3);
     let mean = SOFTMARGIN_REDUCTION_MEAN;
-    let canary = Partial::default();
+    let canary = bytes(&Partial::default());
     let mut first = canary;
     let mut second = canary;
     let mut grad = vec![0.0f32; n];
@@ -284,7 +284,7 @@ fn c_entry_points() {
             shard(xp, yp, 4, 3, mean, &mut p, gp),
             SOFTMARGIN_STATUS_INVALID_ARGUMENT
         );
-        let over = gp.cast::<Partial>();
+        let over = gp.cast::<PartialBytes>();
         assert_eq!(
             shard(xp, yp, 4, 4, mean, over, gp),
             SOFTMARGIN_STATUS_OVERLAP
@@ -318,12 +318,141 @@ fn c_entry_points() {
         assert!(v.is_nan());
         let mut twice = first;
         assert_eq!(softmargin_partial_merge(&mut twice, &twice), 0);
-        assert_eq!(twice.count(), 2 * n as u64);
+        assert_eq!(read(&twice).count(), 2 * n as u64);
         let mut sum = 0.0f64;
         let mut sum2 = 0.0f64;
         let s = SOFTMARGIN_REDUCTION_SUM;
         assert_eq!(softmargin_partial_finish_f64(&first, s, &mut sum), 0);
         assert_eq!(softmargin_partial_finish_f64(&twice, s, &mut sum2), 0);
         assert_eq!(sum2, 2.0 * sum);
+    }
+}
+
+/// A partial as the C type.
+fn bytes(p: &Partial) -> PartialBytes {
+    PartialBytes {
+        bytes: p.to_bytes(),
+    }
+}
+
+/// The partial a C partial holds (which must be valid).
+fn read(p: &PartialBytes) -> Partial {
+    Partial::from_bytes(&p.bytes).unwrap()
+}
+
+/// Every single flipped bit of a valid partial is refused by the merge (on either side) and by
+/// the finish, and nothing is written; so are a partly overlapping merge, a merge whose count
+/// would overflow, and zeroed bytes.
+#[test]
+fn corrupted_partials_are_refused_and_nothing_is_written() {
+    let (x, y) = data::<f32>(300, 5);
+    let good = bytes(&forward_partial(&x, &y).unwrap());
+    let other = bytes(&forward_partial(&x[..7], &y[..7]).unwrap());
+    let mean = SOFTMARGIN_REDUCTION_MEAN;
+    // SAFETY: every pointer is to a live partial or float of this function.
+    unsafe {
+        let mut out = 0.0f32;
+        assert_eq!(softmargin_partial_finish_f32(&good, mean, &mut out), 0);
+        let want = out;
+        for bit in 0..8 * SOFTMARGIN_PARTIAL_SIZE {
+            let mut bad = good;
+            bad.bytes[bit / 8] ^= 1 << (bit % 8);
+            let kept = bad;
+            let mut into = other;
+            assert_eq!(
+                softmargin_partial_merge(&mut into, &bad),
+                SOFTMARGIN_STATUS_INVALID_PARTIAL,
+                "bit {bit} as from"
+            );
+            assert_eq!(into, other);
+            assert_eq!(
+                softmargin_partial_merge(&mut bad, &other),
+                SOFTMARGIN_STATUS_INVALID_PARTIAL,
+                "bit {bit} as into"
+            );
+            assert_eq!(bad, kept);
+            let mut v = 7.0f32;
+            assert_eq!(
+                softmargin_partial_finish_f32(&bad, mean, &mut v),
+                SOFTMARGIN_STATUS_INVALID_PARTIAL,
+                "bit {bit} finished"
+            );
+            assert_eq!(v, 7.0);
+        }
+        assert_eq!(out, want);
+
+        // Zeroed bytes are not the empty sum (which a partial of no elements is).
+        let zero = PartialBytes {
+            bytes: [0; SOFTMARGIN_PARTIAL_SIZE],
+        };
+        let mut v = 7.0f32;
+        assert_eq!(
+            softmargin_partial_finish_f32(&zero, mean, &mut v),
+            SOFTMARGIN_STATUS_INVALID_PARTIAL
+        );
+        let mut empty = zero;
+        let no_data: *const f32 = std::ptr::null();
+        assert_eq!(
+            softmargin_forward_partial_f32(no_data, no_data, 0, &mut empty),
+            0
+        );
+        assert_eq!(read(&empty), Partial::default());
+
+        // Two partials that share bytes without being the same one.
+        let mut two = [good, good];
+        let base = two.as_mut_ptr().cast::<u8>();
+        let shifted = base.add(5).cast::<PartialBytes>();
+        assert_eq!(
+            softmargin_partial_merge(shifted, base.cast::<PartialBytes>()),
+            SOFTMARGIN_STATUS_OVERLAP
+        );
+        assert_eq!(two, [good, good]);
+
+        // A count that would pass UINT64_MAX: a partial doubled 64 times has 300 * 2^64.
+        let mut big = good;
+        let mut merged = 0;
+        while softmargin_partial_merge(&mut big, &big) == 0 {
+            merged += 1;
+        }
+        assert_eq!(merged, 55, "300 * 2^55 < 2^64 <= 300 * 2^56");
+        let before = big;
+        assert_eq!(
+            softmargin_partial_merge(&mut big, &big),
+            SOFTMARGIN_STATUS_INVALID_PARTIAL
+        );
+        assert_eq!(big, before);
+    }
+}
+
+/// A pointer that is not NULL must be aligned even when its buffer is empty, as the header
+/// says of every pointer.
+#[test]
+fn a_misaligned_pointer_is_refused_even_for_no_elements() {
+    let buf = [0.0f64; 4];
+    let odd = buf.as_ptr().cast::<u8>().wrapping_add(4).cast::<f64>();
+    let mut out = 3.0f64;
+    let mut p = bytes(&Partial::default());
+    // SAFETY: no element is read (len 0); the pointers only need to be refused.
+    unsafe {
+        assert_eq!(
+            softmargin_forward_f64(odd, buf.as_ptr(), 0, SOFTMARGIN_REDUCTION_SUM, &mut out),
+            SOFTMARGIN_STATUS_MISALIGNED
+        );
+        assert_eq!(
+            softmargin_forward_partial_f64(buf.as_ptr(), odd, 0, &mut p),
+            SOFTMARGIN_STATUS_MISALIGNED
+        );
+        assert_eq!(out, 3.0);
+        assert_eq!(
+            softmargin_forward_f64(
+                std::ptr::null(),
+                buf.as_ptr(),
+                0,
+                SOFTMARGIN_REDUCTION_SUM,
+                &mut out
+            ),
+            SOFTMARGIN_STATUS_OK
+        );
+        assert_eq!(out, 0.0);
     }
 }

@@ -1,17 +1,22 @@
 //! Fuzzes the C entry points of all four element types (forward, backward, both, the target
-//! check, the second derivative, a partial sum, a shard's pass and a partial's finish): any
-//! reduction integer, lengths around the chunk sizes and past the
+//! check, the second derivative, a partial sum, a shard's pass, a partial's finish and the
+//! merge): any reduction integer, lengths around the chunk sizes and past the
 //! parallel threshold, any bit patterns as values, and pointer layouts with NULLs, exact aliases,
-//! partial overlaps and misalignment, all inside one arena.
+//! partial overlaps and misalignment, all inside one arena; and partials damaged on the way
+//! (flipped bits, overwritten bytes) or made impossible with a correct checksum.
 //!
-//! For every call the expected status is derived here, independently, from the documented rules;
-//! on a refusal no byte of the arena may have changed; on success every output must equal, bit
-//! for bit, the portable (scalar) path run on separate copies of the inputs.
+//! For every call the expected status is derived here, independently, from the documented rules
+//! (a partial's validity from the format's table, with a checksum computed bit by bit here); on
+//! a refusal no byte of the arena or of a partial may have changed; on success every output must
+//! equal, bit for bit, the portable (scalar) path run on separate copies of the inputs.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use softmargin::ffi::*;
 use softmargin::{Bf16, Isa, Operand, Partial, Reduced, F16};
+
+/// A partial as the C functions take it.
+type Wire = PartialBytes;
 
 /// Reads the fuzzer's bytes; zeros once they run out.
 struct Bytes<'a> {
@@ -31,6 +36,104 @@ impl Bytes<'_> {
     fn i32(&mut self) -> i32 {
         i32::from_le_bytes([self.u8(), self.u8(), self.u8(), self.u8()])
     }
+    fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(std::array::from_fn(|_| self.u8()))
+    }
+}
+
+/// CRC-64/XZ bit by bit, from its definition (reflected ECMA-182 polynomial, all-ones start and
+/// end), independent of the library's table-driven one.
+fn crc64_xz(data: &[u8]) -> u64 {
+    let mut crc = !0u64;
+    for &byte in data {
+        crc ^= u64::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xC96C_5795_D787_0F42
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Where the format's fields are (the header's table).
+const COUNT_AT: usize = 8;
+const FLAGS_AT: usize = 16;
+const WORDS_AT: usize = 24;
+const CHECK_AT: usize = 304;
+
+fn field(b: &Wire, at: usize) -> u64 {
+    u64::from_le_bytes(b.bytes[at..at + 8].try_into().unwrap())
+}
+
+fn set_field(b: &mut Wire, at: usize, v: u64) {
+    b.bytes[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// The checksum made right for the bytes as they are.
+fn reseal(b: &mut Wire) {
+    let check = crc64_xz(&b.bytes[..CHECK_AT]);
+    set_field(b, CHECK_AT, check);
+}
+
+/// Whether the documented checks accept `b`: magic, version and checksum, and a state some
+/// data gives (no negative sum, no -inf or unknown flag, no sum or flag without elements, no
+/// sum of 2^1025 times the count or more).
+fn valid(b: &Wire) -> bool {
+    let words: Vec<u64> = (0..35).map(|i| field(b, WORDS_AT + 8 * i)).collect();
+    let (count, flags) = (field(b, COUNT_AT), field(b, FLAGS_AT));
+    // The sum over 2^1025 (bit 2099 in units of 2^-1074), rounded down, must be below the
+    // count: as 128 bits from word 32 (bit 2048) up, shifted by 51.
+    let high =
+        (u128::from(words[33]) << 64 | u128::from(words[32])) >> 51 | u128::from(words[34]) << 77;
+    let zero = words.iter().all(|&w| w == 0);
+    let within = if zero {
+        count > 0 || flags == 0
+    } else {
+        words[34] >> 51 == 0 && high < u128::from(count)
+    };
+    &b.bytes[0..4] == b"SMPS"
+        && b.bytes[4..8] == [1, 0, 0, 0]
+        && field(b, CHECK_AT) == crc64_xz(&b.bytes[..CHECK_AT])
+        && words[34] >> 63 == 0
+        && flags & !3 == 0
+        && within
+}
+
+/// A partial as it may arrive: intact, with bits flipped, with fields overwritten and the
+/// checksum made right (often an impossible state), or garbage.
+fn arrived(b: &mut Bytes<'_>, p: Wire) -> Wire {
+    let mut w = p;
+    match b.u8() % 6 {
+        0 | 1 => {}
+        2 => {
+            for _ in 0..1 + b.u8() % 4 {
+                let bit = usize::from(b.u16()) % (8 * SOFTMARGIN_PARTIAL_SIZE);
+                w.bytes[bit / 8] ^= 1 << (bit % 8);
+            }
+        }
+        3 => {
+            match b.u8() % 5 {
+                0 => set_field(&mut w, COUNT_AT, b.u64()),
+                1 => set_field(&mut w, COUNT_AT, u64::from(b.u8())),
+                2 => set_field(&mut w, FLAGS_AT, u64::from(b.u8() % 16)),
+                3 => set_field(&mut w, WORDS_AT + 8 * 34, b.u64()),
+                _ => {
+                    let i = usize::from(b.u8()) % 35;
+                    set_field(&mut w, WORDS_AT + 8 * i, b.u64());
+                }
+            }
+            reseal(&mut w);
+        }
+        4 => w.bytes = [0; SOFTMARGIN_PARTIAL_SIZE],
+        _ => {
+            let at = usize::from(b.u16()) % SOFTMARGIN_PARTIAL_SIZE;
+            w.bytes[at] = b.u8();
+        }
+    }
+    w
 }
 
 /// The calls of one element type `$t`, whose C functions take `$c` (its bits, for the halves).
@@ -73,7 +176,7 @@ macro_rules! entry_points {
         ) -> i32 {
             unsafe { $hess(x.cast::<$c>(), y.cast(), n, r, g.cast(), h.cast()) }
         }
-        unsafe fn partial(x: *const $t, y: *const $t, n: usize, p: *mut Partial) -> i32 {
+        unsafe fn partial(x: *const $t, y: *const $t, n: usize, p: *mut Wire) -> i32 {
             unsafe { $partial(x.cast::<$c>(), y.cast(), n, p) }
         }
         unsafe fn shard(
@@ -82,12 +185,12 @@ macro_rules! entry_points {
             n: usize,
             total: usize,
             r: i32,
-            p: *mut Partial,
+            p: *mut Wire,
             g: *mut $t,
         ) -> i32 {
             unsafe { $shard(x.cast::<$c>(), y.cast(), n, total, r, p, g.cast()) }
         }
-        unsafe fn finish(p: *const Partial, r: i32, o: *mut $t) -> i32 {
+        unsafe fn finish(p: *const Wire, r: i32, o: *mut $t) -> i32 {
             unsafe { $finish(p, r, o.cast::<$c>()) }
         }
     };
@@ -123,7 +226,7 @@ trait Elem: softmargin::Float + Copy + Default + PartialEq + std::fmt::Debug + '
         g: *mut Self,
         h: *mut Self,
     ) -> i32;
-    unsafe fn partial(x: *const Self, y: *const Self, n: usize, p: *mut Partial) -> i32;
+    unsafe fn partial(x: *const Self, y: *const Self, n: usize, p: *mut Wire) -> i32;
     #[allow(clippy::too_many_arguments)]
     unsafe fn shard(
         x: *const Self,
@@ -131,10 +234,10 @@ trait Elem: softmargin::Float + Copy + Default + PartialEq + std::fmt::Debug + '
         n: usize,
         total: usize,
         r: i32,
-        p: *mut Partial,
+        p: *mut Wire,
         g: *mut Self,
     ) -> i32;
-    unsafe fn finish(p: *const Partial, r: i32, o: *mut Self) -> i32;
+    unsafe fn finish(p: *const Wire, r: i32, o: *mut Self) -> i32;
 }
 
 /// A value: mostly ordinary numbers and targets, sometimes any bit pattern.
@@ -309,8 +412,12 @@ enum Op {
     /// forward_backward_shard(x, y, len, total_len, r, partial, grad), the partial outside the
     /// arena (or NULL).
     Shard,
-    /// partial_finish(partial, r, out), the partial outside the arena (or NULL).
+    /// partial_finish(partial, r, out), the partial outside the arena (or NULL), as it may
+    /// arrive ([`arrived`]).
     Finish,
+    /// partial_merge(into, from): two partials as they may arrive, apart, the same, partly
+    /// overlapping, or NULL.
+    Merge,
 }
 
 impl Op {
@@ -341,7 +448,11 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         Op::Partial,
         Op::Shard,
         Op::Finish,
-    ][usize::from(sel % 8)];
+        Op::Merge,
+    ][usize::from(sel % 9)];
+    if op == Op::Merge {
+        return merge(b);
+    }
     let size = T::SIZE;
     let k = b.u8();
     let reduction = if k < 200 { i32::from(k % 3) } else { b.i32() };
@@ -408,6 +519,7 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         ],
         Op::Partial => vec![Arg { place: p0, len }, Arg { place: p1, len }],
         Op::Finish => vec![Arg { place: p0, len: 1 }],
+        Op::Merge => unreachable!("run by merge()"),
         Op::Shard => vec![
             Arg { place: p0, len },
             Arg { place: p1, len },
@@ -453,7 +565,11 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
         };
         if breaks(&|a| matches!(a.place, Place::Null)) || partial_null {
             expected = SOFTMARGIN_STATUS_NULL_POINTER;
-        } else if breaks(&|a| matches!(a.place, Place::At(off) if off % size != 0)) {
+        } else if args
+            .iter()
+            .any(|a| matches!(a.place, Place::At(off) if off % size != 0))
+        {
+            // Every pointer that is not NULL must be aligned, even for no elements.
             expected = SOFTMARGIN_STATUS_MISALIGNED;
         } else if op == Op::Shard && total_len < len {
             expected = SOFTMARGIN_STATUS_INVALID_ARGUMENT;
@@ -518,9 +634,18 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
     softmargin::set_isa(best).unwrap();
     let ps: Vec<*mut T> = args.iter().map(ptr).collect();
     // Not the empty sum, so that a write shows.
-    let canary = softmargin::forward_partial(&[1.5f32][..], &[1.0f32][..]).unwrap();
+    let canary = wire(&softmargin::forward_partial(&[1.5f32][..], &[1.0f32][..]).unwrap());
+    // A finish reads the partial as it arrived; the other calls only write it.
+    let canary = if op == Op::Finish {
+        arrived(b, canary)
+    } else {
+        canary
+    };
+    if op == Op::Finish && expected == SOFTMARGIN_STATUS_OK && !valid(&canary) {
+        expected = SOFTMARGIN_STATUS_INVALID_PARTIAL;
+    }
     let mut partial = canary;
-    let partial_ptr: *mut Partial = if partial_null {
+    let partial_ptr: *mut Wire = if partial_null {
         std::ptr::null_mut()
     } else {
         &mut partial
@@ -537,6 +662,7 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
             Op::Partial => T::partial(ps[0], ps[1], len, partial_ptr),
             Op::Shard => T::shard(ps[0], ps[1], len, total_len, reduction, partial_ptr, ps[2]),
             Op::Finish => T::finish(partial_ptr, reduction, ps[0]),
+            Op::Merge => unreachable!("run by merge()"),
         }
     };
 
@@ -654,7 +780,8 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
             )
             .unwrap();
             assert_eq!(
-                partial, want,
+                partial,
+                wire(&want),
                 "the partial differs from the portable path's"
             );
             compare(&after, args[2], &grad, size);
@@ -671,15 +798,17 @@ fn run<T: Elem>(b: &mut Bytes<'_>, sel: u8) {
                 (read(&before, args[0], size), read(&before, args[1], size));
             let want = softmargin::forward_partial(&x, &y).unwrap();
             assert_eq!(
-                partial, want,
+                partial,
+                wire(&want),
                 "the partial differs from the portable path's"
             );
         }
         Op::Finish => {
             assert_eq!(partial, canary, "a finish wrote its partial");
-            compare(&after, args[0], &[canary.finish::<T>(red.unwrap())], size);
+            let read = Partial::from_bytes(&canary.bytes).unwrap();
+            compare(&after, args[0], &[read.finish::<T>(red.unwrap())], size);
         }
-        Op::Check => unreachable!(),
+        Op::Check | Op::Merge => unreachable!(),
     }
     // Nothing outside the outputs changed.
     let outputs: Vec<Arg> = match op {
@@ -730,4 +859,75 @@ fn compare<T: Elem>(after: &[u64], a: Arg, want: &[T], size: usize) {
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert_eq!(g.bits(), w.bits(), "element {i}: {g:?} != {w:?}");
     }
+}
+
+/// A partial as the C type.
+fn wire(p: &Partial) -> Wire {
+    Wire {
+        bytes: p.to_bytes(),
+    }
+}
+
+/// partial_merge(into, from) on partials as they may arrive, in any layout: the documented
+/// status, nothing written on a refusal, and on success the exact merge.
+fn merge(b: &mut Bytes<'_>) {
+    let of = |b: &mut Bytes<'_>| {
+        let n = usize::from(b.u8() % 40);
+        let x: Vec<f32> = (0..n).map(|_| f32::from_bits(b.i32() as u32)).collect();
+        let y: Vec<f32> = (0..n).map(|_| f32::from_bits(b.i32() as u32)).collect();
+        wire(&softmargin::forward_partial(&x, &y).unwrap())
+    };
+    let (first, second) = (of(b), of(b));
+    let (first, second) = (arrived(b, first), arrived(b, second));
+    // Two partials side by side in one buffer; `from` is the second, the first, NULL, or the
+    // second shifted back by `shift` bytes so that it overlaps the first.
+    let mut buf = [first, second];
+    let size = SOFTMARGIN_PARTIAL_SIZE;
+    let layout = b.u8() % 6;
+    let shift = 1 + usize::from(b.u16()) % (size - 1);
+    let into_null = b.u8() % 16 == 0;
+    let before = buf;
+    let base = buf.as_mut_ptr().cast::<u8>();
+    let into: *mut Wire = if into_null {
+        std::ptr::null_mut()
+    } else {
+        base.cast()
+    };
+    let (from, expected_pair): (*const Wire, Option<(Wire, Wire)>) = match layout {
+        0 => (std::ptr::null(), None),
+        1 => (base.cast_const().cast(), Some((first, first))),
+        2 => (base.wrapping_add(size - shift).cast_const().cast(), None),
+        _ => (
+            base.wrapping_add(size).cast_const().cast(),
+            Some((first, second)),
+        ),
+    };
+    let expected = if into_null || from.is_null() {
+        SOFTMARGIN_STATUS_NULL_POINTER
+    } else if layout == 2 {
+        SOFTMARGIN_STATUS_OVERLAP
+    } else {
+        let (a, c) = expected_pair.unwrap();
+        let overflows = field(&a, COUNT_AT)
+            .checked_add(field(&c, COUNT_AT))
+            .is_none();
+        if !valid(&a) || !valid(&c) || overflows {
+            SOFTMARGIN_STATUS_INVALID_PARTIAL
+        } else {
+            SOFTMARGIN_STATUS_OK
+        }
+    };
+    // SAFETY: both pointers are NULL or inside `buf`; the library must refuse the layouts the
+    // rules forbid without touching them.
+    let status = unsafe { softmargin_partial_merge(into, from) };
+    assert_eq!(status, expected, "merge layout {layout} shift {shift}");
+    if status != SOFTMARGIN_STATUS_OK {
+        assert_eq!(buf, before, "a refused merge wrote");
+        return;
+    }
+    let (a, c) = expected_pair.unwrap();
+    let mut want = Partial::from_bytes(&a.bytes).unwrap();
+    want.merge(&Partial::from_bytes(&c.bytes).unwrap()).unwrap();
+    assert_eq!(buf[0], wire(&want), "the merge differs from the exact sum");
+    assert_eq!(buf[1], before[1], "the merge wrote past its partial");
 }

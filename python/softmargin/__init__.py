@@ -46,6 +46,7 @@ __all__ = [
     "PARTIAL_SIZE",
     "REDUCTIONS",
     "STATUS_INVALID_ARGUMENT",
+    "STATUS_INVALID_PARTIAL",
     "STATUS_INVALID_REDUCTION",
     "STATUS_INVALID_TARGET",
     "STATUS_MISALIGNED",
@@ -103,8 +104,10 @@ STATUS_INVALID_TARGET = _lib.SOFTMARGIN_STATUS_INVALID_TARGET
 STATUS_INVALID_ARGUMENT = _lib.SOFTMARGIN_STATUS_INVALID_ARGUMENT
 STATUS_PANIC = _lib.SOFTMARGIN_STATUS_PANIC
 STATUS_MISALIGNED = _lib.SOFTMARGIN_STATUS_MISALIGNED
+STATUS_INVALID_PARTIAL = _lib.SOFTMARGIN_STATUS_INVALID_PARTIAL
 
-#: The size in bytes of a partial sum (softmargin_partial): plain bytes, to send between ranks.
+#: The size in bytes of a partial sum (softmargin_partial): bytes in one format on every host,
+#: with a checksum, to send between processes and machines.
 PARTIAL_SIZE = _ffi.sizeof("softmargin_partial")
 
 #: Elements in a block of the reductions (SOFTMARGIN_BLOCK): shards that start at multiples of
@@ -385,8 +388,9 @@ def forward_partial(input: _npt.ArrayLike, target: _npt.ArrayLike, *,
     Merge the shards' partials with merge_partials (in any order: the merge is exact) and
     finish_partial for the MEAN or SUM over all of them, which is forward()'s over the whole
     data set bit for bit when every shard starts at a multiple of BLOCK elements of it, and
-    within 2 ulp otherwise. The bytes can travel between processes (of one byte order), in a
-    uint8 tensor of torch.distributed, Horovod or MPI.
+    within 2 ulp otherwise. The bytes can travel between processes and hosts (their format is
+    the same on every host), in a uint8 tensor of torch.distributed, Horovod or MPI; the merge
+    and the finish refuse damaged ones (SoftMarginError with STATUS_INVALID_PARTIAL).
     """
     input, target, kind = _pair(input, target, dtype)
     f = _function("forward_partial", kind)
@@ -419,9 +423,11 @@ def forward_backward_shard(input: _npt.ArrayLike, target: _npt.ArrayLike, total_
 
 
 def merge_partials(*partials: _BytesLike) -> bytes:
-    """The exact sum of partial sums (bytes-like objects of PARTIAL_SIZE), as bytes."""
+    """The exact sum of partial sums (bytes-like objects of PARTIAL_SIZE), as bytes; of none,
+    the empty sum. Raises SoftMarginError (STATUS_INVALID_PARTIAL) for a damaged partial."""
     parts = [_partial(value) for value in partials]
     total = _ffi.new("softmargin_partial *")
+    _check(_lib.softmargin_forward_partial_f32(_ffi.NULL, _ffi.NULL, 0, total))
     for one in parts:
         _check(_lib.softmargin_partial_merge(total, one))
     return bytes(_ffi.buffer(total))

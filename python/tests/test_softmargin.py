@@ -308,9 +308,9 @@ def test_constants_match_the_header():
         assert softmargin._lib.softmargin_status_str(status)
     text = (REPO / "include" / "softmargin.h").read_text()
     assert re.search(rf"^#define SOFTMARGIN_BLOCK {softmargin.BLOCK}$", text, re.M)
+    assert re.search(rf"^#define SOFTMARGIN_PARTIAL_SIZE {softmargin.PARTIAL_SIZE}$", text, re.M)
     struct = re.search(r"typedef struct \{(.*?)\} softmargin_partial;", text, re.S).group(1)
-    words = sum(int(n or 1) for n in re.findall(r"uint64_t \w+(?:\[(\d+)\])?;", struct))
-    assert 8 * words == softmargin.PARTIAL_SIZE
+    assert re.search(r"uint8_t bytes\[SOFTMARGIN_PARTIAL_SIZE\];", struct)
 
 
 def test_public_names():
@@ -514,4 +514,16 @@ def test_shards_merge_to_the_one_call():
         softmargin.forward_backward_shard(x, y, n - 1, "mean")
     with pytest.raises(ValueError):
         softmargin.finish_partial(merged, "none")
-    assert np.isnan(softmargin.finish_partial(softmargin.merge_partials(), "mean"))
+    empty = softmargin.merge_partials()
+    assert empty == softmargin.forward_partial(x[:0], y[:0]) != bytes(softmargin.PARTIAL_SIZE)
+    assert np.isnan(softmargin.finish_partial(empty, "mean"))
+    # A partial damaged on its way, or zeroed bytes: refused by the merge and the finish.
+    damaged = bytearray(merged)
+    damaged[40] ^= 4
+    for bad in (bytes(damaged), bytes(softmargin.PARTIAL_SIZE)):
+        with pytest.raises(softmargin.SoftMarginError) as err:
+            softmargin.merge_partials(parts[0], bad)
+        assert err.value.status == softmargin.STATUS_INVALID_PARTIAL
+        with pytest.raises(softmargin.SoftMarginError) as err:
+            softmargin.finish_partial(bad, "sum")
+        assert err.value.status == softmargin.STATUS_INVALID_PARTIAL

@@ -16,7 +16,7 @@ pub(crate) type Refusal = i32;
 
 /// A caller's buffer: a pointer and an element count. Made unchecked by [`Buffer::array`] or
 /// [`Buffer::scalar`]; a call passes all of its buffers to [`check`] before it uses any, and
-/// then each is non-NULL (unless empty), aligned (unless empty), and fits in the address space.
+/// then each is non-NULL (unless empty), aligned, and fits in the address space.
 pub(crate) struct Buffer<T> {
     ptr: *const T,
     len: usize,
@@ -63,7 +63,8 @@ type Rule = fn(&Claim) -> bool;
 /// `SOFTMARGIN_STATUS_INVALID_ARGUMENT` (a size beyond the address space, or a buffer that
 /// would wrap around its end), then `_NULL_POINTER`, then `_MISALIGNED`; the first rule that
 /// a buffer breaks is the call's status, whichever buffer it is. An empty array's pointer is
-/// never read, so it may be NULL or misaligned.
+/// never read, so it may be NULL; one that is not NULL must still be aligned, as the header
+/// says of every pointer.
 pub(crate) fn check(claims: &[Claim]) -> Result<(), Refusal> {
     let fits = |c: &Claim| match c.len.checked_mul(c.size) {
         Some(bytes) => bytes <= isize::MAX as usize && c.addr.checked_add(bytes).is_some(),
@@ -75,10 +76,7 @@ pub(crate) fn check(claims: &[Claim]) -> Result<(), Refusal> {
             |c| c.len == 0 || c.addr != 0,
             SOFTMARGIN_STATUS_NULL_POINTER,
         ),
-        (
-            |c| c.len == 0 || c.addr % c.align == 0,
-            SOFTMARGIN_STATUS_MISALIGNED,
-        ),
+        (|c| c.addr % c.align == 0, SOFTMARGIN_STATUS_MISALIGNED),
     ];
     for (holds, refusal) in rules {
         if !claims.iter().all(holds) {
@@ -256,8 +254,13 @@ mod tests {
             checked(&[Buffer::array(odd, 2)]),
             Err(SOFTMARGIN_STATUS_MISALIGNED)
         );
-        // Nothing is read from an empty buffer, so its pointer is not checked.
-        assert!(checked(&[Buffer::array(odd, 0)]).is_ok());
+        // Nothing is read from an empty buffer, but a pointer that is not NULL must still be
+        // aligned, as the header says of every pointer; NULL is.
+        assert_eq!(
+            checked(&[Buffer::array(odd, 0)]),
+            Err(SOFTMARGIN_STATUS_MISALIGNED)
+        );
+        assert!(checked(&[Buffer::array(std::ptr::null::<f64>(), 0)]).is_ok());
     }
 
     /// A rule broken by a later buffer comes before a later rule broken by an earlier one.

@@ -5,9 +5,11 @@
 //! calls the core. So on every refusal no output byte has been written.
 
 use super::args::{check, Buffer, Refusal};
+use super::partial::PartialBytes;
 use super::status::{
-    SOFTMARGIN_STATUS_INVALID_ARGUMENT, SOFTMARGIN_STATUS_INVALID_REDUCTION,
-    SOFTMARGIN_STATUS_INVALID_TARGET, SOFTMARGIN_STATUS_OK, SOFTMARGIN_STATUS_OVERLAP,
+    SOFTMARGIN_STATUS_INVALID_ARGUMENT, SOFTMARGIN_STATUS_INVALID_PARTIAL,
+    SOFTMARGIN_STATUS_INVALID_REDUCTION, SOFTMARGIN_STATUS_INVALID_TARGET, SOFTMARGIN_STATUS_OK,
+    SOFTMARGIN_STATUS_OVERLAP,
 };
 use super::{SOFTMARGIN_REDUCTION_MEAN, SOFTMARGIN_REDUCTION_NONE, SOFTMARGIN_REDUCTION_SUM};
 use crate::{Float, Operand, Partial, Reduced};
@@ -257,7 +259,7 @@ pub(crate) unsafe fn forward_partial<T: Float>(
     input: *const T,
     target: *const T,
     len: usize,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
 ) -> i32 {
     status((|| {
         let x = Buffer::array(input, len);
@@ -270,7 +272,7 @@ pub(crate) unsafe fn forward_partial<T: Float>(
         // SAFETY: the inputs are readable, the partial writable (caller's contract), apart.
         unsafe {
             let p = core_ok(crate::forward_partial(x.slice(), y.slice()));
-            out.write(p);
+            out.write(bytes(&p));
         }
         Ok(())
     })())
@@ -285,7 +287,7 @@ pub(crate) unsafe fn forward_backward_shard<T: Float>(
     len: usize,
     total_len: usize,
     reduction_raw: i32,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
     grad_input: *mut T,
 ) -> i32 {
     status((|| {
@@ -313,24 +315,40 @@ pub(crate) unsafe fn forward_backward_shard<T: Float>(
                 reduction,
                 grad.slice_mut(),
             ));
-            p.write(sum);
+            p.write(bytes(&sum));
         }
         Ok(())
     })())
 }
 
+/// A partial's bytes, as the C type.
+fn bytes(p: &Partial) -> PartialBytes {
+    PartialBytes {
+        bytes: p.to_bytes(),
+    }
+}
+
+/// The partial these bytes hold, or `SOFTMARGIN_STATUS_INVALID_PARTIAL`.
+fn partial(b: &PartialBytes) -> Result<Partial, Refusal> {
+    Partial::from_bytes(&b.bytes).map_err(|_| SOFTMARGIN_STATUS_INVALID_PARTIAL)
+}
+
 /// # Safety
 /// Each pointer must be NULL or point to a `softmargin_partial`.
-pub(crate) unsafe fn partial_merge(into: *mut Partial, from: *const Partial) -> i32 {
+pub(crate) unsafe fn partial_merge(into: *mut PartialBytes, from: *const PartialBytes) -> i32 {
     status((|| {
         let a = Buffer::scalar(into.cast_const());
         let b = Buffer::scalar(from);
         check(&[a.claim(), b.claim()])?;
-        // SAFETY: both are valid partials (caller's contract); `from` is read whole before
-        // `into` is written, so they may be the same.
+        b.is_alias_of(&a)?;
+        // SAFETY: both are valid partials (caller's contract), the same or apart; both are
+        // read whole before `into` is written.
         unsafe {
-            let other = b.slice()[0];
-            a.slice_mut()[0].merge(&other);
+            let other = partial(&b.slice()[0])?;
+            let mut sum = partial(&a.slice()[0])?;
+            sum.merge(&other)
+                .map_err(|_| SOFTMARGIN_STATUS_INVALID_PARTIAL)?;
+            a.write(bytes(&sum));
         }
         Ok(())
     })())
@@ -339,13 +357,13 @@ pub(crate) unsafe fn partial_merge(into: *mut Partial, from: *const Partial) -> 
 /// # Safety
 /// `partial` must be NULL or point to a `softmargin_partial`; `out` must be NULL or valid.
 pub(crate) unsafe fn partial_finish<T: Float>(
-    partial: *const Partial,
+    partial_in: *const PartialBytes,
     reduction_raw: i32,
     out: *mut T,
 ) -> i32 {
     status((|| {
         let reduction = reduced(reduction_raw)?;
-        let p = Buffer::scalar(partial);
+        let p = Buffer::scalar(partial_in);
         let o = Buffer::scalar(out.cast_const());
         check(&[p.claim(), o.claim()])?;
         if o.overlaps(&p) {
@@ -353,7 +371,7 @@ pub(crate) unsafe fn partial_finish<T: Float>(
         }
         // SAFETY: valid and apart (caller's contract and the check above).
         unsafe {
-            let value = p.slice()[0].finish::<T>(reduction);
+            let value = partial(&p.slice()[0])?.finish::<T>(reduction);
             o.write(value);
         }
         Ok(())

@@ -56,6 +56,11 @@ static VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
 /// bitwise the same for every thread count. Calls already running finish with the threads they
 /// started with. May be called from any thread at any time.
 ///
+/// A count above the number of CPUs gains nothing, and every worker is a thread that each large
+/// call wakes. A few per CPU cost little; many cost much. Measured on a 2-CPU machine, a
+/// 2,000,000-element `float` MEAN (median of 21 warm calls): 1.9 ms with 2 threads, 2.2 ms with
+/// 64, 75 ms with 1024, whose first call also took 0.9 s to create the workers.
+///
 /// Returns `SOFTMARGIN_STATUS_OK`, or `SOFTMARGIN_STATUS_INVALID_ARGUMENT` (nothing changed)
 /// when `num_threads` exceeds `SOFTMARGIN_MAX_THREADS`.
 #[no_mangle]

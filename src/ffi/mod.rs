@@ -13,13 +13,15 @@ mod status;
 mod loss;
 // both derivatives:
 mod second;
-// shards and their partial sums:
+// shards and their partial sums (the partial's type first):
+mod partial;
 mod shards;
 // the statuses' descriptions, the version, the path and the threads.
 mod library;
 
 pub use library::*;
 pub use loss::*;
+pub use partial::*;
 pub use second::*;
 pub use shards::*;
 pub use status::*;

@@ -7,7 +7,8 @@
 
 use super::calls;
 use super::guard::guard;
-use crate::{Bf16, Partial, F16};
+use super::partial::PartialBytes;
+use crate::{Bf16, F16};
 
 /// Elements in a block of the library's reductions: sums are formed block by block from the
 /// start of the buffer, and the blocks' sums are added exactly. Shards of a data set that
@@ -25,8 +26,8 @@ const _: () = assert!(SOFTMARGIN_BLOCK == crate::BLOCK);
 /// gives the same bits) and rounded once with `softmargin_partial_finish_f32`. When every shard
 /// starts at a multiple of `SOFTMARGIN_BLOCK` elements of the whole data set, the finished
 /// MEAN or SUM is bitwise `softmargin_forward_f32`'s over the whole; otherwise it is within
-/// 2 ulp of it. A `softmargin_partial` is plain data of a fixed size: it may be copied and
-/// sent as bytes between processes of the same byte order. All-zero bytes are the empty sum.
+/// 2 ulp of it. A `softmargin_partial` is bytes of a fixed size and format: it may be copied
+/// and sent as it is to any process on any host. With `len` 0 it is the empty sum.
 ///
 /// NULL: `input` and `target` may be NULL only when `len` is 0; `partial` never. Aliasing:
 /// `partial` may not overlap an input.
@@ -34,13 +35,16 @@ const _: () = assert!(SOFTMARGIN_BLOCK == crate::BLOCK);
 /// Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_ARGUMENT` (`len` too
 /// large), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on any of these nothing has been written.
 ///
-/// With MPI, the merge is a user-defined, commutative operation on a byte type:
+/// With MPI, the merge is a user-defined, commutative operation on a byte type. An operation
+/// cannot return an error: a refused merge (a corrupted partial) zeroes the result, which the
+/// finish then refuses, so that the damage cannot pass as a smaller sum:
 ///
 /// ```c
 /// static void merge(void *in, void *inout, int *n, MPI_Datatype *type) {
+///     softmargin_partial *to = inout;
 ///     for (int i = 0; i < *n; i++)
-///         softmargin_partial_merge((softmargin_partial *)inout + i,
-///                                  (const softmargin_partial *)in + i);
+///         if (softmargin_partial_merge(&to[i], (const softmargin_partial *)in + i) != 0)
+///             memset(&to[i], 0, sizeof to[i]);
 /// }
 /// MPI_Datatype type; MPI_Op op;
 /// MPI_Type_contiguous(sizeof(softmargin_partial), MPI_BYTE, &type); MPI_Type_commit(&type);
@@ -54,7 +58,7 @@ pub unsafe extern "C" fn softmargin_forward_partial_f32(
     input: *const f32,
     target: *const f32,
     len: usize,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
 ) -> i32 {
     guard(|| unsafe { calls::forward_partial(input, target, len, partial) })
 }
@@ -65,7 +69,7 @@ pub unsafe extern "C" fn softmargin_forward_partial_f64(
     input: *const f64,
     target: *const f64,
     len: usize,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
 ) -> i32 {
     guard(|| unsafe { calls::forward_partial(input, target, len, partial) })
 }
@@ -79,7 +83,7 @@ pub unsafe extern "C" fn softmargin_forward_partial_f16(
     input: *const u16,
     target: *const u16,
     len: usize,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
 ) -> i32 {
     guard(|| unsafe { calls::forward_partial(input.cast::<F16>(), target.cast(), len, partial) })
 }
@@ -93,7 +97,7 @@ pub unsafe extern "C" fn softmargin_forward_partial_bf16(
     input: *const u16,
     target: *const u16,
     len: usize,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
 ) -> i32 {
     guard(|| unsafe { calls::forward_partial(input.cast::<Bf16>(), target.cast(), len, partial) })
 }
@@ -121,7 +125,7 @@ pub unsafe extern "C" fn softmargin_forward_backward_shard_f32(
     len: usize,
     total_len: usize,
     reduction: i32,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
     grad_input: *mut f32,
 ) -> i32 {
     guard(|| unsafe {
@@ -139,7 +143,7 @@ pub unsafe extern "C" fn softmargin_forward_backward_shard_f64(
     len: usize,
     total_len: usize,
     reduction: i32,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
     grad_input: *mut f64,
 ) -> i32 {
     guard(|| unsafe {
@@ -159,7 +163,7 @@ pub unsafe extern "C" fn softmargin_forward_backward_shard_f16(
     len: usize,
     total_len: usize,
     reduction: i32,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
     grad_input: *mut u16,
 ) -> i32 {
     guard(|| unsafe {
@@ -185,7 +189,7 @@ pub unsafe extern "C" fn softmargin_forward_backward_shard_bf16(
     len: usize,
     total_len: usize,
     reduction: i32,
-    partial: *mut Partial,
+    partial: *mut PartialBytes,
     grad_input: *mut u16,
 ) -> i32 {
     guard(|| unsafe {
@@ -203,12 +207,16 @@ pub unsafe extern "C" fn softmargin_forward_backward_shard_bf16(
 
 /// Adds the partial sum `*from` into `*into`, counts included. Exact, commutative and
 /// associative: any order and grouping of merges gives the same bytes. `into` and `from` may be
-/// the same.
+/// the same partial (which then doubles); any other overlap between them is refused.
 ///
-/// Returns `SOFTMARGIN_STATUS_OK`, or `_NULL_POINTER`, `_MISALIGNED`; on these nothing has been
-/// written.
+/// Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_NULL_POINTER`, `_OVERLAP`,
+/// `_INVALID_PARTIAL` (either partial fails the checks of `softmargin_partial`, or the merged
+/// count would pass UINT64_MAX); on these nothing has been written.
 #[no_mangle]
-pub unsafe extern "C" fn softmargin_partial_merge(into: *mut Partial, from: *const Partial) -> i32 {
+pub unsafe extern "C" fn softmargin_partial_merge(
+    into: *mut PartialBytes,
+    from: *const PartialBytes,
+) -> i32 {
     guard(|| unsafe { calls::partial_merge(into, from) })
 }
 
@@ -218,11 +226,11 @@ pub unsafe extern "C" fn softmargin_partial_merge(into: *mut Partial, from: *con
 /// must come from `float` data.
 ///
 /// Returns `SOFTMARGIN_STATUS_OK`, or, checked in this order, `_INVALID_REDUCTION` (anything but
-/// MEAN and SUM), `_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`; on these nothing has been
-/// written.
+/// MEAN and SUM), `_NULL_POINTER`, `_MISALIGNED` (`output`), `_OVERLAP`, `_INVALID_PARTIAL`
+/// (the partial fails the checks of `softmargin_partial`); on these nothing has been written.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_partial_finish_f32(
-    partial: *const Partial,
+    partial: *const PartialBytes,
     reduction: i32,
     output: *mut f32,
 ) -> i32 {
@@ -232,7 +240,7 @@ pub unsafe extern "C" fn softmargin_partial_finish_f32(
 /// `softmargin_partial_finish_f32` rounding to `double`, as `softmargin_forward_f64` does.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_partial_finish_f64(
-    partial: *const Partial,
+    partial: *const PartialBytes,
     reduction: i32,
     output: *mut f64,
 ) -> i32 {
@@ -243,7 +251,7 @@ pub unsafe extern "C" fn softmargin_partial_finish_f64(
 /// bytes), as `softmargin_forward_f16` rounds its reductions.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_partial_finish_f16(
-    partial: *const Partial,
+    partial: *const PartialBytes,
     reduction: i32,
     output: *mut u16,
 ) -> i32 {
@@ -254,7 +262,7 @@ pub unsafe extern "C" fn softmargin_partial_finish_f16(
 /// bytes), as `softmargin_forward_bf16` rounds its reductions.
 #[no_mangle]
 pub unsafe extern "C" fn softmargin_partial_finish_bf16(
-    partial: *const Partial,
+    partial: *const PartialBytes,
     reduction: i32,
     output: *mut u16,
 ) -> i32 {

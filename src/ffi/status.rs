@@ -21,9 +21,13 @@ pub const SOFTMARGIN_STATUS_INVALID_ARGUMENT: i32 = 5;
 /// An internal error stopped the call (a bug in the library; please report it). Output
 /// buffers may have been partly written.
 pub const SOFTMARGIN_STATUS_PANIC: i32 = 6;
-/// A non-NULL pointer is not aligned for its type (4 bytes for `float`, 8 for `double`, the
-/// alignment of `size_t` for `first_invalid`).
+/// A non-NULL pointer is not aligned for its type (4 bytes for `float`, 8 for `double`, 2 for
+/// the 16-bit types, the alignment of `size_t` for `first_invalid`), whatever the length.
 pub const SOFTMARGIN_STATUS_MISALIGNED: i32 = 7;
+/// A `softmargin_partial` read by the call is not one: its checksum, magic or version is wrong,
+/// or it describes a sum no data can give; or a merge's count would pass UINT64_MAX (see
+/// `softmargin_partial`).
+pub const SOFTMARGIN_STATUS_INVALID_PARTIAL: i32 = 8;
 
 /// The description of a status; every integer has one.
 pub(crate) fn status_str(status: i32) -> &'static CStr {
@@ -40,6 +44,9 @@ pub(crate) fn status_str(status: i32) -> &'static CStr {
         SOFTMARGIN_STATUS_INVALID_ARGUMENT => c"an argument is out of range",
         SOFTMARGIN_STATUS_PANIC => c"internal error (a bug in softmargin)",
         SOFTMARGIN_STATUS_MISALIGNED => c"a pointer is not aligned for its type",
+        SOFTMARGIN_STATUS_INVALID_PARTIAL => {
+            c"a partial sum is corrupted or impossible, or a merge's count would overflow"
+        }
         _ => c"unknown status",
     }
 }

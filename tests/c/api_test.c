@@ -143,11 +143,12 @@ static void threads(void) {
     free(t);
 }
 
-/* Shards from C: the partial is plain data of the documented size, all-zero bytes are the empty
- * sum, shards at a block boundary merge (in either order) to the one call's MEAN and gradient
- * bit for bit, and refusals write nothing. */
+/* Shards from C: the partial is bytes of the documented size, a partial of no elements is the
+ * empty sum and zeroed bytes are refused, shards at a block boundary merge (in either order) to
+ * the one call's MEAN and gradient bit for bit, and refusals write nothing. */
 static void shards(void) {
-    check(sizeof(softmargin_partial) == 296, "softmargin_partial is 296 bytes");
+    check(sizeof(softmargin_partial) == SOFTMARGIN_PARTIAL_SIZE && SOFTMARGIN_PARTIAL_SIZE == 312,
+          "softmargin_partial is 312 bytes");
     size_t n = 2 * SOFTMARGIN_BLOCK + 100, cut = SOFTMARGIN_BLOCK;
     float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
     float *g = malloc(n * sizeof *g), *g1 = malloc(n * sizeof *g1);
@@ -162,8 +163,9 @@ static void shards(void) {
     float one, mean = 0.0f, sum = 0.0f;
     check(softmargin_forward_backward_f32(x, y, n, SOFTMARGIN_REDUCTION_MEAN, &one, g1) == 0,
           "one call");
-    softmargin_partial a, b, empty, both;
-    memset(&empty, 0, sizeof empty);
+    softmargin_partial a, b, empty, both, zeroed;
+    memset(&zeroed, 0, sizeof zeroed);
+    check(softmargin_forward_partial_f32(NULL, NULL, 0, &empty) == 0, "the empty partial");
     check(softmargin_forward_backward_shard_f32(x, y, cut, n, SOFTMARGIN_REDUCTION_MEAN, &a, g) ==
               0, "first shard");
     check(softmargin_forward_backward_shard_f32(x + cut, y + cut, n - cut, n,
@@ -175,7 +177,10 @@ static void shards(void) {
           "merges");
     check(memcmp(&a, &both, sizeof a) == 0, "merging in either order gives the same bytes");
     check(softmargin_partial_merge(&a, &empty) == 0 && memcmp(&a, &both, sizeof a) == 0,
-          "the all-zero partial is the empty sum");
+          "the partial of no elements is the empty sum");
+    check(softmargin_partial_merge(&a, &zeroed) == SOFTMARGIN_STATUS_INVALID_PARTIAL &&
+              memcmp(&a, &both, sizeof a) == 0,
+          "zeroed bytes are refused");
     check(softmargin_partial_finish_f32(&a, SOFTMARGIN_REDUCTION_MEAN, &mean) == 0 &&
               memcmp(&mean, &one, sizeof one) == 0,
           "the merged MEAN is the one call's bits");

@@ -236,6 +236,11 @@ DEFINE_TESTS(double, f64)
         CHECK(softmargin_partial_finish_##S(&a, none, &finished) ==                            \
               SOFTMARGIN_STATUS_INVALID_REDUCTION);                                             \
         CHECK(softmargin_partial_finish_##S(&a, mean, NULL) == SOFTMARGIN_STATUS_NULL_POINTER); \
+        a.bytes[37] ^= 1; /* corrupted: refused by the finish and by either side of a merge */  \
+        CHECK(softmargin_partial_finish_##S(&a, mean, &finished) ==                            \
+              SOFTMARGIN_STATUS_INVALID_PARTIAL);                                               \
+        CHECK(softmargin_partial_merge(&whole, &a) == SOFTMARGIN_STATUS_INVALID_PARTIAL);      \
+        CHECK(softmargin_partial_merge(&b, &whole) == SOFTMARGIN_STATUS_INVALID_PARTIAL);      \
         CHECK(memcmp(&b, &fresh, sizeof b) == 0 && memcmp(&finished, &one, sizeof one) == 0);  \
         for (size_t i = 0; i < n; i++) {                                                        \
             CHECK(memcmp(&hess[i], &canary, sizeof canary) == 0);                               \

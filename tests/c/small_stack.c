@@ -22,25 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "softmargin.h"
 
 #define PAINT 0xA5
 
 /* The stack the thread gets, and the most a call may use of it (the header's figure). */
 static size_t stack_size = 16384, bound = 10240;
-static int passed = 0, failed = 0;
 static unsigned char *stack_low; /* the lowest usable byte of the thread's stack */
 static int measuring = 0;        /* 0 on the main thread's first pass: calls only */
 
-static void check(int ok, const char *what, int line) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAILED (line %d): %s\n", line, what);
-    }
-}
-#define CHECK(cond) check((cond), #cond, __LINE__)
+#define CHECK(cond) check((cond), #cond)
 
 /* Paints the stack below the caller's frame; returns the address painting stopped at. */
 static __attribute__((noinline)) unsigned char *paint(void) {
@@ -94,7 +86,7 @@ static void record(const char *name, size_t bytes) {
         int32_t status_ = (call);                                                               \
         size_t used_ = touched(top_);                                                           \
         record(name, used_);                                                                    \
-        check(status_ == (expected), name, __LINE__);                                           \
+        check(status_ == (expected), name);                                                     \
         if (used_ > bound) {                                                                    \
             printf("FAILED: %s used %zu bytes of stack\n", name, used_);                        \
             failed++;                                                                           \
@@ -128,16 +120,15 @@ static double target(size_t i) {
     }
 }
 
-/* float and double: the same calls. */
-#define FLOAT_TESTS(T, S)                                                                       \
+/* Every export of one element type T (suffix S) on data filled by FILL(i, x, y, g): the
+ * inputs, the targets and an array grad_output (for NONE; its first value for MEAN and SUM). */
+#define TESTS(T, S, FILL)                                                                       \
     static void run_##S(void) {                                                                 \
         T *x = malloc(MAX_LEN * sizeof(T)), *y = malloc(MAX_LEN * sizeof(T));                   \
         T *a = malloc(MAX_LEN * sizeof(T)), *b = malloc(MAX_LEN * sizeof(T));                   \
-        T *g = malloc(MAX_LEN * sizeof(T)); /* grad_output: an array for NONE */                \
+        T *g = malloc(MAX_LEN * sizeof(T));                                                     \
         for (size_t i = 0; i < MAX_LEN; i++) {                                                  \
-            x[i] = (T)value(i);                                                                 \
-            y[i] = (T)target(i);                                                                \
-            g[i] = (T)(i % 7 == 0 ? -2.5 : 1.0);                                                \
+            FILL(i, x, y, g);                                                                   \
         }                                                                                       \
         for (size_t k = 0; k < sizeof lens / sizeof *lens; k++) {                               \
             size_t n = lens[k];                                                                 \
@@ -145,7 +136,7 @@ static double target(size_t i) {
             softmargin_partial p, q;                                                            \
             for (int32_t r = 0; r < 3; r++) {                                                   \
                 MEASURED("forward_" #S, 0, softmargin_forward_##S(x, y, n, r, a));              \
-                MEASURED("backward_" #S, 0, softmargin_backward_##S(g, x, y, n, r, a));        \
+                MEASURED("backward_" #S, 0, softmargin_backward_##S(g, x, y, n, r, a));         \
                 MEASURED("forward_backward_" #S, 0,                                             \
                          softmargin_forward_backward_##S(x, y, n, r, a, b));                    \
                 MEASURED("gradient_hessian_" #S, 0,                                             \
@@ -161,48 +152,25 @@ static double target(size_t i) {
                 MEASURED("partial_finish_" #S, 0, softmargin_partial_finish_##S(&q, r, a));     \
             }                                                                                   \
         }                                                                                       \
-        free(x), free(y), free(a), free(b), free(g);                                                     \
+        free(x), free(y), free(a), free(b), free(g);                                            \
     }
-FLOAT_TESTS(float, f32)
-FLOAT_TESTS(double, f64)
 
-/* The 16-bit types: bit patterns of every class, as the functions take them. */
-#define HALF_TESTS(S, ONE)                                                                      \
-    static void run_##S(void) {                                                                 \
-        uint16_t *x = malloc(MAX_LEN * 2), *y = malloc(MAX_LEN * 2);                            \
-        uint16_t *a = malloc(MAX_LEN * 2), *b = malloc(MAX_LEN * 2);                            \
-        uint16_t *g = malloc(MAX_LEN * 2); /* grad_output: an array for NONE */                 \
-        for (size_t i = 0; i < MAX_LEN; i++) {                                                  \
-            g[i] = (uint16_t)(i % 7 == 0 ? ((ONE) | 0x8000) : (ONE));                           \
-            x[i] = (uint16_t)(i * 40503u);                                                      \
-            y[i] = (uint16_t)(i % 23 == 0 ? 0 : (i * 7 % 3) ? (ONE) : ((ONE) | 0x8000));       \
-        }                                                                                       \
-        for (size_t k = 0; k < sizeof lens / sizeof *lens; k++) {                               \
-            size_t n = lens[k];                                                                 \
-            size_t first;                                                                       \
-            softmargin_partial p, q;                                                            \
-            for (int32_t r = 0; r < 3; r++) {                                                   \
-                MEASURED("forward_" #S, 0, softmargin_forward_##S(x, y, n, r, a));              \
-                MEASURED("backward_" #S, 0, softmargin_backward_##S(g, x, y, n, r, a));        \
-                MEASURED("forward_backward_" #S, 0,                                             \
-                         softmargin_forward_backward_##S(x, y, n, r, a, b));                    \
-                MEASURED("gradient_hessian_" #S, 0,                                             \
-                         softmargin_gradient_hessian_##S(x, y, n, r, a, b));                    \
-            }                                                                                   \
-            MEASURED("check_target_" #S, n > 0 ? SOFTMARGIN_STATUS_INVALID_TARGET : 0,          \
-                     softmargin_check_target_##S(y, n, &first));                                \
-            MEASURED("forward_partial_" #S, 0, softmargin_forward_partial_##S(x, y, n, &p));    \
-            for (int32_t r = 1; r < 3; r++) {                                                   \
-                MEASURED("forward_backward_shard_" #S, 0,                                       \
-                         softmargin_forward_backward_shard_##S(x, y, n, n + 5, r, &q, a));      \
-                MEASURED("partial_merge", 0, softmargin_partial_merge(&q, &p));                 \
-                MEASURED("partial_finish_" #S, 0, softmargin_partial_finish_##S(&q, r, a));     \
-            }                                                                                   \
-        }                                                                                       \
-        free(x), free(y), free(a), free(b), free(g);                                                     \
-    }
-HALF_TESTS(f16, 0x3C00)
-HALF_TESTS(bf16, 0x3F80)
+/* float and double: values of every class; grad_output 1 and now and then -2.5. */
+#define FILL_F32(i, x, y, g) (x[i] = (float)value(i), y[i] = (float)target(i),                  \
+                              g[i] = (float)(i % 7 == 0 ? -2.5 : 1.0))
+#define FILL_F64(i, x, y, g) (x[i] = value(i), y[i] = target(i), g[i] = (i % 7 == 0 ? -2.5 : 1.0))
+/* The 16-bit types: bit patterns of every class; targets +-1 (ONE) and now and then 0. */
+#define FILL_HALF(i, x, y, g, ONE)                                                              \
+    (x[i] = (uint16_t)(i * 40503u),                                                             \
+     y[i] = (uint16_t)(i % 23 == 0 ? 0 : (i * 7 % 3) ? (ONE) : ((ONE) | 0x8000)),               \
+     g[i] = (uint16_t)(i % 7 == 0 ? ((ONE) | 0x8000) : (ONE)))
+#define FILL_F16(i, x, y, g) FILL_HALF(i, x, y, g, 0x3C00)
+#define FILL_BF16(i, x, y, g) FILL_HALF(i, x, y, g, 0x3F80)
+
+TESTS(float, f32, FILL_F32)
+TESTS(double, f64, FILL_F64)
+TESTS(uint16_t, f16, FILL_F16)
+TESTS(uint16_t, bf16, FILL_BF16)
 
 static void *run_all(void *on_small_stack) {
     if (on_small_stack == NULL) {
@@ -268,6 +236,5 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n_peaks; i++) {
         printf("%-45s %6zu bytes\n", peaks[i].name, peaks[i].bytes);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return report();
 }

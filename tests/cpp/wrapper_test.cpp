@@ -254,6 +254,25 @@ static void shards(const char *name) {
     } catch (const softmargin::Error &e) {
         check(e.status() == SOFTMARGIN_STATUS_INVALID_REDUCTION, "None refused for a partial");
     }
+    softmargin_partial sum = softmargin::empty_partial();
+    softmargin::merge(sum, whole);
+    check(std::memcmp(&sum, &whole, sizeof sum) == 0, "the empty partial adds nothing");
+    softmargin_partial damaged = whole;
+    damaged.bytes[200] ^= 0x80;
+    try {
+        softmargin::merge(sum, damaged);
+        check(false, "merging a damaged partial throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_PARTIAL &&
+                  std::memcmp(&sum, &whole, sizeof sum) == 0,
+              "a damaged partial refused, nothing written");
+    }
+    try {
+        softmargin::finish<T>(damaged, softmargin::Reduction::Sum);
+        check(false, "finishing a damaged partial throws");
+    } catch (const softmargin::Error &e) {
+        check(e.status() == SOFTMARGIN_STATUS_INVALID_PARTIAL, "a damaged partial not finished");
+    }
 }
 
 int main() {
