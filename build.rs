@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
-    println!("cargo:rerun-if-changed=src/partial.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=include/softmargin.h");
     println!("cargo:rerun-if-env-changed=SOFTMARGIN_UPDATE_HEADER");
@@ -53,8 +52,6 @@ fn main() {
         cbindgen::Builder::new()
             .with_config(config)
             .with_src(root.join("src/ffi/mod.rs"))
-            // The one plain struct of the C interface, `softmargin_partial`.
-            .with_src(root.join("src/partial.rs"))
             .generate()
             .expect("cbindgen generates the header")
     };
