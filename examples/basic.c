@@ -2,7 +2,9 @@
  * The reference's first example: four predictions scored against their targets with
  * SoftMarginLoss, each loss and then the mean.
  *
- *   cc -std=c99 -Iinclude examples/basic.c -Ltarget/release -lsoftmargin -lm -o basic
+ * Built and run from the repository's root, after `cargo build --release`:
+ *
+ *   cc -std=c99 -Iinclude examples/basic.c -Ltarget/release -lsoftmargin -Wl,-rpath,"$PWD/target/release" -lm -o basic && ./basic
  */
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,9 @@
  * Error handling: what each bad call returns, described by softmargin_status_str, and proof that
  * nothing was written.
  *
- *   cc -std=c99 -Iinclude examples/errors.c -Ltarget/release -lsoftmargin -lm -o errors
+ * Built and run from the repository's root, after `cargo build --release`:
+ *
+ *   cc -std=c99 -Iinclude examples/errors.c -Ltarget/release -lsoftmargin -Wl,-rpath,"$PWD/target/release" -lm -o errors && ./errors
  */
 #include <stdio.h>
 #include <string.h>

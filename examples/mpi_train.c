@@ -8,8 +8,9 @@
  * mean loss of each epoch and the final weights, as hex floats) is the same bits for any rank
  * count, and rank 0 checks them against one process computing over all the data.
  *
- *   mpicc -std=c99 -Iinclude examples/mpi_train.c -Ltarget/release -lsoftmargin -lm -o mpi_train
- *   mpirun -np 4 ./mpi_train
+ * Built and run from the repository's root, after `cargo build --release`:
+ *
+ *   mpicc -std=c99 -Iinclude examples/mpi_train.c -Ltarget/release -lsoftmargin -Wl,-rpath,"$PWD/target/release" -lm -o mpi_train && mpirun -np 4 ./mpi_train
  */
 #include <math.h>
 #include <stdint.h>

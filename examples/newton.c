@@ -6,7 +6,9 @@
  * Hessian sum_i h_i [x_i, 1] [x_i, 1]^T of the weights, and each step solves H d = gradient.
  * It reaches the loss gradient descent ends at after 50 epochs in a handful of steps.
  *
- *   cc -std=c99 -Iinclude examples/newton.c -Ltarget/release -lsoftmargin -lm -o newton
+ * Built and run from the repository's root, after `cargo build --release`:
+ *
+ *   cc -std=c99 -Iinclude examples/newton.c -Ltarget/release -lsoftmargin -Wl,-rpath,"$PWD/target/release" -lm -o newton && ./newton
  */
 #include <math.h>
 #include <stdint.h>

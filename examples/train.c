@@ -4,7 +4,9 @@
  * softmargin_forward_backward_f32 gives the loss and d loss / d score in one pass; the chain rule
  * through score = w . x + b gives the weight gradients.
  *
- *   cc -std=c99 -Iinclude examples/train.c -Ltarget/release -lsoftmargin -lm -o train
+ * Built and run from the repository's root, after `cargo build --release`:
+ *
+ *   cc -std=c99 -Iinclude examples/train.c -Ltarget/release -lsoftmargin -Wl,-rpath,"$PWD/target/release" -lm -o train && ./train
  */
 #include <math.h>
 #include <stdint.h>

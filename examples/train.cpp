@@ -4,7 +4,9 @@
  * softmargin::SoftMarginLoss object in the shape of torch.nn.SoftMarginLoss. It prints what
  * train.c prints.
  *
- *   c++ -std=c++11 -Iinclude examples/train.cpp -Ltarget/release -lsoftmargin -o train-cpp
+ * Built and run from the repository's root, after `cargo build --release`:
+ *
+ *   c++ -std=c++11 -Iinclude examples/train.cpp -Ltarget/release -lsoftmargin -Wl,-rpath,"$PWD/target/release" -o train-cpp && ./train-cpp
  */
 #include <cmath>
 #include <cstdint>
