@@ -21,8 +21,13 @@ fn main() {
             println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
         }
     }
-    // Tests that build C programs need the target triple, which cargo gives only to build scripts.
+    // Tests that build C programs need the target triple, which cargo gives only to build scripts,
+    // and the native libraries a static library of it needs.
     println!("cargo:rustc-env=TARGET={}", env::var("TARGET").unwrap());
+    println!(
+        "cargo:rustc-env=SOFTMARGIN_NATIVE_STATIC_LIBS={}",
+        native_static_libs()
+    );
 
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml"))
@@ -81,4 +86,30 @@ fn main() {
     {
         bindings.write_to_file(&committed);
     }
+}
+
+/// The native libraries a static library of the target needs, as rustc reports them for an
+/// empty one (this crate links none of its own beyond the standard library's): `-lgcc_s -lc`
+/// and the like.
+fn native_static_libs() -> String {
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let probe = out.join("native-libs-probe.rs");
+    std::fs::write(&probe, "").unwrap();
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let output = std::process::Command::new(rustc)
+        .args(["--crate-type", "staticlib", "--print", "native-static-libs"])
+        .args(["--target", &env::var("TARGET").unwrap(), "-o"])
+        .arg(out.join("libnative-libs-probe.a"))
+        .arg(&probe)
+        .output()
+        .expect("rustc runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
+        .lines()
+        .find_map(|l| {
+            l.split_once("native-static-libs: ")
+                .map(|(_, libs)| libs.trim())
+        })
+        .unwrap_or_else(|| panic!("rustc reports no native-static-libs:\n{stderr}"))
+        .to_string()
 }

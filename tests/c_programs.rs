@@ -5,16 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Native libraries the static library needs (`--print native-static-libs` on Linux).
-const STATIC_LIBS: [&str; 7] = [
-    "-lgcc_s",
-    "-lutil",
-    "-lrt",
-    "-lpthread",
-    "-lm",
-    "-ldl",
-    "-lc",
-];
+/// Native libraries the static library needs, as rustc reports them (found by build.rs).
+const STATIC_LIBS: &str = env!("SOFTMARGIN_NATIVE_STATIC_LIBS");
 
 #[derive(Clone, Copy, Debug)]
 enum Link {
@@ -78,7 +70,8 @@ fn build_std(source: &str, cpp_std: Option<&str>, link: Link) -> PathBuf {
                 .arg("-lm");
         }
         Link::Static => {
-            cmd.arg(libs.join("libsoftmargin.a")).args(STATIC_LIBS);
+            cmd.arg(libs.join("libsoftmargin.a"))
+                .args(STATIC_LIBS.split_whitespace());
         }
     }
     let output = cmd.output().expect("the C compiler runs");
