@@ -16,7 +16,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 FUZZ_BUILD_ONLY=1 fuzz/run.sh >"$work/fuzz-build.log" 2>&1 &
 fuzz_build=$!
 
-cargo build --lib
+cargo build --lib -p softmargin
 lib=target/debug
 cflags=(-std=c99 -Wall -Wextra -Wpedantic -Werror -g -Iinclude)
 link=(-L"$lib" -lsoftmargin -Wl,-rpath,"$PWD/$lib" -lm)

@@ -1,21 +1,12 @@
-//! The committed header is exactly what cbindgen generates from the sources, and its version
-//! macros are the package's.
+//! The committed header's version macros are the package's, and it has its guard and C++
+//! linkage. (That it is what cbindgen generates from the sources is `softmargin-header`'s
+//! test.)
 
 use std::path::Path;
 
 fn committed() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("include/softmargin.h");
     std::fs::read_to_string(path).expect("include/softmargin.h is committed")
-}
-
-#[test]
-fn committed_header_is_in_sync() {
-    let generated = std::fs::read_to_string(env!("SOFTMARGIN_GENERATED_HEADER")).unwrap();
-    assert!(
-        committed() == generated,
-        "include/softmargin.h differs from what cbindgen generates; run \
-         `SOFTMARGIN_UPDATE_HEADER=1 cargo build` and commit the result"
-    );
 }
 
 fn macro_value(header: &str, name: &str) -> String {

@@ -101,7 +101,14 @@ vendored() {
     local dir="$work/vendor-$from"
     echo "== CTest consumer, softmargin through $from"
     cmake -S tests/cmake-consumer -B "$dir" -DSOFTMARGIN_FROM="$from" "$@" >/dev/null
-    cmake --build "$dir" -j 2
+    cmake --build "$dir" -j 2 >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+    # The crates cargo compiled: the library's, never the header generator's cbindgen.
+    echo "crates compiled: $(grep -o 'Compiling [A-Za-z0-9_-]* v[^ ]*' "$dir.build.log" |
+        cut -d' ' -f2,3 | sort -u | tr '\n' ' ')"
+    if grep -q "Compiling cbindgen" "$dir.build.log"; then
+        echo "the $from build compiled cbindgen" >&2
+        exit 1
+    fi
     ctest --test-dir "$dir" --output-on-failure
     # softmargin's own files stay in its binary directory.
     for name in softmargin.pc softmargin-config.cmake cargo; do
@@ -126,6 +133,10 @@ cat "$work/fetchcontent.log"
 
 echo "== Python: the sdist and the wheel (built from it), a fresh venv"
 wait "$python_build" || { cat "$work/build.log"; exit 1; }
+if grep -q "Compiling cbindgen" "$work/build.log"; then
+    echo "the Python package's build compiled cbindgen" >&2
+    exit 1
+fi
 sdist=$(ls "$work"/dist/softmargin-*.tar.gz)
 wheel=$(ls "$work"/dist/softmargin-*.whl)
 echo "$(basename "$sdist") $(basename "$wheel")"
@@ -148,7 +159,7 @@ for field in "License-Expression: MIT OR Apache-2.0" "Author: The softmargin mai
     grep -qF "$field" <<<"$metadata" || { echo "the wheel's METADATA lacks $field" >&2; exit 1; }
 done
 sdist_files=$(tar tzf "$sdist")
-for name in Cargo.toml Cargo.lock build.rs src/lib.rs cbindgen.toml LICENSE-MIT LICENSE-APACHE \
+for name in Cargo.toml Cargo.lock build.rs src/lib.rs include/softmargin.h LICENSE-MIT LICENSE-APACHE \
     softmargin/__init__.py pyproject.toml; do
     grep -q "^softmargin-$version/$name$" <<<"$sdist_files" ||
         { echo "the sdist lacks $name" >&2; exit 1; }
