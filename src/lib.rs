@@ -68,6 +68,11 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// The README's Rust example runs with the doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 // 1. Vocabulary.
 mod env;
 mod error;

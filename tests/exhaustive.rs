@@ -6,8 +6,8 @@
 //! within 2^-45 (relative) of a midpoint of two `f32`s; the others (a few in a million) go to
 //! the double-double reference of `tests/common/reference.rs` (about 2^-100).
 //!
-//! The whole run is ignored by default (minutes in release on two cores; the README has the
-//! figures): `cargo test --release --test exhaustive -- --ignored --nocapture`.
+//! The whole run is ignored by default (minutes in release on two cores; docs/numerics.md has
+//! the figures): `cargo test --release --test exhaustive -- --ignored --nocapture`.
 
 mod common;
 
