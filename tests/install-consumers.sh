@@ -11,28 +11,53 @@
 # environment variable, where the Python tests run against it, and again against the installed
 # library (SOFTMARGIN_LIBRARY).
 #
-#   tests/install-consumers.sh [PREFIX]
+# The commands the README and docs/ show for these routes run here as written (each checked to
+# be still in its document first): the CMake install (staged with DESTDIR, so the prefix is
+# /usr/local under the staging directory), the pkg-config lines, the CTest consumer, linking
+# without installing, pip install ./python, the sdist and wheel build, and pytest against
+# target/release.
+#
+#   tests/install-consumers.sh   (after `cargo build --release`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-# Background builds still running when the script stops (on a failure) go with it.
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-prefix=${1:-$work/prefix}
-build=target/install-check
+# Background builds still running when the script stops (on a failure) go with it; so do the
+# files the documented commands write into the repository.
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work" build build-consumer prog prog.c python/dist' EXIT
+
+# Runs a command as a document shows it, after checking that the document still does.
+documented() {
+    local doc=$1 cmd=$2
+    grep -qxF -- "$cmd" "$doc" || { echo "$doc no longer shows: $cmd" >&2; exit 1; }
+    echo "\$ $cmd    ($doc)"
+    bash -c "$cmd"
+}
 
 # Each route below builds the library in release mode, where most of the time goes to one
 # codegen unit on one core: the independent ones run side by side. The Python build (an sdist,
 # then a wheel from it) starts now, in the background; its checks come last.
-echo "== Python: python -m build ./python started (an sdist, then a wheel from it)"
+echo "== Python: python3 -m build ./python started (an sdist, then a wheel from it)"
 pip_cache="$work/pip-cache"
-PIP_CACHE_DIR="$pip_cache" python3 -m build -C maturin.build-args="--compatibility pypi" \
-    --outdir "$work/dist" ./python >"$work/build.log" 2>&1 &
+export PIP_CACHE_DIR="$pip_cache"
+documented docs/python.md 'python3 -m build -C maturin.build-args="--compatibility pypi" ./python' \
+    >"$work/build.log" 2>&1 &
 python_build=$!
 
-echo "== install into $prefix"
-cmake -S . -B "$build/lib" -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
-cmake --build "$build/lib"
-cmake --install "$build/lib"
+echo "== pip install ./python started, as the README shows it, into a fresh venv"
+python3 -m venv --system-site-packages "$work/venv-pip"
+(
+    # shellcheck disable=SC1091
+    source "$work/venv-pip/bin/activate"
+    documented README.md 'pip install ./python'
+) >"$work/pip.log" 2>&1 &
+pip_install=$!
+
+echo "== install (the README's command, staged with DESTDIR)"
+(
+    export DESTDIR="$work/stage"
+    documented README.md 'cmake -S . -B build && cmake --build build && cmake --install build'
+)
+prefix="$work/stage/usr/local"
 
 pc=$(find "$prefix" -name softmargin.pc)
 export PKG_CONFIG_PATH=$(dirname "$pc")
@@ -52,32 +77,43 @@ echo "$soname"
 grep -q "\[libsoftmargin.so.$major_minor\]" <<<"$soname"
 test "$(pkg-config --modversion softmargin)" = "$version"
 
-echo "== DESTDIR staging"
-DESTDIR="$work/stage" cmake --install "$build/lib" >/dev/null
-test -L "$work/stage$libdir/libsoftmargin.so"
-test -f "$work/stage$prefix/include/softmargin.h"
+echo "== DESTDIR staging once more, elsewhere"
+DESTDIR="$work/stage2" cmake --install build >/dev/null
+test -L "$work/stage2/usr/local/lib/libsoftmargin.so"
+test -f "$work/stage2/usr/local/include/softmargin.h"
 
-echo "== CTest consumer (find_package)"
-cmake -S tests/cmake-consumer -B "$build/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DSOFTMARGIN_REQUIRE_MPI=ON >/dev/null
-cmake --build "$build/consumer"
-ctest --test-dir "$build/consumer" --output-on-failure
+echo "== CTest consumer (find_package), as docs/install.md shows it, and with MPI required"
+export PREFIX="$prefix"
+documented docs/install.md \
+    'cmake -S tests/cmake-consumer -B build-consumer -DCMAKE_PREFIX_PATH="$PREFIX" && cmake --build build-consumer && ctest --test-dir build-consumer'
+cmake -S tests/cmake-consumer -B build-consumer -DSOFTMARGIN_REQUIRE_MPI=ON >/dev/null
+cmake --build build-consumer
+ctest --test-dir build-consumer --output-on-failure
 
-echo "== pkg-config consumer, shared"
-cc -std=c99 -Wall -Wextra -Wpedantic -Werror examples/basic.c -o "$work/basic-shared" \
-    $(pkg-config --cflags --libs softmargin) -Wl,-rpath,"$libdir" -lm
-"$work/basic-shared"
-grep -q "NEEDED.*\[libsoftmargin.so.$major_minor\]" <<<"$(readelf -d "$work/basic-shared")"
+echo "== pkg-config consumer, shared (the README's line, examples/basic.c as prog.c)"
+cp examples/basic.c prog.c
+documented README.md \
+    'cc -std=c99 prog.c $(pkg-config --cflags --libs softmargin) -Wl,-rpath,"$(pkg-config --variable=libdir softmargin)" -lm -o prog'
+./prog
+grep -q "NEEDED.*\[libsoftmargin.so.$major_minor\]" <<<"$(readelf -d prog)"
 
-echo "== pkg-config consumer, static"
-cc -std=c99 -Wall -Wextra -Wpedantic -Werror examples/basic.c -o "$work/basic-static" \
-    $(pkg-config --cflags softmargin) -Wl,-Bstatic $(pkg-config --libs softmargin) \
-    -Wl,-Bdynamic -Wl,--as-needed $(pkg-config --static --libs softmargin)
-"$work/basic-static"
-if grep -q "libsoftmargin" <<<"$(readelf -d "$work/basic-static")"; then
+echo "== pkg-config consumer, static (docs/install.md's line)"
+documented docs/install.md \
+    'cc -std=c99 prog.c $(pkg-config --cflags softmargin) -Wl,-Bstatic $(pkg-config --libs softmargin) -Wl,-Bdynamic -Wl,--as-needed $(pkg-config --static --libs softmargin) -o prog'
+./prog
+if grep -q "libsoftmargin" <<<"$(readelf -d prog)"; then
     echo "the static consumer depends on the shared library" >&2
     exit 1
 fi
+
+echo "== linking without installing (docs/install.md's lines, against target/release)"
+documented docs/install.md \
+    'cc -std=c99 -Iinclude prog.c -Ltarget/release -lsoftmargin -Wl,-rpath,"$PWD/target/release" -lm -o prog'
+(cd / && "$OLDPWD/prog" >/dev/null)
+documented docs/install.md \
+    'cc -std=c99 -Iinclude prog.c target/release/libsoftmargin.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o prog'
+./prog >/dev/null
+rm -f prog prog.c
 
 echo "== pkg-config from a moved copy of the prefix (relocatable .pc)"
 moved="$work/moved"
@@ -137,8 +173,8 @@ if grep -q "Compiling cbindgen" "$work/build.log"; then
     echo "the Python package's build compiled cbindgen" >&2
     exit 1
 fi
-sdist=$(ls "$work"/dist/softmargin-*.tar.gz)
-wheel=$(ls "$work"/dist/softmargin-*.whl)
+sdist=$(ls python/dist/softmargin-*.tar.gz)
+wheel=$(ls python/dist/softmargin-*.whl)
 echo "$(basename "$sdist") $(basename "$wheel")"
 # One wheel for every Python 3 (the library uses no Python API), tagged manylinux by maturin's
 # check of the symbols it links.
@@ -185,3 +221,15 @@ print("imported", softmargin.__version__, "from", softmargin.library_path)
     SOFTMARGIN_LIBRARY="$libdir/libsoftmargin.so" "$work/venv/bin/python" -m pytest -q \
         -p no:cacheprovider "$repo/python/tests"
 )
+echo "== the Python tests against target/release, as docs/python.md runs them (the venv active)"
+(
+    # shellcheck disable=SC1091
+    source "$work/venv/bin/activate"
+    documented docs/python.md \
+        'SOFTMARGIN_LIBRARY=$PWD/target/release/libsoftmargin.so python3 -m pytest python/tests'
+)
+echo "== pip install ./python (started first): imported from elsewhere"
+wait "$pip_install" || { cat "$work/pip.log"; exit 1; }
+(cd "$work" && "$work/venv-pip/bin/python" -c '
+import softmargin
+print("pip install ./python:", softmargin.library_path, softmargin.forward([2.0], [1.0]))')
