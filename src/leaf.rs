@@ -57,12 +57,13 @@ impl<S: Storage> Task for Pass<'_, S> {
 
     fn leaf(self) -> Total<SumOf<S>> {
         let mut total = SumOf::<S>::default();
-        let Pass {
-            input: Operand::Slice(x),
-            target: Operand::Slice(y),
-            each: None | Some(Operand::Slice(_)),
-            ..
-        } = self
+        // Every input in a slice of its own (`Some(each)`), or some held in an output.
+        let each = match self.each {
+            None => Some(None),
+            Some(Operand::Slice(e)) => Some(Some(e)),
+            Some(_) => None,
+        };
+        let (Operand::Slice(x), Operand::Slice(y), Some(each)) = (self.input, self.target, each)
         else {
             aside(self, &mut total);
             return Total::Block(total);
@@ -70,10 +71,7 @@ impl<S: Storage> Task for Pass<'_, S> {
         let chunk = Chunk {
             x,
             y,
-            each: self.each.map(|e| match e {
-                Operand::Slice(e) => e,
-                _ => unreachable!("matched as a slice above"),
-            }),
+            each,
             loss: self.loss,
             grad: self.grad,
             second: self.second,

@@ -71,7 +71,7 @@ const SHARES_PER_THREAD: usize = 64;
 /// a sleeping caller's wake-up would otherwise be on the critical path of every call.
 const SPIN: Duration = Duration::from_micros(200);
 
-/// A share of the tree and then its result.
+/// A share of the blocks and then its result.
 enum Share<T: Task> {
     Todo(T),
     Taken,
@@ -141,7 +141,9 @@ fn cut<T: Task>(mut task: T, share: usize, out: &mut impl FnMut(T)) {
 }
 
 /// `task` on the calling thread, block after block, each block's result merged into those
-/// before it.
+/// before it. A loop of its own rather than [`cut`] into one-block shares: through `cut`'s
+/// closure the leaf's frame joined the closure's (release, avx512: the deepest call's stack
+/// 7.5 KB became 10.5 KB, past the header's bound).
 fn blocks<T: Task>(mut task: T) -> T::Out {
     if task.len() <= BLOCK {
         return task.leaf();

@@ -329,7 +329,7 @@ fn bytes(p: &Partial) -> PartialBytes {
 }
 
 /// The partial these bytes hold, or `SOFTMARGIN_STATUS_INVALID_PARTIAL`.
-fn partial(b: &PartialBytes) -> Result<Partial, Refusal> {
+fn decoded(b: &PartialBytes) -> Result<Partial, Refusal> {
     Partial::from_bytes(&b.bytes).map_err(|_| SOFTMARGIN_STATUS_INVALID_PARTIAL)
 }
 
@@ -344,8 +344,8 @@ pub(crate) unsafe fn partial_merge(into: *mut PartialBytes, from: *const Partial
         // SAFETY: both are valid partials (caller's contract), the same or apart; both are
         // read whole before `into` is written.
         unsafe {
-            let other = partial(&b.slice()[0])?;
-            let mut sum = partial(&a.slice()[0])?;
+            let other = decoded(&b.slice()[0])?;
+            let mut sum = decoded(&a.slice()[0])?;
             sum.merge(&other)
                 .map_err(|_| SOFTMARGIN_STATUS_INVALID_PARTIAL)?;
             a.write(bytes(&sum));
@@ -357,13 +357,13 @@ pub(crate) unsafe fn partial_merge(into: *mut PartialBytes, from: *const Partial
 /// # Safety
 /// `partial` must be NULL or point to a `softmargin_partial`; `out` must be NULL or valid.
 pub(crate) unsafe fn partial_finish<T: Float>(
-    partial_in: *const PartialBytes,
+    partial: *const PartialBytes,
     reduction_raw: i32,
     out: *mut T,
 ) -> i32 {
     status((|| {
         let reduction = reduced(reduction_raw)?;
-        let p = Buffer::scalar(partial_in);
+        let p = Buffer::scalar(partial);
         let o = Buffer::scalar(out.cast_const());
         check(&[p.claim(), o.claim()])?;
         if o.overlaps(&p) {
@@ -371,7 +371,7 @@ pub(crate) unsafe fn partial_finish<T: Float>(
         }
         // SAFETY: valid and apart (caller's contract and the check above).
         unsafe {
-            let value = partial(&p.slice()[0])?.finish::<T>(reduction);
+            let value = decoded(&p.slice()[0])?.finish::<T>(reduction);
             o.write(value);
         }
         Ok(())
