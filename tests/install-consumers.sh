@@ -25,13 +25,8 @@ work=$(mktemp -d)
 # files the documented commands write into the repository.
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work" build build-consumer prog prog.c python/dist' EXIT
 
-# Runs a command as a document shows it, after checking that the document still does.
-documented() {
-    local doc=$1 cmd=$2
-    grep -qxF -- "$cmd" "$doc" || { echo "$doc no longer shows: $cmd" >&2; exit 1; }
-    echo "\$ $cmd    ($doc)"
-    bash -c "$cmd"
-}
+# documented DOC CMD: CMD run as DOC shows it, after checking that DOC still does.
+. tests/documented.sh
 
 # Each route below builds the library in release mode, where most of the time goes to one
 # codegen unit on one core: the independent ones run side by side. The Python build (an sdist,
