@@ -506,7 +506,8 @@ fn second_derivative_and_shards_through_c() {
             let (mut one, mut one_grad) = (0u16, vec![0u16; n]);
             let s = (api.fused)(xp, yp, n, mean, &mut one, one_grad.as_mut_ptr());
             assert_eq!(s, SOFTMARGIN_STATUS_OK);
-            let (mut first, mut second) = (empty_partial(), empty_partial());
+            let empty = common::c_partial(&Partial::default());
+            let (mut first, mut second) = (empty, empty);
             let mut grad = vec![0u16; n];
             let gp = grad.as_mut_ptr();
             assert_eq!((api.shard)(xp, yp, BLOCK, n, mean, &mut first, gp), 0);
@@ -522,7 +523,7 @@ fn second_derivative_and_shards_through_c() {
             assert_eq!(rest, 0);
             assert!(grad == one_grad, "{}: shard gradients", api.name);
             assert_eq!(softmargin_partial_merge(&mut first, &second), 0);
-            let mut whole = empty_partial();
+            let mut whole = common::c_partial(&Partial::default());
             assert_eq!((api.partial)(xp, yp, n, &mut whole), 0);
             assert_eq!(whole, first);
             let mut out = CANARY;
@@ -567,7 +568,7 @@ fn second_derivative_and_shards_through_c() {
             );
             assert!(g.iter().chain(&h).all(|&v| v == CANARY) && xs[..] == x[..8]);
 
-            let canary = empty_partial();
+            let canary = common::c_partial(&Partial::default());
             let mut p = canary;
             let null = std::ptr::null_mut();
             assert_eq!(
@@ -624,12 +625,5 @@ fn second_derivative_and_shards_through_c() {
             assert_eq!((api.finish)(&p, SOFTMARGIN_REDUCTION_SUM, &mut v), 0);
             assert_eq!(v, 0);
         }
-    }
-}
-
-/// The empty partial, as the C type.
-fn empty_partial() -> PartialBytes {
-    PartialBytes {
-        bytes: Partial::default().to_bytes(),
     }
 }

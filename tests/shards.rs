@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Elem, Rng};
+use common::{c_partial, Elem, Rng};
 use softmargin::ffi::*;
 use softmargin::{
     forward_backward_reduced, forward_backward_shard, forward_partial, forward_reduced, Partial,
@@ -198,7 +198,7 @@ fn c_entry_points() {
     let n = 2 * BLOCK + 5;
     let (x, y) = data::<f32>(n, 3);
     let mean = SOFTMARGIN_REDUCTION_MEAN;
-    let canary = bytes(&Partial::default());
+    let canary = c_partial(&Partial::default());
     let mut first = canary;
     let mut second = canary;
     let mut grad = vec![0.0f32; n];
@@ -328,13 +328,6 @@ fn c_entry_points() {
     }
 }
 
-/// A partial as the C type.
-fn bytes(p: &Partial) -> PartialBytes {
-    PartialBytes {
-        bytes: p.to_bytes(),
-    }
-}
-
 /// The partial a C partial holds (which must be valid).
 fn read(p: &PartialBytes) -> Partial {
     Partial::from_bytes(&p.bytes).unwrap()
@@ -346,8 +339,8 @@ fn read(p: &PartialBytes) -> Partial {
 #[test]
 fn corrupted_partials_are_refused_and_nothing_is_written() {
     let (x, y) = data::<f32>(300, 5);
-    let good = bytes(&forward_partial(&x, &y).unwrap());
-    let other = bytes(&forward_partial(&x[..7], &y[..7]).unwrap());
+    let good = c_partial(&forward_partial(&x, &y).unwrap());
+    let other = c_partial(&forward_partial(&x[..7], &y[..7]).unwrap());
     let mean = SOFTMARGIN_REDUCTION_MEAN;
     // SAFETY: every pointer is to a live partial or float of this function.
     unsafe {
@@ -431,7 +424,7 @@ fn a_misaligned_pointer_is_refused_even_for_no_elements() {
     let buf = [0.0f64; 4];
     let odd = buf.as_ptr().cast::<u8>().wrapping_add(4).cast::<f64>();
     let mut out = 3.0f64;
-    let mut p = bytes(&Partial::default());
+    let mut p = c_partial(&Partial::default());
     // SAFETY: no element is read (len 0); the pointers only need to be refused.
     unsafe {
         assert_eq!(

@@ -282,3 +282,10 @@ pub fn supported_paths(test: &str) -> Vec<softmargin::Isa> {
     );
     run
 }
+
+/// A partial as the C functions take it: its bytes.
+pub fn c_partial(p: &softmargin::Partial) -> softmargin::ffi::PartialBytes {
+    softmargin::ffi::PartialBytes {
+        bytes: p.to_bytes(),
+    }
+}
