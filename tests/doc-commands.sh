@@ -1,25 +1,93 @@
 #!/usr/bin/env bash
-# Every command the README and docs/ show in a shell block is run by CI as written: each line of
-# a ```sh block must appear, verbatim, in .ci/run or a script of tests/ (which run it through a
-# check that the document still shows it). A command added to the documents without a run here
-# fails this check.
+# Every command the README and docs/ show is run by CI as written: each line of a ```sh block,
+# and each command written in the prose as inline code (a span that starts with a program such
+# as cargo, python3, cmake, cc, go or node, or with a script of the repository), must appear
+# verbatim in .ci/run or a script of tests/ (which run it through a check that the document
+# still shows it). A `<...>` in a span stands for any one word. A command added to the documents
+# without a run here fails this check; `--list` prints every command found, and where it runs.
 #
-#   tests/doc-commands.sh
+#   tests/doc-commands.sh [--list]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-missing=0
-count=0
-while IFS= read -r entry; do
-    doc=${entry%%:*}
-    cmd=${entry#*:}
-    count=$((count + 1))
-    if ! grep -qF -- "$cmd" .ci/run tests/*.sh; then
-        echo "$doc shows a command CI does not run: $cmd" >&2
-        missing=1
-    fi
-done < <(awk '
-    /^```/ { if (block == "") { block = substr($0, 4); if (block == "") block = "text" } else block = ""; next }
-    block == "sh" && NF { print FILENAME ":" $0 }
-' README.md docs/*.md)
-[ "$missing" = 0 ]
-echo "the $count commands of the README's and docs/'s shell blocks are all run by CI"
+exec python3 - "$@" README.md docs/*.md <<'PY'
+import glob, re, sys
+
+args = sys.argv[1:]
+listing = args and args[0] == "--list"
+docs = args[1:] if listing else args
+scripts = [".ci/run"] + sorted(glob.glob("tests/*.sh"))
+# Their code, not their comments (a usage line is not a run).
+ci = {path: re.sub(r"^\s*#.*$", "", open(path).read(), flags=re.M) for path in scripts}
+# The examples' build-and-run lines, which tests/build-lines.sh and tests/other-languages.sh run
+# as their opening comments write them.
+for path in sorted(glob.glob("examples/*")):
+    lines = re.findall(r"^(?: \*   |//\s+)((?:cc|c\+\+|mpicc|npm|node|go) .*)$",
+                       open(path).read(), re.M)
+    if lines:
+        ci[path] = "\n".join(lines)
+
+# The programs a command may start with (after any VAR=value words), and the scripts.
+PROGRAMS = {"cargo", "rustc", "python3", "python", "pip", "cmake", "ctest", "cc", "c++", "gcc",
+            "go", "node", "npm", "mpicc", "mpirun", "valgrind", "pytest", "export", "ldconfig"}
+SCRIPT = re.compile(r"^(\./)?(tests|fuzz)/\S+\.sh$")
+
+def is_command(span):
+    words = re.sub(r"<[^>]*>", "WORD", span).split()
+    while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
+        words = words[1:]
+    if not words:
+        return False
+    if SCRIPT.match(words[0]):
+        return True
+    # A program's bare name is a mention; with arguments it is a command.
+    return words[0] in PROGRAMS and len(words) > 1
+
+def commands(path):
+    """(line number, command) of every shell-block line and every inline command span."""
+    lines = open(path).read().split("\n")
+    fence, para, start = None, [], 0
+    def spans():
+        text = " ".join(para)
+        for m in re.finditer(r"`([^`]+)`", text):
+            span = " ".join(m.group(1).split())
+            if is_command(span):
+                yield start, span
+    for n, line in enumerate(lines, 1):
+        if line.startswith("```"):
+            yield from spans()
+            para = []
+            fence = (line[3:].split() or ["text"])[0] if fence is None else None
+            continue
+        if fence is not None:
+            if fence == "sh" and line.strip() and not line.lstrip().startswith("#"):
+                yield n, line
+            continue
+        if line.strip():
+            if not para:
+                start = n
+            para.append(line.strip())
+        else:
+            yield from spans()
+            para = []
+    yield from spans()
+
+def runs(cmd):
+    """The CI scripts that hold `cmd` (a `<...>` matching any one word)."""
+    parts = re.split(r"<[^>]*>", cmd)
+    pattern = re.compile(r"\S+".join(re.escape(p) for p in parts))
+    return [path for path, text in ci.items() if pattern.search(text)]
+
+missing = count = 0
+for doc in docs:
+    for n, cmd in commands(doc):
+        count += 1
+        where = runs(cmd)
+        if listing:
+            print(f"{doc}:{n}: {cmd}\n    run by: {', '.join(where) or 'NOTHING'}")
+        if not where:
+            print(f"{doc}:{n} shows a command CI does not run: {cmd}", file=sys.stderr)
+            missing += 1
+if missing:
+    sys.exit(1)
+print(f"the {count} commands the README and docs/ show are all run by CI")
+PY

@@ -53,9 +53,11 @@ echo "== install (the README's command, staged with DESTDIR)"
     documented README.md 'cmake -S . -B build && cmake --build build && cmake --install build'
 )
 prefix="$work/stage/usr/local"
-
-pc=$(find "$prefix" -name softmargin.pc)
-export PKG_CONFIG_PATH=$(dirname "$pc")
+# PREFIX as docs/install.md names the installation prefix; pkg-config does not search this one,
+# so the README's and docs/install.md's line first (Debian's CMake installs into lib).
+export PREFIX="$prefix"
+export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
+test -f "$PKG_CONFIG_PATH/softmargin.pc"
 libdir=$(pkg-config --variable=libdir softmargin)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p;T;q' Cargo.toml)
 major_minor=${version%.*}
@@ -73,12 +75,11 @@ grep -q "\[libsoftmargin.so.$major_minor\]" <<<"$soname"
 test "$(pkg-config --modversion softmargin)" = "$version"
 
 echo "== DESTDIR staging once more, elsewhere"
-DESTDIR="$work/stage2" cmake --install build >/dev/null
+DESTDIR="$work/stage2" cmake --install build >/dev/null  # docs/install.md's staging line
 test -L "$work/stage2/usr/local/lib/libsoftmargin.so"
 test -f "$work/stage2/usr/local/include/softmargin.h"
 
 echo "== CTest consumer (find_package), as docs/install.md shows it, and with MPI required"
-export PREFIX="$prefix"
 documented docs/install.md \
     'cmake -S tests/cmake-consumer -B build-consumer -DCMAKE_PREFIX_PATH="$PREFIX" && cmake --build build-consumer && ctest --test-dir build-consumer'
 cmake -S tests/cmake-consumer -B build-consumer -DSOFTMARGIN_REQUIRE_MPI=ON >/dev/null
@@ -220,8 +221,15 @@ echo "== the Python tests against target/release, as docs/python.md runs them (t
 (
     # shellcheck disable=SC1091
     source "$work/venv/bin/activate"
+    # docs/python.md's prerequisite, then its command.
+    python3 -m pip install pytest
     documented docs/python.md \
         'SOFTMARGIN_LIBRARY=$PWD/target/release/libsoftmargin.so python3 -m pytest python/tests'
+    echo "== the README's and docs/'s C, C++ and Python blocks (the venv's Python)"
+    tests/doc-snippets.sh python3
+    echo "== the Python benchmarks docs/ name"
+    python3 benches/torch_autograd.py
+    python3 benches/torch_second.py
 )
 echo "== pip install ./python (started first): imported from elsewhere"
 wait "$pip_install" || { cat "$work/pip.log"; exit 1; }
