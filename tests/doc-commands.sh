@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Every command the README and docs/ show is run by CI as written: each line of a ```sh block,
-# and each command written in the prose as inline code (a span that starts with a program such
-# as cargo, python3, cmake, cc, go or node, or with a script of the repository), must appear
-# verbatim in .ci/run or a script of tests/ (which run it through a check that the document
-# still shows it). A `<...>` in a span stands for any one word. A command added to the documents
-# without a run here fails this check; `--list` prints every command found, and where it runs.
+# Every command the READMEs (the repository's, python/'s), CHANGELOG.md and docs/ show is run by
+# CI as written: each line of a ```sh block, and each command written in the prose as inline
+# code (a span that starts with a program such as cargo, python3, cmake, cc, go or node, or with
+# a script of the repository), must appear verbatim in the code of .ci/run or a script of tests/
+# (which run it, mostly through a check that the document still shows it), or be an example's
+# build-and-run line (which tests/build-lines.sh and tests/other-languages.sh run). A `<...>` in
+# a span stands for any one word. A command added to the documents without a run fails this
+# check; `--list` prints every command found, and where it runs.
 #
 #   tests/doc-commands.sh [--list]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python3 - "$@" README.md docs/*.md <<'PY'
+exec python3 - "$@" README.md python/README.md CHANGELOG.md docs/*.md <<'PY'
 import glob, re, sys
 
 args = sys.argv[1:]
@@ -89,5 +91,5 @@ for doc in docs:
             missing += 1
 if missing:
     sys.exit(1)
-print(f"the {count} commands the README and docs/ show are all run by CI")
+print(f"the {count} commands the READMEs, CHANGELOG.md and docs/ show are all run by CI")
 PY

@@ -38,5 +38,5 @@ echo "rustc: $libs"
 grep -qF -- "target/release/libsoftmargin.a $libs -o prog" docs/install.md ||
     { echo "docs/install.md's static link line does not name rustc's list: $libs" >&2; exit 1; }
 
-echo "== the API documentation (the README, docs/install.md); BROWSER stands for the browser"
-BROWSER=true cargo doc --open
+echo "== the API documentation (the README, docs/install.md), without a warning; BROWSER stands for the browser"
+BROWSER=true RUSTDOCFLAGS="-D warnings" cargo doc --open

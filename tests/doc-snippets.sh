@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Every C, C++ and Python block of the README and docs/ runs as the reader copies it. A C or C++
-# block's `#include`s and definitions (a line at the margin through the line `}`) stay at file
-# scope and its other lines go inside main(), compiled with warnings as errors against
-# target/release (declarations there must agree with the header's: a block-scope redeclaration
-# of another type fails) and run, which must succeed with nothing on stderr; a block that
-# includes <mpi.h> is built with mpicc (its functions compiled and linked, not called). A Python
-# block runs from the repository's root; where a line prints and carries a comment, the comment
-# is the printed line (and so in C and C++, for a printf with a // comment). Needs `cargo build --release` first, and a Python with the softmargin
-# package, torch and xgboost installed (PYTHON; python3 by default).
+# Every C, C++ and Python block of the READMEs (the repository's, python/'s) and docs/ runs as
+# the reader copies it. A C or C++ block's `#include`s and definitions (a line at the margin
+# through the line `}`) stay at file scope and its other lines go inside main(), compiled with
+# warnings as errors against target/release (declarations there must agree with the header's: a
+# block-scope redeclaration of another type fails) and run, which must succeed with nothing on
+# stderr; a block that includes <mpi.h> is built with mpicc (its functions compiled and linked,
+# not called). A Python block runs from the repository's root. Where a line prints and carries a
+# comment (`print(...)  # text`, `printf(...);  // text`), the comment is the printed line.
+# Needs `cargo build --release` first, and a Python with the softmargin package, torch and
+# xgboost installed (PYTHON; python3 by default).
 #
 #   tests/doc-snippets.sh [PYTHON]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python3 - "${1:-python3}" README.md docs/*.md <<'PY'
+exec python3 - "${1:-python3}" README.md python/README.md docs/*.md <<'PY'
 import os, re, subprocess, sys, tempfile
 
 python, docs = sys.argv[1], sys.argv[2:]
@@ -87,5 +88,5 @@ for doc in docs:
             sys.exit(f"{where}: printed\n{out}but its comments say\n" + "\n".join(want))
         count += 1
         print(f"{where}: {lang} block ran" + (f": {out.splitlines()[-1]}" if out.strip() else ""))
-print(f"the {count} C, C++ and Python blocks of the README and docs/ all ran")
+print(f"the {count} C, C++ and Python blocks of the READMEs and docs/ all ran")
 PY

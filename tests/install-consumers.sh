@@ -225,7 +225,7 @@ echo "== the Python tests against target/release, as docs/python.md runs them (t
     python3 -m pip install pytest
     documented docs/python.md \
         'SOFTMARGIN_LIBRARY=$PWD/target/release/libsoftmargin.so python3 -m pytest python/tests'
-    echo "== the README's and docs/'s C, C++ and Python blocks (the venv's Python)"
+    echo "== the READMEs' and docs/'s C, C++ and Python blocks (the venv's Python)"
     tests/doc-snippets.sh python3
     echo "== the Python benchmarks docs/ name"
     python3 benches/torch_autograd.py

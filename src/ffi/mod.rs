@@ -1,8 +1,8 @@
 //! The C interface: `include/softmargin.h` is generated from this module by cbindgen.
 //!
-//! Every export is `#[no_mangle] extern "C"` and its body is one call to [`guard`], which catches
-//! panics; `tests/exports.rs` checks both. The doc comments are the header's documentation and
-//! are written for C programmers.
+//! Every export is `#[no_mangle] extern "C"` and its body is one call to `guard` (`guard.rs`),
+//! which catches panics; `tests/exports.rs` checks both. The doc comments are the header's
+//! documentation and are written for C programmers.
 
 mod args;
 mod calls;
