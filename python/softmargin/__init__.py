@@ -150,6 +150,11 @@ def _bfloat16_bits(value):
     return _np.where(nan, _np.uint16(0x7FC0), rounded)
 
 
+# The C suffix of each numpy dtype the library takes (bfloat16's, a dtype of ml_dtypes, by name).
+_KINDS = {_np.dtype(_np.float32): "f32", _np.dtype(_np.float64): "f64",
+          _np.dtype(_np.float16): "f16"}
+
+
 def _kind(name, array, dtype):
     """The C suffix for `array`'s data: f32, f64, f16 or bf16 (`dtype` "bfloat16": uint16 bits)."""
     if dtype == "bfloat16":
@@ -159,10 +164,9 @@ def _kind(name, array, dtype):
         return "bf16"
     if dtype is not None:
         raise ValueError(f"dtype must be None or 'bfloat16', not {dtype!r}")
-    kinds = {_np.dtype(_np.float32): "f32", _np.dtype(_np.float64): "f64",
-             _np.dtype(_np.float16): "f16"}
-    if array.dtype in kinds:
-        return kinds[array.dtype]
+    kind = _KINDS.get(array.dtype)
+    if kind is not None:
+        return kind
     if array.dtype.name == "bfloat16" and array.dtype.itemsize == 2:  # ml_dtypes.bfloat16
         return "bf16"
     raise TypeError(f"{name} must be float16, float32, float64 or bfloat16, not {array.dtype}")

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from typing import Literal as _Literal
 
-import numpy as _np
 import torch as _torch
 
 import softmargin as _sm
 
 __all__ = ["SoftMarginLoss", "soft_margin_loss"]
 
-_TYPES = {_torch.float32: None, _torch.float64: None, _torch.float16: None,
-          _torch.bfloat16: "bfloat16"}
+# Each dtype's C suffix and pointer type: the library works on the tensors' own memory (the
+# 16-bit types as their bits), with no numpy array between, which costs microseconds a call.
+_TYPES = {_torch.float32: ("f32", "float *"), _torch.float64: ("f64", "double *"),
+          _torch.float16: ("f16", "uint16_t *"), _torch.bfloat16: ("bf16", "uint16_t *")}
 
 
 def _check(input, target, reduction):
@@ -52,20 +53,34 @@ def _check(input, target, reduction):
                                   "target is not implemented (nor is it in torch)")
 
 
-def _array(t):
-    """A CPU tensor's data as a numpy array (no copy when contiguous; bfloat16 as its bits)."""
-    t = t.detach().contiguous()
-    if t.dtype == _torch.bfloat16:
-        return t.view(_torch.int16).numpy().view(_np.uint16)
-    return t.numpy()
+def _call(name, dtype, args):
+    """Calls softmargin_<name>_<type> on `args`: tensors (contiguous, of `dtype`, on the CPU,
+    kept alive by the caller) passed as pointers to their data, other values as they are; a
+    refused call raises SoftMarginError."""
+    kind, pointer = _TYPES[dtype]
+    f = getattr(_sm._lib, f"softmargin_{name}_{kind}")
+    cast = _sm._ffi.cast
+    status = f(*[cast(pointer, a.data_ptr()) if isinstance(a, _torch.Tensor) else a
+                 for a in args])
+    if status:
+        _sm._check(status)
 
 
-def _tensor(a, dtype):
-    """A numpy result as a tensor of `dtype` (bfloat16 from its bits), sharing its memory."""
-    a = _np.array(a, copy=None, order="C")  # a scalar as a 0-d array, as torch's
-    if dtype == _torch.bfloat16:
-        return _torch.from_numpy(a.view(_np.int16)).view(_torch.bfloat16)
-    return _torch.from_numpy(a)
+def _contiguous(t):
+    return t.detach().contiguous()
+
+
+def _gradient(input, target, grad_output, reduction):
+    """The library's gradient for `grad_output` (shaped like input for "none", one element
+    else), a new tensor."""
+    x, y = _contiguous(input), _contiguous(target)
+    g = _contiguous(grad_output.to(x.dtype))
+    if (g.shape != x.shape) if reduction == "none" else (g.numel() != 1):
+        raise ValueError(f"grad_output has shape {tuple(g.shape)}, expected "
+                         f"{tuple(x.shape) if reduction == 'none' else ()}")
+    grad = _torch.empty(x.shape, dtype=x.dtype)
+    _call("backward", x.dtype, (g, x, y, x.numel(), _sm.REDUCTIONS[reduction], grad))
+    return grad
 
 
 class _Loss(_torch.autograd.Function):
@@ -75,16 +90,20 @@ class _Loss(_torch.autograd.Function):
     def forward(ctx, input, target, reduction):
         ctx.reduction = reduction
         ctx.save_for_backward(input, target)
-        dtype = _TYPES[input.dtype]
-        loss = _sm.forward(_array(input), _array(target), reduction, dtype=dtype)
-        return _tensor(loss, input.dtype)
+        x, y = _contiguous(input), _contiguous(target)
+        loss = _torch.empty(x.shape if reduction == "none" else (), dtype=x.dtype)
+        _call("forward", x.dtype, (x, y, x.numel(), _sm.REDUCTIONS[reduction], loss))
+        return loss
 
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
         grad = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and _torch.is_grad_enabled():
+            # create_graph: the gradient is differentiated again, so it is a Function's output.
             grad = _Gradient.apply(input, target, grad_output, ctx.reduction)
+        elif ctx.needs_input_grad[0]:
+            grad = _gradient(input, target, grad_output, ctx.reduction)
         return grad, None, None
 
 
@@ -96,21 +115,18 @@ class _Gradient(_torch.autograd.Function):
     def forward(ctx, input, target, grad_output, reduction):
         ctx.reduction = reduction
         ctx.save_for_backward(input, target, grad_output)
-        dtype = _TYPES[input.dtype]
-        g = _array(grad_output)
-        grad = _sm.backward(g, _array(input), _array(target), reduction, dtype=dtype)
-        return _tensor(grad, input.dtype)
+        return _gradient(input, target, grad_output, reduction)
 
     @staticmethod
     @_torch.autograd.function.once_differentiable
     def backward(ctx, v):
         input, target, grad_output = ctx.saved_tensors
-        dtype = _TYPES[input.dtype]
-        x, y = _array(input), _array(target)
+        x, y = _contiguous(input), _contiguous(target)
         # grad = grad_output * c * slope(x), c = 1/len for MEAN, 1 otherwise; the library's
         # gradient_hessian gives c * slope and c * slope' for the reduction.
-        slope, second = _sm.gradient_hessian(x, y, ctx.reduction, dtype=dtype)
-        slope, second = _tensor(slope, input.dtype), _tensor(second, input.dtype)
+        slope, second = (_torch.empty(x.shape, dtype=x.dtype) for _ in range(2))
+        _call("gradient_hessian", x.dtype,
+              (x, y, x.numel(), _sm.REDUCTIONS[ctx.reduction], slope, second))
         grad_input = grad_grad_output = None
         if ctx.needs_input_grad[0]:
             grad_input = v * grad_output * second

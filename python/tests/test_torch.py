@@ -14,6 +14,7 @@ if os.environ.get("SOFTMARGIN_REQUIRE_TORCH") == "1":
 else:
     torch = pytest.importorskip("torch")
 
+import softmargin  # noqa: E402
 import softmargin.torch as smt  # noqa: E402
 
 F = torch.nn.functional
@@ -80,6 +81,50 @@ def test_double_backward_matches_torch(reduction):
         results.append((loss.detach(), g.detach(), h))
     for ours, theirs in zip(*results):
         torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def numpy_of(t):
+    """A tensor as the numpy API takes it (bfloat16 as uint16 bits), with that API's dtype."""
+    t = t.detach().contiguous()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(np.uint16), "bfloat16"
+    return t.numpy(), None
+
+
+def bits(a):
+    """An array's or tensor's bytes, to compare results bit for bit (-0.0 and NaNs included)."""
+    if isinstance(a, torch.Tensor):
+        a = numpy_of(a)[0]
+    return np.ascontiguousarray(a).tobytes()
+
+
+@pytest.mark.parametrize("dtype", TYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_the_same_bits_as_the_numpy_functions(dtype, reduction):
+    # The module calls the library on the tensors' memory; softmargin.forward, backward and
+    # gradient_hessian on numpy copies are the reference, bit for bit. Inputs: a transposed
+    # (non-contiguous) tensor with the extremes and zeros of either sign in it, and no elements.
+    x, y = data(dtype, (6, 5), seed=3)
+    x[0, :4] = torch.tensor([0.0, -0.0, 1e4, -1e4])
+    for xs, ys in ((x.t(), y.t()), (x[:0], y[:0])):
+        xn, kind = numpy_of(xs)
+        yn, _ = numpy_of(ys)
+        xg = xs.clone().requires_grad_()
+        loss = smt.soft_margin_loss(xg, ys, reduction)
+        assert bits(loss) == bits(softmargin.forward(xn, yn, reduction, dtype=kind))
+        seed = torch.rand(loss.shape).to(dtype).t().contiguous().t()  # non-contiguous for "none"
+        (g,) = torch.autograd.grad(loss, xg, seed, create_graph=True)
+        seed_np = numpy_of(seed)[0] if reduction == "none" else seed.double().item()
+        want = bits(softmargin.backward(seed_np, xn, yn, reduction, dtype=kind))
+        assert bits(g) == want
+        # Without create_graph the module computes the gradient outside autograd: the same bits.
+        (g_plain,) = torch.autograd.grad(smt.soft_margin_loss(xg, ys, reduction), xg, seed)
+        assert bits(g_plain) == want
+        if xs.numel() and dtype == torch.float64:
+            # Through the second derivative: d(sum(g))/dx = seed * c * slope'.
+            (h,) = torch.autograd.grad(g.sum(), xg)
+            _, second = softmargin.gradient_hessian(xn, yn, reduction, dtype=kind)
+            torch.testing.assert_close(h, seed * torch.from_numpy(second), rtol=0, atol=0)
 
 
 def test_finite_where_torch_overflows():
