@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The commands the README and docs/ give for the longer checks, the benchmarks and the API
-# documentation, run as the documents write them, so that none goes stale. Two run with a
-# lighter load than their documents': the exhaustive test, over one input in 7 of the 2^32
-# (SOFTMARGIN_EXHAUSTIVE_STRIDE; the whole run takes minutes), and the benchmark's sweep of every
-# size, with `quick` (fewer samples). The benchmarks' figures are not checked here: a shared
-# machine's timings are no test. (The Python benchmarks run in
+# documentation, which no other CI script runs, run as the documents write them, so that none
+# goes stale. Two run with a lighter load than their documents': the exhaustive test, over one
+# input in 7 of the 2^32 (SOFTMARGIN_EXHAUSTIVE_STRIDE; the whole run takes minutes), and the
+# benchmark's sweep of every size, with `quick` (fewer samples). The benchmarks' figures are not
+# checked: a shared machine's timings are no test. (The Python benchmarks run in
 # tests/install-consumers.sh, where the package is installed.) Needs `cargo build --release`
 # first.
 #

@@ -11,11 +11,13 @@
 # environment variable, where the Python tests run against it, and again against the installed
 # library (SOFTMARGIN_LIBRARY).
 #
-# The commands the README and docs/ show for these routes run here as written (each checked to
-# be still in its document first): the CMake install (staged with DESTDIR, so the prefix is
-# /usr/local under the staging directory), the pkg-config lines, the CTest consumer, linking
-# without installing, pip install ./python, the sdist and wheel build, and pytest against
-# target/release.
+# The commands the README and docs/ show for these routes run here as written (the shell blocks'
+# checked to be still in their documents first): the CMake install (staged with DESTDIR, so the
+# prefix is /usr/local under the staging directory), the DESTDIR line, the PKG_CONFIG_PATH
+# export, the pkg-config lines, the CTest consumer, linking without installing, pip install
+# ./python, the sdist and wheel build, pytest's install and pytest against target/release, and
+# the two Python benchmarks; then every C, C++ and Python block of the documents
+# (tests/doc-snippets.sh, with the venv's Python).
 #
 #   tests/install-consumers.sh   (after `cargo build --release`)
 set -euo pipefail
