@@ -6,17 +6,19 @@
 # (which run it, mostly through a check that the document still shows it), or be an example's
 # build-and-run line (which tests/build-lines.sh and tests/other-languages.sh run). A `<...>` in
 # a span stands for any one word. A command added to the documents without a run fails this
-# check; `--list` prints every command found, and where it runs.
+# check; `--list` prints every command found, and where it runs. (tests/documents.py lists the
+# documents and reads their blocks and prose.)
 #
 #   tests/doc-commands.sh [--list]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python3 - "$@" README.md python/README.md CHANGELOG.md docs/*.md <<'PY'
+exec python3 - "$@" <<'PY'
 import glob, re, sys
 
-args = sys.argv[1:]
-listing = args and args[0] == "--list"
-docs = args[1:] if listing else args
+sys.path.insert(0, "tests")
+from documents import documents, parts
+
+listing = sys.argv[1:] == ["--list"]
 scripts = [".ci/run"] + sorted(glob.glob("tests/*.sh"))
 # Their code, not their comments (a usage line is not a run).
 ci = {path: re.sub(r"^\s*#.*$", "", open(path).read(), flags=re.M) for path in scripts}
@@ -46,32 +48,16 @@ def is_command(span):
 
 def commands(path):
     """(line number, command) of every shell-block line and every inline command span."""
-    lines = open(path).read().split("\n")
-    fence, para, start = None, [], 0
-    def spans():
-        text = " ".join(para)
-        for m in re.finditer(r"`([^`]+)`", text):
-            span = " ".join(m.group(1).split())
-            if is_command(span):
-                yield start, span
-    for n, line in enumerate(lines, 1):
-        if line.startswith("```"):
-            yield from spans()
-            para = []
-            fence = (line[3:].split() or ["text"])[0] if fence is None else None
-            continue
-        if fence is not None:
-            if fence == "sh" and line.strip() and not line.lstrip().startswith("#"):
-                yield n, line
-            continue
-        if line.strip():
-            if not para:
-                start = n
-            para.append(line.strip())
-        else:
-            yield from spans()
-            para = []
-    yield from spans()
+    for part in parts(path):
+        if part[0] == "prose":
+            _, start, text = part
+            for m in re.finditer(r"`([^`]+)`", text):
+                span = " ".join(m.group(1).split())
+                if is_command(span):
+                    yield start, span
+        elif part[2] == "sh":
+            yield from ((n, line) for n, line in part[3]
+                        if line.strip() and not line.lstrip().startswith("#"))
 
 def runs(cmd):
     """The CI scripts that hold `cmd` (a `<...>` matching any one word)."""
@@ -80,7 +66,7 @@ def runs(cmd):
     return [path for path, text in ci.items() if pattern.search(text)]
 
 missing = count = 0
-for doc in docs:
+for doc in documents():
     for n, cmd in commands(doc):
         count += 1
         where = runs(cmd)

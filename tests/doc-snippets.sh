@@ -1,37 +1,34 @@
 #!/usr/bin/env bash
-# Every C, C++ and Python block of the READMEs (the repository's, python/'s) and docs/ runs as
-# the reader copies it. A C or C++ block's `#include`s and definitions (a line at the margin
-# through the line `}`) stay at file scope and its other lines go inside main(), compiled with
-# warnings as errors against target/release (declarations there must agree with the header's: a
-# block-scope redeclaration of another type fails) and run, which must succeed with nothing on
-# stderr; a block that includes <mpi.h> is built with mpicc (its functions compiled and linked,
-# not called). A Python block runs from the repository's root. Where a line prints and carries a
-# comment (`print(...)  # text`, `printf(...);  // text`), the comment is the printed line.
-# Needs `cargo build --release` first, and a Python with the softmargin package, torch and
-# xgboost installed (PYTHON; python3 by default).
+# Every C, C++ and Python block of the documents (tests/documents.py: the READMEs, CHANGELOG.md
+# and docs/) runs as the reader copies it. A C or C++ block's `#include`s and definitions (a line
+# at the margin through the line `}`) stay at file scope and its other lines go inside main(),
+# compiled with warnings as errors against target/release (declarations there must agree with
+# the header's: a block-scope redeclaration of another type fails) and run, which must succeed
+# with nothing on stderr; a block that includes <mpi.h> is built with mpicc (its functions
+# compiled and linked, not called). A Python block runs from the repository's root. Where a line
+# prints and carries a comment (`print(...)  # text`, `printf(...);  // text`), the comment is
+# the printed line. Needs `cargo build --release` first, and a Python with the softmargin
+# package, torch and xgboost installed (PYTHON; python3 by default).
 #
 #   tests/doc-snippets.sh [PYTHON]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python3 - "${1:-python3}" README.md python/README.md docs/*.md <<'PY'
+exec python3 - "${1:-python3}" <<'PY'
 import os, re, subprocess, sys, tempfile
 
-python, docs = sys.argv[1], sys.argv[2:]
-work = tempfile.mkdtemp()
+sys.path.insert(0, "tests")
+from documents import documents, parts
+
+python = sys.argv[1]
+work = tempfile.TemporaryDirectory()
 lib = os.path.abspath("target/release")
 
 def blocks(path):
-    """(line number, language, text) of every fenced block."""
-    lang, start, body = None, 0, []
-    for n, line in enumerate(open(path), 1):
-        if line.startswith("```"):
-            if lang is None:
-                lang, start, body = (line[3:].split() or ["text"])[0], n, []
-            else:
-                yield start, lang, "".join(body)
-                lang = None
-        elif lang is not None:
-            body.append(line)
+    """(line number of its fence, language, text) of every fenced block."""
+    for part in parts(path):
+        if part[0] == "block":
+            _, start, lang, lines = part
+            yield start, lang, "".join(line + "\n" for _, line in lines)
 
 def c_program(text):
     """The block as a program: includes and definitions at file scope, the rest in main()."""
@@ -66,11 +63,11 @@ def run(what, cmd, quiet=False):
     return r.stdout
 
 count = 0
-for doc in docs:
+for doc in documents():
     for n, lang, text in blocks(doc):
         where = f"{doc}:{n}"
         if lang in ("c", "cpp"):
-            src = os.path.join(work, f"snippet{count}.{'c' if lang == 'c' else 'cpp'}")
+            src = os.path.join(work.name, f"snippet{count}.{'c' if lang == 'c' else 'cpp'}")
             exe = src + ".out"
             open(src, "w").write(c_program(text))
             cc = ["mpicc"] if "<mpi.h>" in text else ["cc", "-std=c99"] if lang == "c" else ["c++", "-std=c++17"]
