@@ -99,11 +99,11 @@ class _Loss(_torch.autograd.Function):
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
         grad = None
-        if ctx.needs_input_grad[0] and _torch.is_grad_enabled():
-            # create_graph: the gradient is differentiated again, so it is a Function's output.
-            grad = _Gradient.apply(input, target, grad_output, ctx.reduction)
-        elif ctx.needs_input_grad[0]:
-            grad = _gradient(input, target, grad_output, ctx.reduction)
+        if ctx.needs_input_grad[0]:
+            # With create_graph (grad mode on here) the gradient is differentiated again, so it
+            # is a Function's output; otherwise the library's gradient alone.
+            gradient = _Gradient.apply if _torch.is_grad_enabled() else _gradient
+            grad = gradient(input, target, grad_output, ctx.reduction)
         return grad, None, None
 
 
